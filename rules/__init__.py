@@ -1,0 +1,19 @@
+"""The project's own cfn-lint rules (ECS hardening, IAM wildcards), ids E9101-E9111 and W9102.
+
+From the command line: `cfn-lint --append-rules rules/ --include-checks I -- output/*.json`.
+In process: `cfnlint.api.lint(text, config=rules.lint_config())`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cfnlint.api import ManualArgs
+
+# cfn-lint imports every rule module in this folder by path (files starting with "_" are skipped).
+RULES_DIR = Path(__file__).resolve().parent
+
+
+def lint_config(**overrides) -> ManualArgs:
+    """cfn-lint settings that add this folder's rules and the informational (I) checks."""
+    return ManualArgs(append_rules=[str(RULES_DIR)], include_checks=["I"], **overrides)

@@ -1,0 +1,102 @@
+"""cfn-lint rules for IAM policies: every `*` resource is justified, no `*` actions.
+
+A statement that must use `Resource: "*"` (e.g. ecr:GetAuthorizationToken, which has no resource ARN)
+carries a Sid, and the resource holding the policy explains it in its Metadata:
+
+    "Metadata": {"WildcardResourceJustification": {"<Sid>": "why this statement needs Resource *"}}
+
+cfn-lint loads this file by path (`--append-rules rules/`), so it imports nothing from its siblings.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from cfnlint.rules import CloudFormationLintRule, RuleMatch
+
+JUSTIFICATION_KEY = "WildcardResourceJustification"
+POLICY_HOLDERS = (
+    "AWS::IAM::Role",
+    "AWS::IAM::Policy",
+    "AWS::IAM::ManagedPolicy",
+    "AWS::IAM::User",
+    "AWS::IAM::Group",
+)
+# Trust policies name principals, not resources; they are checked elsewhere (checkov CKV_AWS_60/61).
+SKIPPED_PROPERTIES = ("AssumeRolePolicyDocument",)
+
+
+def _statements(value: Any, path: list) -> Iterator[tuple[dict, list]]:
+    """Every policy statement under value, found wherever it sits (inline policies, Fn::If branches)."""
+    if isinstance(value, dict):
+        if "Effect" in value and ("Action" in value or "NotAction" in value):
+            yield value, path
+            return
+        for key, child in value.items():
+            if key not in SKIPPED_PROPERTIES:
+                yield from _statements(child, path + [key])
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _statements(child, path + [index])
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """The literal strings a Resource or Action can be: itself, list items, Fn::If branches."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, dict) and isinstance(value.get("Fn::If"), list):
+        yield from _strings(value["Fn::If"][1:])
+
+
+def _allow_statements(cfn) -> Iterator[tuple[dict, dict, list]]:
+    """(resource, statement, statement path) for every Allow statement in an IAM resource."""
+    for name, resource in cfn.get_resources(list(POLICY_HOLDERS)).items():
+        for statement, path in _statements(resource.get("Properties"), ["Resources", name, "Properties"]):
+            if statement.get("Effect") == "Allow":
+                yield resource, statement, path
+
+
+class WildcardResourceJustified(CloudFormationLintRule):
+    id = "E9110"
+    shortdesc = "IAM statement with Resource * has no justification"
+    description = (
+        'An Allow statement with Resource "*" needs a Sid and an entry for that Sid in the resource\'s '
+        f"Metadata.{JUSTIFICATION_KEY} saying why no narrower resource works."
+    )
+    source_url = "https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html"
+    tags = ["iam", "security"]
+
+    def match(self, cfn):
+        for resource, statement, path in _allow_statements(cfn):
+            if "*" not in _strings(statement.get("Resource")):
+                continue
+            sid = statement.get("Sid")
+            metadata = resource.get("Metadata")
+            justifications = metadata.get(JUSTIFICATION_KEY) if isinstance(metadata, dict) else None
+            reason = justifications.get(sid) if isinstance(justifications, dict) and isinstance(sid, str) else None
+            if not isinstance(sid, str):
+                yield RuleMatch(path + ["Resource"], f'IAM statement allows Resource "*" and has no Sid; add a Sid '
+                                f"and explain it in Metadata.{JUSTIFICATION_KEY}")
+            elif not (isinstance(reason, str) and reason.strip()):
+                yield RuleMatch(path + ["Resource"], f'IAM statement {sid} allows Resource "*" with no reason; add '
+                                f'Metadata.{JUSTIFICATION_KEY}.{sid}: "<why>" to the resource')
+
+
+class WildcardAction(CloudFormationLintRule):
+    id = "E9111"
+    shortdesc = "IAM statement allows every action of a service"
+    description = 'Allow statements must list actions: no "*", no "<service>:*", and no NotAction.'
+    source_url = "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege"
+    tags = ["iam", "security"]
+
+    def match(self, cfn):
+        for _, statement, path in _allow_statements(cfn):
+            if "NotAction" in statement:
+                yield RuleMatch(path + ["NotAction"], "IAM Allow statement uses NotAction, which grants every other "
+                                "action; list the actions instead")
+            for action in _strings(statement.get("Action")):
+                if action == "*" or action.endswith(":*"):
+                    yield RuleMatch(path + ["Action"], f"IAM statement allows {action}; list the actions it needs")
