@@ -1,0 +1,131 @@
+"""The GitHub workflows shipped for users: they parse, and every command they run exists (Makefile targets,
+deploy.py and generate.py subcommands and flags)."""
+
+import importlib
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = ROOT / ".github" / "workflows"
+# Stand-in for shell variables in commands, shaped like a real image tag so value checks still apply.
+SAMPLE_VALUE = "1.16.0-beta.12-5f5d22f1"
+
+
+def load(name):
+    return yaml.safe_load((WORKFLOWS / name).read_text(encoding="utf-8"))
+
+
+def triggers(workflow):
+    return workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` key as true
+
+
+def steps(workflow):
+    return [step for job in workflow["jobs"].values() for step in job["steps"]]
+
+
+def commands(workflow):
+    """Each shell command of every run: step, split on newlines, `&&`, `||` and `;`."""
+    for step in steps(workflow):
+        for line in step.get("run", "").splitlines():
+            for command in re.split(r"&&|\|\||;", line):
+                if command.strip() and not command.strip().startswith("#"):
+                    yield step, command.strip()
+
+
+def argv_after(command, script):
+    """The arguments given to a script in a command line, shell variables replaced by a sample value."""
+    words = shlex.split(command)
+    index = next(i for i, word in enumerate(words) if word.endswith(script))
+    return [re.sub(r"\$\{?\w+\}?", SAMPLE_VALUE, word) for word in words[index + 1:]]
+
+
+def makefile_targets():
+    targets = set()
+    for line in (ROOT / "Makefile").read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^([^\s#=:][^=:]*):(?![=:])", line)
+        if match:
+            targets.update(match[1].split())
+    return targets
+
+
+def cli_parser(module_names):
+    """The argparse parser a CLI builds, from the first module that exposes build_parser()."""
+    for name in module_names:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        if hasattr(module, "build_parser"):
+            return module.build_parser()
+    pytest.skip(f"none of {module_names} exposes build_parser() yet")
+
+
+WORKFLOW_FILES = sorted(path.name for path in WORKFLOWS.glob("*.yml"))
+
+
+def test_both_workflows_are_shipped():
+    assert WORKFLOW_FILES == ["release.yml", "test.yml"]
+
+
+@pytest.mark.parametrize("name", WORKFLOW_FILES)
+def test_make_targets_exist_in_the_makefile(name):
+    targets = makefile_targets()
+    used = [target for _, command in commands(load(name)) if command.startswith("make")
+            for target in shlex.split(command)[1:] if not target.startswith("-")]
+    assert used, f"{name} runs no make target"
+    assert set(used) <= targets, f"{name} runs make targets the Makefile lacks: {set(used) - targets}"
+
+
+@pytest.mark.parametrize("script, modules", [("deploy.py", ["deploy", "canary_deploy.cli"]),
+                                             ("generate.py", ["generate"])])
+def test_cli_invocations_are_accepted_by_the_cli(script, modules):
+    invocations = [(name, argv_after(command, script)) for name in WORKFLOW_FILES
+                   for _, command in commands(load(name)) if script in command]
+    assert invocations, f"no workflow runs {script}"
+    parser = cli_parser(modules)
+    for name, argv in invocations:
+        try:
+            parser.parse_args(argv)
+        except SystemExit:
+            pytest.fail(f"{name}: {script} {' '.join(argv)} is rejected by its parser")
+
+
+def test_test_workflow_runs_make_test_on_every_push_and_pull_request():
+    workflow = load("test.yml")
+    assert {"push", "pull_request"} <= set(triggers(workflow))
+    assert [command for _, command in commands(workflow)] == ["make test"]
+
+
+def test_release_is_dispatched_by_hand_with_a_required_kafkajs_version():
+    inputs = triggers(load("release.yml"))["workflow_dispatch"]["inputs"]
+    assert set(inputs) == {"kafkajs_version"}
+    assert inputs["kafkajs_version"]["required"] is True
+
+
+def test_release_pushes_version_sha8_and_latest_then_deploys_that_tag():
+    workflow = load("release.yml")
+    by_id = {step["id"]: step for step in steps(workflow) if "id" in step}
+    assert "--short=8" in by_id["tag"]["run"] and "${KAFKAJS_VERSION}-" in by_id["tag"]["run"]
+    tag = "${{ steps.tag.outputs.tag }}"
+    build = next(step for step in steps(workflow) if "docker push" in step.get("run", ""))
+    deploy = next(step for step in steps(workflow) if "deploy.py app" in step.get("run", ""))
+    assert build["env"]["TAG"] == deploy["env"]["TAG"] == tag
+    assert 'docker push "$repository_uri:$TAG"' in build["run"]
+    assert 'docker push "$repository_uri:latest"' in build["run"]
+    names = [step.get("uses", step.get("name")) for step in steps(workflow)]
+    assert names.index("aws-actions/amazon-ecr-login@v2") < names.index(build["name"]) < names.index(deploy["name"])
+
+
+def test_release_uses_oidc_credentials_and_keeps_inputs_out_of_scripts():
+    workflow = load("release.yml")
+    assert workflow["permissions"]["id-token"] == "write"
+    credentials = next(step for step in steps(workflow)
+                       if step.get("uses", "").startswith("aws-actions/configure-aws-credentials@"))
+    assert credentials["with"]["role-to-assume"].startswith("${{ secrets.")
+    assert not any("aws-access-key-id" in step.get("with", {}) for step in steps(workflow))
+    for step in steps(workflow):
+        assert "${{ inputs." not in step.get("run", ""), f"input spliced into a script: {step.get('name')}"
