@@ -1,0 +1,113 @@
+"""RegistryStack: the ECR repository that holds the canary's images, exported for the app stack."""
+
+import json
+import re
+
+from troposphere import GetAtt, Parameter, Ref, Sub, Template
+from troposphere.ecr import (
+    EncryptionConfiguration,
+    ImageScanningConfiguration,
+    ImageTagMutabilityExclusionFilter,
+    LifecyclePolicy,
+    Repository,
+)
+
+from .common import add_exported_output, application_tags, new_template
+
+# The mutable tag the release workflow moves on every build; every other tag is immutable.
+MUTABLE_TAG = "latest"
+
+
+def lifecycle_policy(keep_tagged: Parameter, untagged_days: Parameter) -> Sub:
+    """Keep the newest N tagged images; expire untagged ones after a few days.
+
+    Never expire tagged images by age: the tag the service runs may be old after a quiet period, and a
+    task restart must still be able to pull it (upstream's 120-day rule broke exactly that).
+    """
+    rules = [
+        {
+            "rulePriority": 1,
+            "description": "Expire untagged images (layers left behind when latest moves)",
+            "selection": {
+                "tagStatus": "untagged",
+                "countType": "sinceImagePushed",
+                "countUnit": "days",
+                "countNumber": "${UntaggedDays}",
+            },
+            "action": {"type": "expire"},
+        },
+        {
+            "rulePriority": 2,
+            "description": "Keep only the newest tagged images",
+            "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": "${KeepTagged}"},
+            "action": {"type": "expire"},
+        },
+    ]
+    # The counts are JSON numbers: unquote the placeholders that Fn::Sub fills in.
+    text = re.sub(r'"(\$\{\w+\})"', r"\1", json.dumps({"rules": rules}, separators=(",", ":")))
+    return Sub(text, KeepTagged=Ref(keep_tagged), UntaggedDays=Ref(untagged_days))
+
+
+def build_registry_template() -> Template:
+    template = new_template("KafkaJS canary app: ECR repository for the app's images (RegistryStack)")
+
+    repository_name = template.add_parameter(
+        Parameter(
+            "RepositoryName",
+            Type="String",
+            Default="kafkajs-canary-app",
+            AllowedPattern=r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$",
+            MinLength=2,
+            MaxLength=256,
+            Description="Name of the ECR repository (lowercase letters, digits, . _ - and /)",
+        )
+    )
+    keep_tagged = template.add_parameter(
+        Parameter(
+            "KeepTaggedImages",
+            Type="Number",
+            Default=50,
+            MinValue=5,
+            MaxValue=1000,
+            Description="How many of the newest tagged images to keep; older ones expire",
+        )
+    )
+    untagged_days = template.add_parameter(
+        Parameter(
+            "UntaggedExpiryDays",
+            Type="Number",
+            Default=7,
+            MinValue=1,
+            MaxValue=365,
+            Description="Days after which untagged images expire",
+        )
+    )
+
+    repository = template.add_resource(
+        Repository(
+            "Repository",
+            RepositoryName=Ref(repository_name),
+            ImageScanningConfiguration=ImageScanningConfiguration(ScanOnPush=True),
+            # Release tags can never be overwritten; only `latest` moves.
+            ImageTagMutability="IMMUTABLE_WITH_EXCLUSION",
+            ImageTagMutabilityExclusionFilters=[
+                ImageTagMutabilityExclusionFilter(
+                    ImageTagMutabilityExclusionFilterType="WILDCARD",
+                    ImageTagMutabilityExclusionFilterValue=MUTABLE_TAG,
+                )
+            ],
+            EncryptionConfiguration=EncryptionConfiguration(EncryptionType="AES256"),
+            LifecyclePolicy=LifecyclePolicy(LifecyclePolicyText=lifecycle_policy(keep_tagged, untagged_days)),
+            Tags=application_tags(),
+            # Images are data: deleting or replacing the stack must never delete them.
+            DeletionPolicy="Retain",
+            UpdateReplacePolicy="Retain",
+        )
+    )
+
+    add_exported_output(template, "RepositoryName", Ref(repository), "Name of the ECR repository")
+    add_exported_output(template, "RepositoryArn", GetAtt(repository, "Arn"), "ARN of the ECR repository")
+    add_exported_output(
+        template, "RepositoryUri", GetAtt(repository, "RepositoryUri"), "URI to tag and push images to"
+    )
+    return template
