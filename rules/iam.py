@@ -1,9 +1,9 @@
-"""cfn-lint rules for IAM policies: every `*` resource is justified, no `*` actions.
+"""cfn-lint rules for IAM and resource policies: every `*` resource is justified, no `*` actions.
 
 A statement that must use `Resource: "*"` (e.g. ecr:GetAuthorizationToken, which has no resource ARN)
 carries a Sid, and the resource holding the policy explains it in its Metadata:
 
-    "Metadata": {"WildcardResourceJustification": {"<Sid>": "why this statement needs Resource *"}}
+    "Metadata": {"WildcardResourceJustifications": {"<Sid>": "why this statement needs Resource *"}}
 
 cfn-lint loads this file by path (`--append-rules rules/`), so it imports nothing from its siblings.
 """
@@ -14,13 +14,20 @@ from typing import Any, Iterator
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 
-JUSTIFICATION_KEY = "WildcardResourceJustification"
+JUSTIFICATION_KEY = "WildcardResourceJustifications"
+# Resources whose properties hold policy documents: identity policies, and resource policies where
+# "*" is either the resource itself (key policies) or anything the principal can reach.
 POLICY_HOLDERS = (
     "AWS::IAM::Role",
     "AWS::IAM::Policy",
     "AWS::IAM::ManagedPolicy",
     "AWS::IAM::User",
     "AWS::IAM::Group",
+    "AWS::KMS::Key",
+    "AWS::SNS::TopicPolicy",
+    "AWS::SQS::QueuePolicy",
+    "AWS::S3::BucketPolicy",
+    "AWS::ECR::Repository",
 )
 # Trust policies name principals, not resources; they are checked elsewhere (checkov CKV_AWS_60/61).
 SKIPPED_PROPERTIES = ("AssumeRolePolicyDocument",)
@@ -52,7 +59,7 @@ def _strings(value: Any) -> Iterator[str]:
 
 
 def _allow_statements(cfn) -> Iterator[tuple[dict, dict, list]]:
-    """(resource, statement, statement path) for every Allow statement in an IAM resource."""
+    """(resource, statement, statement path) for every Allow statement in a policy-holding resource."""
     for name, resource in cfn.get_resources(list(POLICY_HOLDERS)).items():
         for statement, path in _statements(resource.get("Properties"), ["Resources", name, "Properties"]):
             if statement.get("Effect") == "Allow":

@@ -53,7 +53,7 @@ WORKER = {
         "TaskRole": {
             **_role("metrics", [{"Sid": "PutMetrics", "Effect": "Allow", "Action": "cloudwatch:PutMetricData",
                                  "Resource": "*"}]),
-            "Metadata": {"WildcardResourceJustification": {"PutMetrics": "PutMetricData has no resource ARN"}},
+            "Metadata": {"WildcardResourceJustifications": {"PutMetrics": "PutMetricData has no resource ARN"}},
         },
         "Cluster": {"Type": "AWS::ECS::Cluster"},
         "Task": {
@@ -170,7 +170,7 @@ CASES = {
     ),
     "wildcard without justification": (
         "E9110",
-        [(["Resources", "TaskRole", "Metadata"], {"WildcardResourceJustification": {"PutMetrics": " "}})],
+        [(["Resources", "TaskRole", "Metadata"], {"WildcardResourceJustifications": {"PutMetrics": " "}})],
         STATEMENTS + [0, "Resource"],
     ),
     "wildcard in a branch": (
@@ -178,6 +178,14 @@ CASES = {
         [(STATEMENTS + [0, "Resource"], ["arn:aws:s3:::bucket", {"Fn::If": ["PublicSubnets", "*", "arn:aws:s3:::b"]}]),
          (["Resources", "TaskRole", "Metadata"], None)],
         STATEMENTS + [0, "Resource"],
+    ),
+    "key policy wildcard without justification": (
+        "E9110",
+        [(["Resources", "Key"], {"Type": "AWS::KMS::Key", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+                                 "Properties": {"EnableKeyRotation": True, "KeyPolicy": {"Version": "2012-10-17", "Statement": [
+                                     {"Sid": "Admin", "Effect": "Allow", "Action": "kms:DescribeKey", "Resource": "*",
+                                      "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}}]}}})],
+        ["Resources", "Key", "Properties", "KeyPolicy", "Statement", 0, "Resource"],
     ),
     "star action": ("E9111", [(STATEMENTS + [0, "Action"], "*")], STATEMENTS + [0, "Action"]),
     "service star action": ("E9111", [(STATEMENTS + [0, "Action"], ["ecr:*"])], STATEMENTS + [0, "Action"]),
