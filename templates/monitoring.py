@@ -127,6 +127,7 @@ def add_monitoring(template: Template, compute: Compute, alarm_email: Parameter)
                 Threshold=UTILIZATION_THRESHOLD,
                 ComparisonOperator="GreaterThanThreshold",
                 TreatMissingData="notBreaching",
+                Tags=application_tags(),
                 **notify,
             )
         )
@@ -153,6 +154,7 @@ def add_monitoring(template: Template, compute: Compute, alarm_email: Parameter)
             Threshold=0,
             ComparisonOperator="GreaterThanThreshold",
             TreatMissingData="breaching",
+            Tags=application_tags(),
             **notify,
         )
     )
@@ -166,6 +168,7 @@ def add_monitoring(template: Template, compute: Compute, alarm_email: Parameter)
                 Cluster=Ref(compute.cluster),
                 Service=GetAtt(compute.service, "Name"),
             ),
+            Tags=application_tags(),
         )
     )
     return topic

@@ -155,6 +155,7 @@ def add_network(template: Template, subnet_mode: Parameter) -> Network:
             ServiceName=Sub("com.amazonaws.${AWS::Region}.s3"),
             VpcEndpointType="Gateway",
             RouteTableIds=[Ref(private_routes)],
+            Tags=application_tags(),
             **private_only,
         )
     )

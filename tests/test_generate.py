@@ -1,0 +1,101 @@
+"""generate.py as a user runs it: deterministic output, in-process lint, --check, one-line errors."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import generate
+
+ROOT = Path(generate.__file__).parent
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "generate.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_rendering_is_byte_identical_across_runs():
+    assert generate.render_templates() == generate.render_templates()
+
+
+def test_output_files_are_sorted_two_space_json_with_trailing_newline():
+    for name, text in generate.render_templates().items():
+        if name.endswith(".json"):
+            assert text.endswith("}\n")
+            assert text.startswith('{\n  "')
+            assert text.index('"Description"') < text.index('"Resources"')
+
+
+def test_committed_output_is_up_to_date():
+    assert generate.check(generate.render_templates()) == []
+
+
+def test_committed_output_has_zero_lint_findings_including_informational_and_custom_rules():
+    findings = generate.lint(generate.render_templates())
+    assert {name: [str(f) for f in found] for name, found in findings.items() if found} == {}
+
+
+def test_lint_reports_rule_template_and_path_for_a_broken_template():
+    broken = generate.render_templates()["RegistryStack.json"].replace('"ScanOnPush": true', '"ScanOnPush": "maybe"')
+    (finding, *_) = generate.lint({"RegistryStack.json": broken})["RegistryStack.json"]
+    assert finding.rule_id.startswith("E")
+    assert finding.filename == "RegistryStack.json"
+    assert "ScanOnPush" in finding.path
+
+
+def test_check_names_each_stale_file_and_exits_1(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(generate, "OUTPUT_DIR", tmp_path)
+    assert generate.run(["--no-lint"]) == 0
+    (tmp_path / "AppStack.json").write_text("{}\n")
+    assert generate.run(["--check"]) == 1
+    error = capsys.readouterr().err
+    assert "output/AppStack.json is stale" in error
+    assert "RegistryStack" not in error
+
+
+def test_check_passes_and_writes_nothing_when_up_to_date(tmp_path, monkeypatch):
+    monkeypatch.setattr(generate, "OUTPUT_DIR", tmp_path)
+    generate.run(["--no-lint"])
+    before = {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()}
+    assert generate.run(["--check"]) == 0
+    assert {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()} == before
+
+
+def test_prints_one_line_per_template_with_resources_bytes_and_lint_verdict():
+    result = run_cli("--check")
+    assert result.returncode == 0, result.stderr
+    result = run_cli()
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.endswith(".json") or "resources" in line]
+    assert any(line.startswith("output/AppStack.json: ") and "resources" in line and "bytes, cfn-lint clean" in line for line in lines)
+    assert any(line.startswith("output/RegistryStack.json: 1 resources") for line in lines)
+
+
+def test_warns_when_a_template_is_over_the_inline_limit(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(generate, "OUTPUT_DIR", tmp_path)
+    monkeypatch.setattr(generate, "INLINE_TEMPLATE_LIMIT", 4000)
+    assert generate.run(["--no-lint"]) == 0
+    error = capsys.readouterr().err
+    assert "output/AppStack.json is over CloudFormation's 4000-byte inline limit" in error
+    assert "RegistryStack.json is over" not in error
+
+
+def test_unknown_flag_is_a_one_line_error_with_exit_2():
+    result = run_cli("--frobnicate")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["generate.py: error: unrecognized arguments: --frobnicate (see --help)"]
+
+
+def test_output_path_that_is_not_a_directory_is_a_one_line_error_with_exit_2(tmp_path, monkeypatch, capsys):
+    blocker = tmp_path / "output"
+    blocker.write_text("a file where the folder should be")
+    monkeypatch.setattr(generate, "OUTPUT_DIR", blocker)
+    with pytest.raises(SystemExit) as exit_info:
+        monkeypatch.setattr(sys, "argv", ["generate.py", "--no-lint"])
+        generate.main()
+    assert exit_info.value.code == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("generate.py: error: cannot write") and "output/ is writable" in line
