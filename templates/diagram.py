@@ -58,7 +58,7 @@ def build_diagram(registry: dict, app: dict, registry_stack: str = "RegistryStac
         for logical_id, resource in resources.items():
             source = ids.get(stack, logical_id)
             found = _References()
-            found.walk(resource.get("Properties", {}))
+            found.walk([resource.get("Properties", {}), resource.get("Metadata", {})])
             found.depends_on(resource.get("DependsOn", []))
             for target in sorted(found.names):
                 if target in resources and target != logical_id:
@@ -207,8 +207,10 @@ def _render_text(value, parameters) -> str:
         default = parameters.get(value["Ref"], {}).get("Default")
         return str(default) if default not in (None, "") else "${%s}" % value["Ref"]
     if isinstance(value, dict) and "Fn::Sub" in value:
-        text = value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
-        return _SUB_VARIABLE.sub(lambda m: _render_text({"Ref": m.group(1)}, parameters), text)
+        sub = value["Fn::Sub"]
+        text, variables = (sub, {}) if isinstance(sub, str) else sub
+        return _SUB_VARIABLE.sub(
+            lambda m: _render_text(variables.get(m.group(1), {"Ref": m.group(1)}), parameters), text)
     if isinstance(value, dict) and "Fn::Join" in value:
         delimiter, parts = value["Fn::Join"]
         return delimiter.join(_render_text(part, parameters) for part in parts)
@@ -246,16 +248,16 @@ def _external_links(resource, parameters, ids):
         yield ids.external("alert_email", f"Alert email<br/>{ALARM_EMAIL_PARAMETER} parameter"), "email"
 
 
-def _plain_items(items):
-    """A property list's entries as dicts, looking into both branches of conditional (Fn::If) entries
-    and dropping AWS::NoValue."""
-    found = []
-    for item in items if isinstance(items, list) else []:
-        if isinstance(item, dict) and "Fn::If" in item:
-            found.extend(_plain_items(item["Fn::If"][1:]))
-        elif isinstance(item, dict) and "Ref" not in item:
-            found.append(item)
-    return found
+def _plain_items(value):
+    """A property list's entries as dicts, looking into both branches of conditional (Fn::If) lists and
+    entries, and dropping AWS::NoValue."""
+    if isinstance(value, list):
+        return [entry for item in value for entry in _plain_items(item)]
+    if isinstance(value, dict) and "Fn::If" in value:
+        return _plain_items(value["Fn::If"][1:])
+    if isinstance(value, dict) and "Ref" not in value:
+        return [value]
+    return []
 
 
 def _label(text: str) -> str:

@@ -57,6 +57,11 @@ def ssm_arn(suffix):
                        "${ParameterPrefix}/" + suffix}
 
 
+def ssm_arn_with_variables(suffix):
+    return {"Fn::Sub": ["arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${Prefix}/" + suffix,
+                        {"Prefix": {"Ref": "ParameterPrefix"}}]}
+
+
 REGISTRY = {
     "Parameters": {"RepositoryName": {"Type": "String", "Default": "kafkajs-canary-app"}},
     "Resources": {
@@ -93,8 +98,15 @@ APP = {
                 "Image": {"Fn::Sub": ["${Uri}:${Version}", {"Uri": import_of("RepositoryUri")}]},
                 "Environment": [{"Name": "KAFKA_HOST", "Value": {"Ref": "KafkaHost"}}],
                 "LogConfiguration": {"Options": {"awslogs-group": {"Fn::Sub": "${LogGroup}"}}},
-                "Secrets": [
-                    {"Name": "KAFKA_PASSWORD", "ValueFrom": ssm_arn("kafka-password")},
+                "Secrets": {"Fn::If": [  # conditional list
+                    "SentryEnabled",
+                    [{"Name": "KAFKA_PASSWORD", "ValueFrom": ssm_arn_with_variables("kafka-password")},
+                     {"Name": "SENTRY_DSN", "ValueFrom": ssm_arn_with_variables("sentry-dsn")}],
+                    [{"Name": "KAFKA_PASSWORD", "ValueFrom": ssm_arn_with_variables("kafka-password")}]]},
+            }, {
+                "Image": "sidecar",
+                "Secrets": [  # conditional entry
+                    {"Name": "KAFKA_USERNAME", "ValueFrom": ssm_arn("kafka-username")},
                     {"Fn::If": ["SentryEnabled", {"Name": "SENTRY_DSN", "ValueFrom": ssm_arn("sentry-dsn")},
                                 {"Ref": "AWS::NoValue"}]},
                 ]}]}},
@@ -105,7 +117,7 @@ APP = {
         "AlertsTopic": {"Type": "AWS::SNS::Topic"},
         "AlertEmail": {"Type": "AWS::SNS::Subscription", "Condition": "HasAlarmEmail", "Properties": {
             "Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}, "TopicArn": {"Ref": "AlertsTopic"}}},
-        "Custom": {"Type": "Custom::Thing"},
+        "Custom": {"Type": "Custom::Thing", "Metadata": {"After": {"Ref": "LogGroup"}}},
     },
 }
 
@@ -141,6 +153,7 @@ def test_references_become_edges_and_parameters_pseudo_parameters_and_literals_d
         ("AppStack_Service", "AppStack_TaskDefinition"),
         ("AppStack_Service", "AppStack_Vpc"),  # DependsOn
         ("AppStack_AlertEmail", "AppStack_AlertsTopic"),
+        ("AppStack_Custom", "AppStack_LogGroup"),  # Ref in Metadata
     }
 
 
@@ -157,6 +170,7 @@ def test_outside_pieces_parameter_store_kafka_and_alert_email():
     outside = {(s, label, nodes[t][0]) for s, _, label, t in edges if t.startswith("external")}
     assert outside == {
         ("AppStack_TaskDefinition", "secret", "/kafkajs-canary-app/kafka-password<br/>SSM Parameter Store"),
+        ("AppStack_TaskDefinition", "secret", "/kafkajs-canary-app/kafka-username<br/>SSM Parameter Store"),
         ("AppStack_TaskDefinition", "secret", "/kafkajs-canary-app/sentry-dsn<br/>SSM Parameter Store"),
         ("AppStack_TaskDefinition", "reads", "/kafkajs-canary-app/kafka-host<br/>SSM Parameter Store"),
         ("AppStack_TaskSecurityGroup", "egress", "Kafka cluster<br/>port 9092"),
@@ -240,9 +254,25 @@ def test_generated_templates_every_import_joins_the_importer_to_the_exported_res
     expected = set()
     for logical_id, resource in app["Resources"].items():
         for imported in imports_in(resource):
-            key = re.fullmatch(r"\$\{RegistryStackName\}-(\w+)", imported["Fn::Sub"])[1]
+            sub = imported["Fn::Sub"]
+            text, variables = (sub, {}) if isinstance(sub, str) else sub
+            variable, key = re.fullmatch(r"\$\{(\w+)\}-(\w+)", text).groups()
+            assert variables.get(variable, {"Ref": variable}) == {"Ref": "RegistryStackName"}
             value = registry["Outputs"][key]["Value"]
             exporter = value["Ref"] if "Ref" in value else value["Fn::GetAtt"][0]
             expected.add((f"AppStack_{logical_id}", "-.->", key, f"RegistryStack_{exporter}"))
     assert expected, "the app template imports nothing from the registry"
     assert {e for e in edges if e[1] == "-.->"} == expected
+
+
+def test_generated_templates_show_parameter_store_kafka_and_the_alert_email(generated):
+    registry, app = generated
+    nodes, edges = parse(build_diagram(registry, app))
+    outside = {(source, nodes[target][0].split("<br/>")[0]) for source, _, _, target in edges
+               if target.startswith("external")}
+    assert outside == {
+        *(("AppStack_TaskDefinition", f"/kafkajs-canary-app/{suffix}")
+          for suffix in ("kafka-host", "kafka-username", "kafka-password", "sentry-dsn")),
+        ("AppStack_TaskSecurityGroup", "Kafka cluster"),
+        ("AppStack_AlertsEmailSubscription", "Alert email"),
+    }
