@@ -1,0 +1,102 @@
+"""Change set lifecycle: create (uniquely named, every parameter explicit), wait, describe, execute, delete."""
+
+import time
+import uuid
+
+from botocore.exceptions import ClientError
+
+from .errors import DeploymentFailed
+
+# CloudFormation says "nothing to do" in two ways: a FAILED change set with the first text, or (older
+# path, and moto with identical parameters) a ValidationError from CreateChangeSet with the second.
+NO_CHANGES_MARKERS = ("didn't contain changes", "No updates are to be performed")
+CHANGE_SET_PREFIX = "canary-deploy-"
+# Quick polls: a change set is usually ready within a few seconds.
+CHANGE_SET_POLL_DELAYS = (0.2, 0.3, 0.5, 1.0)
+CHANGE_SET_POLL_SLOWEST = 2.0
+NAMED_IAM_PROPERTIES = ("RoleName", "UserName", "GroupName", "ManagedPolicyName", "InstanceProfileName")
+
+
+def is_no_changes(message):
+    return any(marker in (message or "") for marker in NO_CHANGES_MARKERS)
+
+
+def required_capabilities(template):
+    """The capabilities the template needs, so CloudFormation never refuses for a missing acknowledgement."""
+    resources = template.data.get("Resources", {}).values()
+    iam = [r for r in resources if r["Type"].startswith("AWS::IAM::")]
+    capabilities = []
+    if iam:
+        capabilities.append("CAPABILITY_IAM")
+    if any(name in r.get("Properties", {}) for r in iam for name in NAMED_IAM_PROPERTIES):
+        capabilities.append("CAPABILITY_NAMED_IAM")
+    if "Transform" in template.data:
+        capabilities.append("CAPABILITY_AUTO_EXPAND")
+    return capabilities
+
+
+class ChangeSet:
+    def __init__(self, cfn, stack_name, change_set_type, sleep=time.sleep):
+        self.cfn = cfn
+        self.stack_name = stack_name
+        self.change_set_type = change_set_type
+        self.sleep = sleep
+        self.name = f"{CHANGE_SET_PREFIX}{int(time.time())}-{uuid.uuid4().hex[:8]}"
+        self.arn = None
+        self.stack_id = None
+        self.description = None
+        # True when the CREATE change set made the (REVIEW_IN_PROGRESS) stack, so discarding removes it too.
+        self.creates_stack = False
+
+    def create(self, template_argument, parameters, capabilities):
+        """Returns False when CloudFormation answers at once that nothing changed."""
+        try:
+            response = self.cfn.create_change_set(
+                StackName=self.stack_name,
+                ChangeSetName=self.name,
+                ChangeSetType=self.change_set_type,
+                Parameters=parameters,
+                Capabilities=capabilities,
+                Description="Created by deploy.py",
+                **template_argument,
+            )
+        except ClientError as error:
+            if is_no_changes(error.response["Error"].get("Message")):
+                return False
+            raise
+        self.arn = response["Id"]
+        self.stack_id = response["StackId"]
+        return True
+
+    def wait(self):
+        """Polls until ready; returns False for an empty change set, raises DeploymentFailed if rejected."""
+        attempt = 0
+        while True:
+            description = self.cfn.describe_change_set(ChangeSetName=self.arn)
+            status = description["Status"]
+            if status == "CREATE_COMPLETE":
+                self.description = description
+                return True
+            if status == "FAILED":
+                reason = description.get("StatusReason", "")
+                if is_no_changes(reason):
+                    return False
+                raise DeploymentFailed(f"change set for {self.stack_name} failed: {reason}")
+            delay = CHANGE_SET_POLL_DELAYS[attempt] if attempt < len(CHANGE_SET_POLL_DELAYS) else CHANGE_SET_POLL_SLOWEST
+            attempt += 1
+            self.sleep(delay)
+
+    def changes(self):
+        """Every ResourceChange, following NextToken from the description wait() already fetched."""
+        description = self.description
+        changes = [change["ResourceChange"] for change in description.get("Changes", [])]
+        while description.get("NextToken"):
+            description = self.cfn.describe_change_set(ChangeSetName=self.arn, NextToken=description["NextToken"])
+            changes.extend(change["ResourceChange"] for change in description.get("Changes", []))
+        return changes
+
+    def execute(self):
+        self.cfn.execute_change_set(ChangeSetName=self.arn)
+
+    def delete(self):
+        self.cfn.delete_change_set(ChangeSetName=self.arn)

@@ -1,0 +1,147 @@
+"""Argument parsing and the one place where errors become messages and exit codes."""
+
+import argparse
+from pathlib import Path
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+)
+from botocore.parsers import ResponseParserError
+
+from .commands import AppDeploy, DeployRequest, RegistryDeploy, StackNames
+from .console import Console
+from .deployer import DEFAULT_TIMEOUT_SECONDS, DeployOptions
+from .errors import EXIT_BAD_INPUT, EXIT_DEPLOY_FAILED, EXIT_INTERRUPTED, EXIT_OK, DeployError
+from .parameters import parse_overrides
+from .session import AwsClients
+from .template_source import TemplateSource
+
+DEFAULT_OUTPUT_DIR = Path(__file__).resolve().parent.parent / "output"
+# AWS answers these when the credentials, not the request, are wrong: the user must fix configuration.
+CREDENTIAL_ERROR_CODES = {
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "SignatureDoesNotMatch",
+    "AccessDenied",
+    "AccessDeniedException",
+}
+
+
+def add_common_options(parser, suppress_defaults):
+    """The AWS and naming options, accepted before or after the command. The copy on each subcommand
+    suppresses its defaults so it does not overwrite a value given before the command."""
+
+    def default(value):
+        return argparse.SUPPRESS if suppress_defaults else value
+
+    group = parser.add_argument_group("AWS and stack names")
+    group.add_argument("--profile", default=default(None), help="AWS profile (default: AWS_PROFILE)")
+    group.add_argument("--region", default=default(None), help="AWS region (default: AWS_REGION)")
+    group.add_argument("--endpoint-url", default=default(None), help="AWS endpoint (default: AWS_ENDPOINT_URL)")
+    group.add_argument("--registry-stack-name", default=default("RegistryStack"), help="default: RegistryStack")
+    group.add_argument("--app-stack-name", default=default("AppStack"), help="default: AppStack")
+    group.add_argument("--output-dir", default=default(str(DEFAULT_OUTPUT_DIR)), help="where generate.py writes templates")
+
+
+def add_deploy_options(parser):
+    parser.add_argument("--yes", "-y", action="store_true", help="accept flagged changes without asking (CI)")
+    parser.add_argument("--dry-run", action="store_true", help="show the change set, execute nothing")
+    parser.add_argument("--wait", action="store_true", help="wait for an in-progress stack instead of refusing")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait (default: %(default)s)")
+    parser.add_argument("--outputs-file", help="write the stack outputs to this JSON file")
+    parser.add_argument("--s3-bucket", help="bucket for templates over 51,200 bytes")
+    parser.add_argument("--parameter", action="append", metavar="KEY=VALUE", help="override a template parameter (repeatable)")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="deploy.py", description="Deploy the KafkaJS canary stacks with CloudFormation.")
+    add_common_options(parser, suppress_defaults=False)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{registry,app,status,destroy}")
+
+    registry = commands.add_parser("registry", help="create or update the ECR registry stack")
+    registry.add_argument("--version", help="image tag to show in the docker push lines")
+    app = commands.add_parser("app", help="create or update the app stack")
+    app.add_argument("--version", required=True, help="image tag to deploy (must be in ECR)")
+    for deploy_parser in (registry, app):
+        add_deploy_options(deploy_parser)
+
+    status = commands.add_parser("status", help="show stack status, outputs and the ECS service")
+    status.add_argument("target", nargs="?", choices=("registry", "app"), help="default: both")
+    destroy = commands.add_parser("destroy", help="delete a stack after confirmation")
+    destroy.add_argument("target", choices=("registry", "app"))
+    destroy.add_argument("--yes", "-y", action="store_true", help="do not ask (CI)")
+    destroy.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait")
+    for command_parser in (registry, app, status, destroy):
+        add_common_options(command_parser, suppress_defaults=True)
+    return parser
+
+
+def run_command(args, console, deployer_kwargs):
+    clients = AwsClients(profile=args.profile, region=args.region, endpoint_url=args.endpoint_url)
+    names = StackNames(registry=args.registry_stack_name, app=args.app_stack_name)
+    if args.command in ("registry", "app"):
+        source = TemplateSource(args.output_dir)
+        options = DeployOptions(
+            yes=args.yes,
+            dry_run=args.dry_run,
+            wait=args.wait,
+            timeout=args.timeout,
+            s3_bucket=args.s3_bucket,
+            outputs_file=args.outputs_file,
+        )
+        request = DeployRequest(names, options, parse_overrides(args.parameter), args.version)
+        command = RegistryDeploy if args.command == "registry" else AppDeploy
+        command(clients, console, source, **deployer_kwargs).run(request)
+    elif args.command == "status":
+        from .status import StatusReport
+
+        clients.check_configuration()
+        StatusReport(clients, console, names).run(args.target)
+    else:
+        from .destroy import Destroyer
+
+        clients.check_configuration()
+        Destroyer(clients, console, names, yes=args.yes, timeout=args.timeout, **deployer_kwargs).run(args.target)
+
+
+def main(argv=None, console=None, **deployer_kwargs):
+    """Runs one command; returns the exit code. deployer_kwargs (clock, sleep) are for tests."""
+    console = console or Console()
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit_request:  # --help or a usage error, already printed by argparse
+        return exit_request.code
+    try:
+        run_command(args, console, deployer_kwargs)
+        return EXIT_OK
+    except DeployError as error:
+        console.error(str(error))
+        return error.exit_code
+    except KeyboardInterrupt:
+        console.error("interrupted")
+        return EXIT_INTERRUPTED
+    except (NoCredentialsError, PartialCredentialsError) as error:
+        console.error(f"AWS credentials: {error}: pass --profile or set AWS_PROFILE / AWS_ACCESS_KEY_ID")
+        return EXIT_BAD_INPUT
+    except NoRegionError:
+        console.error("no AWS region configured: pass --region or set AWS_REGION")
+        return EXIT_BAD_INPUT
+    except (EndpointConnectionError, ConnectTimeoutError) as error:
+        console.error(f"{error}: check --endpoint-url / AWS_ENDPOINT_URL, --region and the network")
+        return EXIT_BAD_INPUT
+    except ClientError as error:
+        details = error.response.get("Error", {})
+        code = details.get("Code", "Error")
+        console.error(f"AWS {error.operation_name} failed: {code}: {details.get('Message', error)}")
+        return EXIT_BAD_INPUT if code in CREDENTIAL_ERROR_CODES else EXIT_DEPLOY_FAILED
+    except (BotoCoreError, ResponseParserError) as error:
+        console.error(f"AWS: {error}")
+        return EXIT_DEPLOY_FAILED

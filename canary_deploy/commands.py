@@ -1,0 +1,100 @@
+"""The deploy commands: `registry` and `app`, each a template, its parameters, checks and a StackDeployer."""
+
+from dataclasses import dataclass
+
+from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
+
+from .deployer import DeployOptions, StackDeployer
+from .docker_hints import login_command, push_command, tag_command
+from .parameters import StackParameters, validate_version
+from .preflight import AppPreflight
+from .stack_state import outputs_of
+from .template_source import TemplateSource
+
+VERSION_PLACEHOLDER = "VERSION"
+
+
+@dataclass
+class StackNames:
+    registry: str = "RegistryStack"
+    app: str = "AppStack"
+
+
+@dataclass
+class DeployRequest:
+    names: StackNames
+    options: DeployOptions
+    overrides: dict
+    version: str = None
+
+
+class StackCommand:
+    """Shared wiring: clients, console, templates; deployer_kwargs lets tests pass a fake clock/sleep."""
+
+    def __init__(self, clients, console, source: TemplateSource, **deployer_kwargs):
+        self.clients = clients
+        self.console = console
+        self.source = source
+        self.deployer_kwargs = deployer_kwargs
+
+    def deployer(self, options, kind):
+        return StackDeployer(
+            self.clients, self.console, options, f"python deploy.py status {kind}", **self.deployer_kwargs
+        )
+
+
+class RegistryDeploy(StackCommand):
+    def run(self, request):
+        template = self.source.load("registry")
+        parameters = StackParameters(template, request.overrides)
+        self.clients.check_configuration()
+        deployer = self.deployer(request.options, "registry")
+        stack = deployer.deploy(request.names.registry, template, parameters.as_cloudformation())
+        if stack is None:
+            return
+        self.protect(stack)
+        self.print_docker_lines(outputs_of(stack), request.version or VERSION_PLACEHOLDER)
+
+    def protect(self, stack):
+        """The registry holds the images: termination protection once it exists (change sets cannot set it)."""
+        if stack.get("EnableTerminationProtection"):
+            return
+        try:
+            self.clients.cloudformation.update_termination_protection(
+                StackName=stack["StackId"], EnableTerminationProtection=True
+            )
+        except (ClientError, BotoCoreError, ResponseParserError) as error:
+            # The deploy itself succeeded: say what is missing rather than report a failure.
+            self.console.notice(
+                f"could not enable termination protection ({str(error).splitlines()[0]}): run `aws cloudformation "
+                f"update-termination-protection --enable-termination-protection --stack-name {stack['StackName']}`"
+            )
+            return
+        self.console.line(f"Termination protection enabled on {stack['StackName']}.")
+
+    def print_docker_lines(self, outputs, tag):
+        uri = outputs.get("RepositoryUri")
+        if not uri:
+            return
+        local_image = outputs.get("RepositoryName", "kafkajs-canary-app")
+        self.console.line("\nPush the app image:")
+        self.console.line(f"  {login_command(uri, self.clients.region)}")
+        self.console.line(f"  {tag_command(local_image, uri, tag)}")
+        self.console.line(f"  {push_command(uri, tag)}")
+
+
+class AppDeploy(StackCommand):
+
+    def run(self, request):
+        version = validate_version(request.version)
+        template = self.source.load("app")
+        parameters = StackParameters(
+            template,
+            request.overrides,
+            fixed={"Version": version, "RegistryStackName": request.names.registry},
+            flags={"Version": "--version", "RegistryStackName": "--registry-stack-name"},
+        )
+        self.clients.check_configuration()
+        AppPreflight(self.clients, self.console, request.names.registry).run(parameters, version)
+        self.deployer(request.options, "app").deploy(request.names.app, template, parameters.as_cloudformation())

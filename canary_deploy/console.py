@@ -1,0 +1,59 @@
+"""Terminal output: plain lines in CI logs, colour and an in-place progress line on a terminal."""
+
+import os
+import sys
+
+STYLES = {"red": "\033[31m", "yellow": "\033[33m", "green": "\033[32m", "bold": "\033[1m", "dim": "\033[2m"}
+RESET = "\033[0m"
+
+
+class Console:
+    def __init__(self, out=None, err=None, stdin=None, interactive=None, color=None):
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        self.stdin = stdin or sys.stdin
+        if interactive is None:
+            interactive = _isatty(self.stdin) and _isatty(self.out)
+        if color is None:
+            color = _isatty(self.out) and "NO_COLOR" not in os.environ
+        self.interactive = interactive
+        self.color = color
+        self._progress_shown = False
+
+    def line(self, text=""):
+        self._clear_progress()
+        print(text, file=self.out, flush=True)
+
+    def notice(self, text):
+        self.line(self.style(f"ℹ️  {text}", "yellow"))
+
+    def error(self, text):
+        self._clear_progress()
+        print(self.style(f"❌ {text}", "red"), file=self.err, flush=True)
+
+    def style(self, text, name):
+        return f"{STYLES[name]}{text}{RESET}" if self.color else text
+
+    def progress(self, text):
+        """Redraw one status line in place on a terminal; CI logs get nothing (events are printed anyway)."""
+        if not self.interactive:
+            return
+        self.out.write(f"\r\033[K{text}")
+        self.out.flush()
+        self._progress_shown = True
+
+    def confirm(self, question):
+        self._clear_progress()
+        self.out.write(f"{question} [y/N] ")
+        self.out.flush()
+        answer = self.stdin.readline()
+        return answer.strip().lower() in ("y", "yes")
+
+    def _clear_progress(self):
+        if self._progress_shown:
+            self.out.write("\r\033[K")
+            self._progress_shown = False
+
+
+def _isatty(stream):
+    return hasattr(stream, "isatty") and stream.isatty()

@@ -1,0 +1,196 @@
+"""Deploys one stack through a change set: state handling, review, confirmation, execution, events."""
+
+import json
+import time
+from dataclasses import dataclass
+
+from botocore.exceptions import ClientError
+
+from .change_table import ChangeTable
+from .changeset import ChangeSet, required_capabilities
+from .errors import ChangesRefused, DeploymentFailed, Interrupted
+from .events import EventStream
+from .stack_state import SUCCESS_STATUSES, describe_stack, is_in_progress, outputs_of, refuse_if_stuck
+from .template_source import template_argument
+
+# ECS can take hours to report "did not stabilize"; a generous default, never a fixed one-hour cap.
+DEFAULT_TIMEOUT_SECONDS = 4 * 3600
+
+
+@dataclass
+class DeployOptions:
+    yes: bool = False
+    dry_run: bool = False
+    wait: bool = False
+    timeout: float = DEFAULT_TIMEOUT_SECONDS
+    s3_bucket: str = None
+    outputs_file: str = None
+
+
+class InterruptPolicy:
+    """Ctrl-C while executing. Update: first press cancels (CancelUpdateStack) and keeps streaming the
+    rollback, the second detaches. Create: nothing to cancel into, so detach and say how to watch."""
+
+    def __init__(self, cfn, console, stack_name, change_set_type, status_command):
+        self.cfn = cfn
+        self.console = console
+        self.stack_name = stack_name
+        self.change_set_type = change_set_type
+        self.status_command = status_command
+        self.cancelled = False
+
+    def __call__(self):
+        if self.change_set_type == "CREATE":
+            raise Interrupted(
+                f"detached: the creation of {self.stack_name} goes on in CloudFormation; watch it with "
+                f"`{self.status_command}`"
+            )
+        if self.cancelled:
+            raise Interrupted(
+                f"detached: the rollback of {self.stack_name} goes on; watch it with `{self.status_command}`"
+            )
+        self.cancelled = True
+        try:
+            self.cfn.cancel_update_stack(StackName=self.stack_name)
+        except ClientError as error:
+            # Typically the update already finished: keep streaming to report what really happened.
+            self.console.notice(f"could not cancel: {error.response['Error'].get('Message', error)}")
+            return
+        self.console.notice(
+            f"Ctrl-C: cancelling the update of {self.stack_name}, streaming the rollback (Ctrl-C again to detach)"
+        )
+
+
+class StackDeployer:
+    def __init__(self, clients, console, options, status_command, clock=time.monotonic, sleep=time.sleep):
+        self.clients = clients
+        self.cfn = clients.cloudformation
+        self.console = console
+        self.options = options
+        self.status_command = status_command
+        self.clock = clock
+        self.sleep = sleep
+
+    def deploy(self, stack_name, template, parameters):
+        """Returns the stack description after success or no changes; None after a dry run."""
+        stack = self.existing_stack(stack_name)
+        change_set_type = "CREATE" if stack is None or stack["StackStatus"] == "REVIEW_IN_PROGRESS" else "UPDATE"
+        change_set = ChangeSet(self.cfn, stack_name, change_set_type, sleep=self.sleep)
+        change_set.creates_stack = stack is None
+        body = template_argument(template, stack_name, self.options.s3_bucket, self.clients)
+        try:
+            has_changes = change_set.create(body, parameters, required_capabilities(template)) and change_set.wait()
+        except DeploymentFailed:
+            self.discard(change_set)
+            raise
+        if not has_changes:
+            if change_set.arn:
+                change_set.delete()
+            self.console.line(f"✅  {stack_name} (no changes)")
+            return stack
+
+        table = ChangeTable(stack_name, change_set.changes())
+        table.print(self.console)
+        if self.options.dry_run:
+            self.discard(change_set)
+            self.console.line(f"Dry run: {stack_name} not changed (change set deleted).")
+            return None
+        self.confirm(table, change_set)
+        return self.execute(change_set, total_resources=len(table.changes))
+
+    def existing_stack(self, stack_name):
+        """The stack to update, or None to create; deals with failed creations and in-progress stacks."""
+        stack = describe_stack(self.cfn, stack_name)
+        if stack is None:
+            return None
+        if is_in_progress(stack["StackStatus"]) and self.options.wait:
+            self.console.notice(f"{stack_name} is {stack['StackStatus']}: waiting for it (--wait)")
+            self.stream(stack["StackId"], stack_name).wait(self.options.timeout, on_interrupt=self._raise_detached)
+            return self.existing_stack(stack_name)
+        if stack["StackStatus"] == "ROLLBACK_COMPLETE":
+            self.console.notice(
+                f"{stack_name} is ROLLBACK_COMPLETE (its creation failed, it holds nothing): deleting it to create it again"
+            )
+            self.delete_and_wait(stack)
+            return None
+        refuse_if_stuck(stack, self.status_command)
+        return stack
+
+    def delete_and_wait(self, stack):
+        stream = self.stream(stack["StackId"], stack["StackName"])
+        stream.mark()
+        self.cfn.delete_stack(StackName=stack["StackId"])
+        status = stream.wait(self.options.timeout, on_interrupt=self._raise_detached)
+        if status != "DELETE_COMPLETE":
+            self.report_failure(stream, stack["StackName"], status)
+
+    def confirm(self, table, change_set):
+        if not table.risky or self.options.yes:
+            return
+        question = f"{len(table.risky)} change(s) above are flagged (⚠). Execute the change set?"
+        if not self.console.interactive:
+            self.discard(change_set)
+            raise ChangesRefused(
+                f"{change_set.stack_name}: {len(table.risky)} flagged change(s) need confirmation and there is no "
+                "terminal: rerun with --yes to accept them (nothing was executed)"
+            )
+        if not self.console.confirm(question):
+            self.discard(change_set)
+            raise ChangesRefused(f"{change_set.stack_name}: not confirmed, nothing executed (change set deleted)")
+
+    def execute(self, change_set, total_resources):
+        stream = self.stream(change_set.stack_id, change_set.stack_name, total_resources)
+        stream.mark()
+        change_set.execute()
+        interrupts = InterruptPolicy(
+            self.cfn, self.console, change_set.stack_name, change_set.change_set_type, self.status_command
+        )
+        status = stream.wait(self.options.timeout, on_interrupt=interrupts)
+        if interrupts.cancelled:
+            raise Interrupted(f"update of {change_set.stack_name} cancelled by Ctrl-C; the stack is {status}")
+        if status not in SUCCESS_STATUSES:
+            self.report_failure(stream, change_set.stack_name, status)
+        stack = describe_stack(self.cfn, change_set.stack_id)
+        self.print_outputs(stack)
+        return stack
+
+    def report_failure(self, stream, stack_name, status):
+        causes = stream.root_causes()
+        if causes:
+            self.console.line(self.console.style("Root cause:", "red"))
+        for event in causes:
+            self.console.line(
+                f"  {event.get('LogicalResourceId')} ({event.get('ResourceType')}) {event['ResourceStatus']}: "
+                f"{event.get('ResourceStatusReason') or 'no reason given'}"
+            )
+        raise DeploymentFailed(f"{stack_name} deployment failed: the stack is {status}")
+
+    def print_outputs(self, stack):
+        outputs = outputs_of(stack)
+        self.console.line(f"✅  {stack['StackName']}")
+        if outputs:
+            self.console.line("\nOutputs:")
+            for key, value in outputs.items():
+                self.console.line(f"{stack['StackName']}.{key} = {value}")
+        self.console.line(f"\nStack ARN:\n{stack['StackId']}")
+        if self.options.outputs_file:
+            with open(self.options.outputs_file, "w", encoding="utf-8") as handle:
+                json.dump({stack["StackName"]: outputs}, handle, indent=2)
+                handle.write("\n")
+
+    def discard(self, change_set):
+        """Leave the account as it was: the change set, and the empty stack a CREATE change set made."""
+        if not change_set.arn:
+            return
+        if change_set.creates_stack:
+            self.cfn.delete_stack(StackName=change_set.stack_id)
+        else:
+            change_set.delete()
+
+    def stream(self, stack_id, stack_name, total_resources=0):
+        return EventStream(
+            self.cfn, stack_id, stack_name, self.console, total_resources, clock=self.clock, sleep=self.sleep
+        )
+
+    def _raise_detached(self):
+        raise Interrupted(f"stopped waiting; CloudFormation goes on: watch it with `{self.status_command}`")

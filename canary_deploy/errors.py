@@ -1,0 +1,40 @@
+"""Domain errors; the CLI maps each to one exit code and a one-line message (no traceback)."""
+
+EXIT_OK = 0
+EXIT_DEPLOY_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+class DeployError(Exception):
+    """Base: the message is what the user reads; exit_code is what the shell sees."""
+
+    exit_code = EXIT_DEPLOY_FAILED
+
+
+class BadInput(DeployError):
+    """Wrong arguments, stale templates or missing configuration: fix the input and rerun."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class PreflightFailed(BadInput):
+    """A check before any change found the account not ready; nothing was changed."""
+
+
+class StackStateRefused(BadInput):
+    """The stack is in a state we must not touch (in progress, failed rollback, ...)."""
+
+
+class ChangesRefused(BadInput):
+    """Risky changes without confirmation (no terminal and no --yes, or the user said no)."""
+
+
+class DeploymentFailed(DeployError):
+    """CloudFormation rejected or rolled back the change, or the wait timed out."""
+
+
+class Interrupted(DeployError):
+    """Ctrl-C: the message tells what keeps running in CloudFormation and how to watch it."""
+
+    exit_code = EXIT_INTERRUPTED

@@ -1,0 +1,133 @@
+"""Streams new stack events while CloudFormation works, with a resource progress line and backoff."""
+
+import time
+
+from .errors import DeploymentFailed
+
+STACK_TYPE = "AWS::CloudFormation::Stack"
+# About 1 s while a deploy is young (most finish quickly, and the end is noticed within a second), then
+# backing off to a few seconds so a 3-hour ECS stabilisation does not hammer the API.
+FAST_POLL = 1.0
+FAST_PHASE = 60.0
+BACKOFF = 1.5
+SLOWEST_POLL = 5.0
+# Reasons of resources that failed only because another one did: not root causes.
+CONSEQUENTIAL_REASONS = ("cancelled", "Resource creation cancelled", "Resource update cancelled")
+ROOT_CAUSES_SHOWN = 5
+
+
+def is_terminal(status):
+    return not status.endswith("_IN_PROGRESS") and status != "REVIEW_IN_PROGRESS"
+
+
+class PollSchedule:
+    def __init__(self, clock):
+        self.clock = clock
+        self.start = clock()
+        self.delay = FAST_POLL
+
+    def next_delay(self):
+        if self.clock() - self.start < FAST_PHASE:
+            return FAST_POLL
+        self.delay = min(self.delay * BACKOFF, SLOWEST_POLL)
+        return self.delay
+
+
+class EventStream:
+    """Prints each stack event once, oldest first; knows the stack's status from its own events."""
+
+    def __init__(self, cfn, stack_id, stack_name, console, total_resources=0, clock=time.monotonic, sleep=time.sleep):
+        self.cfn = cfn
+        self.stack_id = stack_id
+        self.stack_name = stack_name
+        self.console = console
+        self.total_resources = total_resources
+        self.clock = clock
+        self.sleep = sleep
+        self.seen = set()
+        self.events = []
+        self.resource_status = {}
+
+    def mark(self):
+        """Remember the events already there, so only what this deploy causes is streamed."""
+        self.seen.update(event["EventId"] for event in self._newest_first())
+
+    def wait(self, timeout, on_interrupt):
+        """Polls until the stack reaches a final status and returns it. on_interrupt handles Ctrl-C: it
+        raises to stop waiting or returns to keep streaming (e.g. the rollback after a cancel)."""
+        schedule = PollSchedule(self.clock)
+        deadline = self.clock() + timeout
+        while True:
+            try:
+                status = self.poll()
+                if status:
+                    return status
+                if self.clock() >= deadline:
+                    raise DeploymentFailed(
+                        f"gave up waiting for {self.stack_name} after {timeout:.0f} s (--timeout); CloudFormation "
+                        f"goes on: watch it with `python deploy.py status`"
+                    )
+                self.sleep(schedule.next_delay())
+            except KeyboardInterrupt:
+                on_interrupt()
+
+    def poll(self):
+        """Prints new events; returns the stack's final status once reached, else None."""
+        new = []
+        for event in self._newest_first():
+            if event["EventId"] in self.seen:
+                break
+            new.append(event)
+        new.reverse()
+        final = None
+        for event in new:
+            self.seen.add(event["EventId"])
+            self.events.append(event)
+            self._show(event)
+            if self._is_stack_event(event) and is_terminal(event["ResourceStatus"]):
+                final = event["ResourceStatus"]
+        if final is None and not new:
+            # Some endpoints (moto) can settle without a final stack event: ask the stack itself.
+            status = self.cfn.describe_stacks(StackName=self.stack_id)["Stacks"][0]["StackStatus"]
+            final = status if is_terminal(status) else None
+        if final is None:
+            self._show_progress()
+        return final
+
+    def root_causes(self):
+        """The first failed resources of this deploy with their reasons, skipping knock-on cancellations."""
+        failed = [
+            event
+            for event in self.events
+            if event["ResourceStatus"].endswith("_FAILED")
+            and not self._is_stack_event(event)
+            and not any(marker in (event.get("ResourceStatusReason") or "") for marker in CONSEQUENTIAL_REASONS)
+        ]
+        if not failed:
+            failed = [e for e in self.events if e.get("ResourceStatusReason") and "FAILED" in e["ResourceStatus"]]
+        return failed[:ROOT_CAUSES_SHOWN]
+
+    def _newest_first(self):
+        paginator = self.cfn.get_paginator("describe_stack_events")
+        for page in paginator.paginate(StackName=self.stack_id):
+            yield from page["StackEvents"]
+
+    def _is_stack_event(self, event):
+        return event.get("ResourceType") == STACK_TYPE and event.get("LogicalResourceId") == self.stack_name
+
+    def _show(self, event):
+        status = event["ResourceStatus"]
+        if not self._is_stack_event(event):
+            self.resource_status[event.get("LogicalResourceId")] = status
+        stamp = event["Timestamp"].strftime("%H:%M:%S") if event.get("Timestamp") else "--:--:--"
+        text = f"{stamp}  {status:<28} {event.get('ResourceType', ''):<34} {event.get('LogicalResourceId', '')}"
+        reason = event.get("ResourceStatusReason")
+        if reason:
+            text += f"  {reason}"
+        style = "red" if "FAILED" in status or "ROLLBACK" in status else "green" if status.endswith("_COMPLETE") else None
+        self.console.line(self.console.style(text, style) if style else text)
+
+    def _show_progress(self):
+        done = sum(1 for status in self.resource_status.values() if status.endswith("_COMPLETE"))
+        total = max(self.total_resources, len(self.resource_status))
+        self.console.progress(f"{self.stack_name}: {done}/{total} resources")

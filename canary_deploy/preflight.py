@@ -1,0 +1,80 @@
+"""Checks before the app deploy changes anything: registry stack, image in ECR, Parameter Store."""
+
+from botocore.exceptions import ClientError
+
+from .docker_hints import login_command, push_command
+from .errors import PreflightFailed
+from .stack_state import SUCCESS_STATUSES, describe_stack, is_in_progress, outputs_of
+
+REQUIRED_PARAMETERS = ("kafka-host", "kafka-username", "kafka-password")
+SENTRY_PARAMETER = "sentry-dsn"
+
+
+class AppPreflight:
+    def __init__(self, clients, console, registry_stack_name):
+        self.clients = clients
+        self.console = console
+        self.registry_stack_name = registry_stack_name
+
+    def run(self, parameters, version):
+        repository = self.registry_outputs()
+        self.check_image(repository, version)
+        self.check_parameter_store(parameters)
+
+    def registry_outputs(self):
+        """The registry stack must be complete: its exports feed the app, its repository holds the image.
+
+        A missing registry is not deployed on the fly: its new repository could not hold the image yet, so
+        the app deploy would stop at the image check anyway, with a stack created for nothing."""
+        name = self.registry_stack_name
+        deploy_it = "run `python deploy.py registry`, push the image, then deploy the app"
+        stack = describe_stack(self.clients.cloudformation, name)
+        if stack is None:
+            raise PreflightFailed(f"registry stack {name} does not exist: {deploy_it}")
+        status = stack["StackStatus"]
+        if is_in_progress(status):
+            raise PreflightFailed(f"registry stack {name} is {status}: wait for it (`python deploy.py status registry`)")
+        if status not in SUCCESS_STATUSES and status != "UPDATE_ROLLBACK_COMPLETE":
+            raise PreflightFailed(f"registry stack {name} is {status}, not complete: {deploy_it}")
+        outputs = outputs_of(stack)
+        missing = [key for key in ("RepositoryName", "RepositoryUri") if key not in outputs]
+        if missing:
+            raise PreflightFailed(
+                f"registry stack {name} has no {' / '.join(missing)} output: redeploy it with `python deploy.py registry`"
+            )
+        return outputs
+
+    def check_image(self, repository, version):
+        uri = repository["RepositoryUri"]
+        try:
+            self.clients.ecr.describe_images(
+                repositoryName=repository["RepositoryName"], imageIds=[{"imageTag": version}]
+            )
+        except ClientError as error:
+            code = error.response["Error"]["Code"]
+            if code == "ImageNotFoundException":
+                raise PreflightFailed(
+                    f"image {uri}:{version} is not in ECR: push it with `{push_command(uri, version)}` "
+                    f"(log in first: `{login_command(uri, self.clients.region)}`)"
+                )
+            if code == "RepositoryNotFoundException":
+                raise PreflightFailed(
+                    f"ECR repository {repository['RepositoryName']} not found: redeploy it with `python deploy.py registry`"
+                )
+            raise
+
+    def check_parameter_store(self, parameters):
+        """One GetParameters call for all names; Sentry is optional and switched off when absent."""
+        prefix = parameters.get("ParameterPrefix").rstrip("/")
+        names = {suffix: f"{prefix}/{suffix}" for suffix in (*REQUIRED_PARAMETERS, SENTRY_PARAMETER)}
+        response = self.clients.ssm.get_parameters(Names=list(names.values()))
+        invalid = set(response.get("InvalidParameters", []))
+        missing = [names[suffix] for suffix in REQUIRED_PARAMETERS if names[suffix] in invalid]
+        if missing:
+            raise PreflightFailed(
+                f"missing Parameter Store parameter(s) {', '.join(missing)}: create each with `aws ssm put-parameter "
+                f"--type SecureString --name {missing[0]} --value ...`"
+            )
+        if names[SENTRY_PARAMETER] in invalid and not parameters.is_overridden("SentryEnabled"):
+            parameters.set_computed("SentryEnabled", "false")
+            self.console.notice(f"{names[SENTRY_PARAMETER]} not found: deploying with SentryEnabled=false")

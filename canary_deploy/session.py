@@ -1,0 +1,77 @@
+"""One boto3 session and its clients, configured like the AWS CLI (profile, region, endpoint, retries)."""
+
+import os
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ProfileNotFound
+
+from .errors import BadInput
+
+# Adaptive retries add client-side rate limiting on top of the standard mode's backoff for throttling and
+# dropped connections: our event polling must never crash on a Rate exceeded. AWS_RETRY_MODE /
+# AWS_MAX_ATTEMPTS still override, as they do for the AWS CLI.
+DEFAULT_RETRY_MODE = "adaptive"
+DEFAULT_MAX_ATTEMPTS = 10
+
+
+class AwsClients:
+    """Creates each client once. endpoint_url None lets botocore honour AWS_ENDPOINT_URL itself."""
+
+    def __init__(self, profile=None, region=None, endpoint_url=None, session=None):
+        # boto3 reads AWS_DEFAULT_REGION and the profile; AWS_REGION (what the SDKs use) comes first here.
+        region = region or os.environ.get("AWS_REGION") or None
+        try:
+            self.session = session or boto3.Session(profile_name=profile, region_name=region)
+        except ProfileNotFound:
+            raise BadInput(f"AWS profile {profile!r} not found: check --profile / AWS_PROFILE and ~/.aws/config")
+        self.endpoint_url = endpoint_url
+        self.config = Config(
+            retries={
+                "mode": os.environ.get("AWS_RETRY_MODE", DEFAULT_RETRY_MODE),
+                "max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)),
+            },
+            user_agent_extra="canary-deploy",
+        )
+        self._clients = {}
+
+    @property
+    def region(self):
+        return self.session.region_name
+
+    def check_configuration(self):
+        """Credentials and region resolve locally; costs no API call (the first call proves they work)."""
+        if not self.region:
+            raise BadInput("no AWS region configured: pass --region or set AWS_REGION")
+        if self.session.get_credentials() is None:
+            raise BadInput(
+                "no AWS credentials found: pass --profile, set AWS_PROFILE, or set AWS_ACCESS_KEY_ID and "
+                "AWS_SECRET_ACCESS_KEY"
+            )
+
+    def client(self, service):
+        if service not in self._clients:
+            self._clients[service] = self.session.client(
+                service, endpoint_url=self.endpoint_url, config=self.config
+            )
+        return self._clients[service]
+
+    @property
+    def cloudformation(self):
+        return self.client("cloudformation")
+
+    @property
+    def ecr(self):
+        return self.client("ecr")
+
+    @property
+    def ecs(self):
+        return self.client("ecs")
+
+    @property
+    def ssm(self):
+        return self.client("ssm")
+
+    @property
+    def s3(self):
+        return self.client("s3")
