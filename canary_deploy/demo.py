@@ -9,11 +9,13 @@ end, also when a step fails or on Ctrl-C; the exit status says which step failed
 """
 
 import argparse
+import logging
 import os
 import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -23,7 +25,9 @@ from .local_aws import DEFAULT_REGION, DUMMY_CREDENTIALS, LocalAWS, LocalAWSErro
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_VERSION = "1.16.0-beta.12-5f5d22f1"
-# How long a deploy.py child gets to finish its own Ctrl-C handling before it is terminated.
+# After Ctrl-C, how long a deploy.py child gets to finish on its own (a terminal's Ctrl-C reaches it
+# too), then, after one SIGINT from us (a SIGTERM reaches only us), before it is killed.
+CHILD_OWN_EXIT_SECONDS = 2
 CHILD_GRACE_SECONDS = 10
 SKIPPABLE = ("parameters", "image")
 
@@ -96,12 +100,16 @@ class Run:
         self.timed(name, run, "python deploy.py " + " ".join(arguments))
 
     def stop_child(self):
-        """After Ctrl-C: the child got the terminal's SIGINT too (or gets it now); give it time to say
-        what it leaves behind, then make sure it is gone."""
+        """After Ctrl-C: let the child say what it leaves behind, then make sure it is gone. A second
+        SIGINT right away would read as a second Ctrl-C (detach) to deploy.py, hence the first wait."""
         child, self.child = self.child, None
-        if child is None or child.poll() is not None:
+        if child is None:
             return
-        child.send_signal(signal.SIGINT)
+        try:
+            child.wait(CHILD_OWN_EXIT_SECONDS)
+            return
+        except subprocess.TimeoutExpired:
+            child.send_signal(signal.SIGINT)
         try:
             child.wait(CHILD_GRACE_SECONDS)
         except subprocess.TimeoutExpired:
@@ -144,6 +152,10 @@ def run_demo(args, run):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    # moto notes each resource type it skips (alarms, wait condition handles) while the deployer prints
+    # the deploy; what the emulator skips is documented, not news in the middle of that output.
+    logging.getLogger("moto").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"moto\.")
     # A SIGTERM (e.g. from a supervisor) stops the run as cleanly as Ctrl-C.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     run = Run(total_steps=6)
