@@ -345,3 +345,29 @@ def test_entry_point_runs_as_a_subprocess(small_templates, aws):
     result = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "is not a valid image tag" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_status_shows_stacks_and_the_ecs_service(deploy, aws):
+    assert deploy("status") == 0
+    assert "RegistryStack: not deployed" in deploy.out and "AppStack: not deployed" in deploy.out
+    ready_for_app(deploy, aws)
+    assert deploy("app", "--version", VERSION, "--yes") == 0
+    assert deploy("status", "app") == 0, deploy.err
+    assert "AppStack: CREATE_COMPLETE" in deploy.out
+    assert "ECS service kafkajs-canary-app (ACTIVE): desired 1" in deploy.out
+    assert f"running image tag: {VERSION}" in deploy.out
+
+
+def test_destroy_registry_refused_while_app_imports_then_both_destroyed(deploy, aws):
+    ready_for_app(deploy, aws)
+    assert deploy("app", "--version", VERSION, "--yes") == 0
+    assert deploy("destroy", "registry", "--yes") == 2
+    assert "AppStack imports the exports of RegistryStack: destroy it first" in deploy.err
+    assert deploy("destroy", "app") == 2
+    assert "rerun with --yes" in deploy.err
+    assert deploy("destroy", "app", "--yes") == 0, deploy.err
+    assert "✅  AppStack destroyed" in deploy.out
+    assert deploy("destroy", "registry", "--yes") == 0, deploy.err
+    assert "repository kafkajs-canary-app and its images are retained" in deploy.out
+    assert stack_names(aws) == []
+    assert client("ecr", aws).describe_repositories()["repositories"][0]["repositoryName"] == "kafkajs-canary-app"

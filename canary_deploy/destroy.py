@@ -1,0 +1,54 @@
+"""`deploy.py destroy app|registry`: delete after confirmation; never the registry while the app uses it."""
+
+from .deployer import DeployOptions, StackDeployer
+from .errors import ChangesRefused, StackStateRefused
+from .stack_state import describe_stack, outputs_of
+
+
+class Destroyer:
+    def __init__(self, clients, console, names, yes=False, timeout=None, **deployer_kwargs):
+        self.clients = clients
+        self.cfn = clients.cloudformation
+        self.console = console
+        self.names = names
+        self.yes = yes
+        options = DeployOptions(yes=yes) if timeout is None else DeployOptions(yes=yes, timeout=timeout)
+        self.deployer = StackDeployer(clients, console, options, "python deploy.py status", **deployer_kwargs)
+
+    def run(self, target):
+        name = getattr(self.names, target)
+        stack = describe_stack(self.cfn, name)
+        if stack is None:
+            self.console.line(f"{name} does not exist: nothing to destroy")
+            return
+        if target == "registry":
+            self.refuse_while_imported(name)
+            repository = outputs_of(stack).get("RepositoryName", "the repository")
+            self.console.notice(
+                f"the ECR repository {repository} and its images are retained (DeletionPolicy Retain); remove them "
+                f"yourself with `aws ecr delete-repository --force --repository-name {repository}` if you must"
+            )
+        self.confirm(name)
+        if stack.get("EnableTerminationProtection"):
+            self.cfn.update_termination_protection(StackName=stack["StackId"], EnableTerminationProtection=False)
+        self.deployer.delete_and_wait(stack)
+        self.console.line(f"✅  {name} destroyed")
+
+    def refuse_while_imported(self, registry_name):
+        """The app stack imports the registry's exports (AWS refuses the delete; moto would allow it)."""
+        app = describe_stack(self.cfn, self.names.app)
+        if app is None:
+            return
+        parameters = {p["ParameterKey"]: p.get("ParameterValue") for p in app.get("Parameters", [])}
+        if parameters.get("RegistryStackName", registry_name) == registry_name:
+            raise StackStateRefused(
+                f"{self.names.app} imports the exports of {registry_name}: destroy it first (`python deploy.py destroy app`)"
+            )
+
+    def confirm(self, name):
+        if self.yes:
+            return
+        if not self.console.interactive:
+            raise ChangesRefused(f"destroying {name} needs confirmation and there is no terminal: rerun with --yes")
+        if not self.console.confirm(f"Delete stack {name}?"):
+            raise ChangesRefused(f"{name} not deleted")
