@@ -1,0 +1,295 @@
+"""Deployer behaviour that moto cannot produce, with botocore's Stubber or recorded HTTP responses.
+
+moto finishes every stack operation synchronously and emits only stack-level events, never reports
+replacements, never throttles, and cannot be interrupted mid-update; so these paths are driven by
+stubbed responses shaped like CloudFormation's own (each test says which gap it covers).
+"""
+
+import io
+from datetime import datetime, timedelta, timezone
+
+import botocore.retries.standard
+import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.stub import Stubber
+
+from canary_deploy.change_table import ChangeTable
+from canary_deploy.changeset import ChangeSet
+from canary_deploy.cli import main
+from canary_deploy.console import Console
+from canary_deploy.deployer import DeployOptions, StackDeployer
+from canary_deploy.errors import Interrupted
+from canary_deploy.events import EventStream
+from canary_deploy.session import AwsClients
+from canary_deploy.stack_state import describe_stack
+
+STACK = "AppStack"
+STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/AppStack/1"
+START = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def clients(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    # Never sent anywhere: the Stubber answers before any request is made.
+    return AwsClients(region="us-east-1", endpoint_url="http://127.0.0.1:9")
+
+
+@pytest.fixture
+def stub(clients):
+    with Stubber(clients.cloudformation) as stubber:
+        yield stubber
+        stubber.assert_no_pending_responses()
+
+
+def captured_console(interactive=False, color=False):
+    out = io.StringIO()
+    return Console(out=out, err=out, stdin=io.StringIO(), interactive=interactive, color=color), out
+
+
+def event(number, status, logical_id=STACK, resource_type="AWS::CloudFormation::Stack", reason=None):
+    record = {
+        "StackId": STACK_ID,
+        "EventId": f"event-{number}",
+        "StackName": STACK,
+        "LogicalResourceId": logical_id,
+        "ResourceType": resource_type,
+        "ResourceStatus": status,
+        "Timestamp": START + timedelta(seconds=number),
+    }
+    if reason:
+        record["ResourceStatusReason"] = reason
+    return record
+
+
+def events_page(*events):
+    """describe_stack_events answers newest first."""
+    return {"StackEvents": list(reversed(events))}
+
+
+class FakeTime:
+    """clock/sleep pair: sleeping advances the clock, and each delay is recorded."""
+
+    def __init__(self, interrupt_on=()):
+        self.now = 0.0
+        self.delays = []
+        self.interrupt_on = set(interrupt_on)
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.delays.append(seconds)
+        self.now += seconds
+        if len(self.delays) in self.interrupt_on:
+            raise KeyboardInterrupt
+
+
+def test_per_resource_events_progress_and_root_cause(clients, stub):
+    """moto emits no per-resource events, so the event rows, n/total line and root cause use recorded ones."""
+    history = [
+        event(1, "UPDATE_IN_PROGRESS", reason="User Initiated"),
+        event(2, "UPDATE_IN_PROGRESS", "TaskDefinition", "AWS::ECS::TaskDefinition"),
+        event(3, "UPDATE_COMPLETE", "TaskDefinition", "AWS::ECS::TaskDefinition"),
+        event(4, "UPDATE_IN_PROGRESS", "Service", "AWS::ECS::Service"),
+        event(5, "UPDATE_FAILED", "Service", "AWS::ECS::Service", "ECS Deployment Circuit Breaker was triggered"),
+        event(6, "UPDATE_FAILED", "LogGroup", "AWS::Logs::LogGroup", "Resource update cancelled"),
+        event(7, "UPDATE_ROLLBACK_IN_PROGRESS", reason="The following resource(s) failed to update: [Service]."),
+        event(8, "UPDATE_ROLLBACK_COMPLETE"),
+    ]
+    console, out = captured_console(interactive=True)
+    time = FakeTime()
+    stream = EventStream(clients.cloudformation, STACK_ID, STACK, console, total_resources=3, clock=time.clock, sleep=time.sleep)
+    stub.add_response("describe_stack_events", events_page(*history[:3]), {"StackName": STACK_ID})
+    stub.add_response("describe_stack_events", events_page(*history[:8]), {"StackName": STACK_ID})
+
+    assert stream.poll() is None
+    assert "12:00:03  UPDATE_COMPLETE              AWS::ECS::TaskDefinition           TaskDefinition" in out.getvalue()
+    assert out.getvalue().endswith("\r\033[KAppStack: 1/3 resources")
+    assert stream.poll() == "UPDATE_ROLLBACK_COMPLETE"
+    assert sum("TaskDefinition" in line for line in out.getvalue().splitlines()) == 2, "each event printed once"
+    causes = stream.root_causes()
+    assert [(c["LogicalResourceId"], c["ResourceStatusReason"]) for c in causes] == [
+        ("Service", "ECS Deployment Circuit Breaker was triggered")
+    ]
+
+
+def test_replacements_removals_iam_and_security_groups_are_highlighted():
+    """moto's change sets carry no Replacement field, so the table is fed CloudFormation-shaped changes."""
+    changes = [
+        {"Action": "Modify", "LogicalResourceId": "Service", "ResourceType": "AWS::ECS::Service", "Replacement": "False"},
+        {"Action": "Modify", "LogicalResourceId": "Cluster", "ResourceType": "AWS::ECS::Cluster", "Replacement": "True"},
+        {"Action": "Remove", "LogicalResourceId": "OldTopic", "ResourceType": "AWS::SNS::Topic"},
+        {"Action": "Modify", "LogicalResourceId": "TaskRole", "ResourceType": "AWS::IAM::Role", "Replacement": "False"},
+        {"Action": "Modify", "LogicalResourceId": "TaskSg", "ResourceType": "AWS::EC2::SecurityGroup", "Replacement": "Conditional"},
+    ]
+    table = ChangeTable(STACK, changes)
+    assert [c["LogicalResourceId"] for c in table.risky] == ["Cluster", "OldTopic", "TaskRole", "TaskSg"]
+    console, out = captured_console(color=True)
+    table.print(console)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "Changes for AppStack (5):"
+    assert "\033[" not in lines[2] and "⚠" not in lines[2], "an in-place Modify is not flagged"
+    assert lines[3].startswith("\033[31m") and lines[3].endswith("⚠ replacement\033[0m")
+    assert lines[4].startswith("\033[31m") and "⚠ removal" in lines[4]
+    assert lines[5].startswith("\033[33m") and "⚠ IAM" in lines[5]
+    assert "⚠ possible replacement" in lines[6]
+
+
+def test_throttling_is_retried_not_a_crash(clients, monkeypatch):
+    """moto never throttles: recorded 'Rate exceeded' answers are injected before the request is sent,
+    which goes through botocore's real retry handler (the Stubber would bypass it)."""
+    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, context: 0)
+    throttled = (
+        b'<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><Error><Type>Sender</Type>'
+        b"<Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>1</RequestId></ErrorResponse>"
+    )
+    ok = (
+        b'<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><DescribeStacksResult>'
+        b"<Stacks><member><StackName>AppStack</StackName><StackId>" + STACK_ID.encode() + b"</StackId>"
+        b"<CreationTime>2026-01-01T12:00:00Z</CreationTime><StackStatus>UPDATE_COMPLETE</StackStatus></member>"
+        b"</Stacks></DescribeStacksResult><ResponseMetadata><RequestId>2</RequestId></ResponseMetadata>"
+        b"</DescribeStacksResponse>"
+    )
+    answers = [(400, throttled), (400, throttled), (200, ok)]
+    sent = []
+
+    def recorded_answer(request, **kwargs):
+        sent.append(request.url)
+        status, body = answers[len(sent) - 1]
+        return AWSResponse(request.url, status, {}, _Raw(body))
+
+    cfn = clients.cloudformation
+    cfn.meta.events.register("before-send", recorded_answer)
+    assert clients.config.retries["mode"] == "adaptive"
+    assert describe_stack(cfn, STACK)["StackStatus"] == "UPDATE_COMPLETE"
+    assert len(sent) == 3
+
+
+class _Raw:
+    def __init__(self, body):
+        self.body = body
+
+    def stream(self, **kwargs):
+        yield self.body
+
+
+def test_slow_stack_polls_at_one_second_then_backs_off(clients, stub):
+    """moto completes stacks synchronously, so a 3-minute update is simulated with a fake clock."""
+    time = FakeTime()
+    stream = EventStream(clients.cloudformation, STACK_ID, STACK, captured_console()[0], clock=time.clock, sleep=time.sleep)
+    stub.add_response("describe_stack_events", events_page(event(1, "UPDATE_IN_PROGRESS")), {"StackName": STACK_ID})
+    quiet_polls = 70
+    for _ in range(quiet_polls):
+        stub.add_response("describe_stack_events", events_page(event(1, "UPDATE_IN_PROGRESS")), {"StackName": STACK_ID})
+        stub.add_response(
+            "describe_stacks",
+            {"Stacks": [{"StackName": STACK, "StackId": STACK_ID, "CreationTime": START, "StackStatus": "UPDATE_IN_PROGRESS"}]},
+            {"StackName": STACK_ID},
+        )
+    stub.add_response("describe_stack_events", events_page(event(1, "UPDATE_IN_PROGRESS"), event(2, "UPDATE_COMPLETE")), {"StackName": STACK_ID})
+
+    assert stream.wait(timeout=3600, on_interrupt=pytest.fail) == "UPDATE_COMPLETE"
+    assert time.delays[:60] == [1.0] * 60
+    assert time.delays[60] == 1.5 and max(time.delays) == 5.0
+    assert time.delays == sorted(time.delays)
+    assert len(time.delays) == quiet_polls + 1, "the final status is noticed on the poll after the last sleep"
+
+
+def test_timeout_gives_up_with_how_to_watch(clients, stub):
+    """A stack that never finishes (moto's never hang): --timeout stops waiting, exit 1, stack goes on."""
+    time = FakeTime()
+    stream = EventStream(clients.cloudformation, STACK_ID, STACK, captured_console()[0], clock=time.clock, sleep=time.sleep)
+    stub.add_response("describe_stack_events", events_page(event(1, "CREATE_IN_PROGRESS")), {"StackName": STACK_ID})
+    for _ in range(3):
+        stub.add_response("describe_stack_events", events_page(event(1, "CREATE_IN_PROGRESS")), {"StackName": STACK_ID})
+        stub.add_response(
+            "describe_stacks",
+            {"Stacks": [{"StackName": STACK, "StackId": STACK_ID, "CreationTime": START, "StackStatus": "CREATE_IN_PROGRESS"}]},
+        )
+    with pytest.raises(Exception, match=r"gave up waiting for AppStack after 3 s \(--timeout\)") as raised:
+        stream.wait(timeout=3, on_interrupt=pytest.fail)
+    assert raised.value.exit_code == 1
+
+
+def executing_deployer(clients, time):
+    console, out = captured_console()
+    deployer = StackDeployer(clients, console, DeployOptions(yes=True), "python deploy.py status app", clock=time.clock, sleep=time.sleep)
+    change_set = ChangeSet(clients.cloudformation, STACK, "UPDATE", sleep=time.sleep)
+    change_set.arn, change_set.stack_id = "arn:change-set", STACK_ID
+    return deployer, change_set, out
+
+
+def test_ctrl_c_during_update_cancels_and_streams_the_rollback(clients, stub):
+    """An update cannot be interrupted on moto (it is over before ExecuteChangeSet returns)."""
+    time = FakeTime(interrupt_on={1})
+    deployer, change_set, out = executing_deployer(clients, time)
+    stub.add_response("describe_stack_events", events_page(event(0, "UPDATE_COMPLETE")), {"StackName": STACK_ID})
+    stub.add_response("execute_change_set", {}, {"ChangeSetName": "arn:change-set"})
+    stub.add_response("describe_stack_events", events_page(event(0, "UPDATE_COMPLETE"), event(1, "UPDATE_IN_PROGRESS")), {"StackName": STACK_ID})
+    stub.add_response("cancel_update_stack", {}, {"StackName": STACK})
+    stub.add_response(
+        "describe_stack_events",
+        events_page(event(1, "UPDATE_IN_PROGRESS"), event(2, "UPDATE_ROLLBACK_IN_PROGRESS", reason="Stack update cancelled"), event(3, "UPDATE_ROLLBACK_COMPLETE")),
+        {"StackName": STACK_ID},
+    )
+    with pytest.raises(Interrupted, match="update of AppStack cancelled by Ctrl-C; the stack is UPDATE_ROLLBACK_COMPLETE") as raised:
+        deployer.execute(change_set, total_resources=2)
+    assert raised.value.exit_code == 130
+    assert "cancelling the update of AppStack, streaming the rollback (Ctrl-C again to detach)" in out.getvalue()
+    assert "UPDATE_ROLLBACK_COMPLETE" in out.getvalue()
+
+
+def test_second_ctrl_c_detaches_and_says_how_to_watch(clients, stub):
+    """As above: moto cannot hold an update open long enough to press Ctrl-C twice."""
+    time = FakeTime(interrupt_on={1, 2})
+    deployer, change_set, out = executing_deployer(clients, time)
+    stub.add_response("describe_stack_events", events_page(event(0, "UPDATE_COMPLETE")), {"StackName": STACK_ID})
+    stub.add_response("execute_change_set", {}, {"ChangeSetName": "arn:change-set"})
+    stub.add_response("describe_stack_events", events_page(event(0, "UPDATE_COMPLETE"), event(1, "UPDATE_IN_PROGRESS")), {"StackName": STACK_ID})
+    stub.add_response("cancel_update_stack", {}, {"StackName": STACK})
+    stub.add_response("describe_stack_events", events_page(event(1, "UPDATE_IN_PROGRESS"), event(2, "UPDATE_ROLLBACK_IN_PROGRESS")), {"StackName": STACK_ID})
+    with pytest.raises(Interrupted, match=r"detached: the rollback of AppStack goes on; watch it with `python deploy.py status app`"):
+        deployer.execute(change_set, total_resources=2)
+
+
+def test_ctrl_c_during_create_detaches_without_cancelling(clients, stub):
+    """A create has nothing to cancel into; moto cannot be interrupted mid-create either."""
+    time = FakeTime(interrupt_on={1})
+    deployer, change_set, out = executing_deployer(clients, time)
+    change_set.change_set_type = "CREATE"
+    stub.add_response("describe_stack_events", events_page(event(0, "REVIEW_IN_PROGRESS")), {"StackName": STACK_ID})
+    stub.add_response("execute_change_set", {}, {"ChangeSetName": "arn:change-set"})
+    stub.add_response("describe_stack_events", events_page(event(0, "REVIEW_IN_PROGRESS"), event(1, "CREATE_IN_PROGRESS")), {"StackName": STACK_ID})
+    with pytest.raises(Interrupted, match=r"the creation of AppStack goes on in CloudFormation; watch it with `python deploy.py status app`"):
+        deployer.execute(change_set, total_resources=2)
+
+
+def run_cli(capsys, *argv):
+    code = main(list(argv), console=Console(interactive=False, color=False))
+    return code, capsys.readouterr().err
+
+
+def test_missing_credentials_is_one_line_exit_2(capsys, monkeypatch, tmp_path):
+    """No request is made at all: credentials are checked locally before the first call."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    code, err = run_cli(capsys, "status", "--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:9")
+    assert code == 2 and err.count("\n") == 1
+    assert "no AWS credentials found" in err
+
+
+def test_unknown_profile_and_unreachable_endpoint_are_one_line_exit_2(capsys, monkeypatch, tmp_path):
+    """An unreachable endpoint is simulated with a closed port on 127.0.0.1 (port 9, discard)."""
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    code, err = run_cli(capsys, "status", "--profile", "nope", "--region", "us-east-1")
+    assert code == 2 and "AWS profile 'nope' not found" in err and err.count("\n") == 1
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    code, err = run_cli(capsys, "status", "registry", "--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:9")
+    assert code == 2 and "check --endpoint-url" in err and err.count("\n") == 1
