@@ -99,3 +99,21 @@ def test_output_path_that_is_not_a_directory_is_a_one_line_error_with_exit_2(tmp
     assert exit_info.value.code == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("generate.py: error: cannot write") and "output/ is writable" in line
+
+
+def test_lint_cache_skips_only_templates_that_passed_unchanged(tmp_path):
+    cache_file = tmp_path / "lint.json"
+    rendered = generate.render_templates()
+    assert generate.lint(rendered, generate.LintCache(cache_file)) == {name: [] for name in rendered}
+
+    unchanged = generate.LintCache(cache_file)
+    generate.lint(rendered, unchanged)
+    assert unchanged.hits == set(rendered)
+
+    broken = dict(rendered, **{"RegistryStack.json": rendered["RegistryStack.json"].replace('"ScanOnPush": true', '"ScanOnPush": "maybe"')})
+    edited = generate.LintCache(cache_file)
+    findings = generate.lint(broken, edited)
+    assert edited.hits == {"AppStack.json"}
+    assert findings["RegistryStack.json"], "an edited template must be linted again"
+    # A failing template is never recorded as passed.
+    assert generate.LintCache(cache_file).passed("RegistryStack.json", broken["RegistryStack.json"]) is False
