@@ -11,12 +11,12 @@ from pathlib import Path
 
 import boto3
 import pytest
-from moto.cloudformation.responses import CloudFormationResponse
 
 from canary_deploy import template_source
 from canary_deploy.cli import main
 from canary_deploy.console import Console
 from canary_deploy.local_aws import LocalAWS, push_image, seed_parameters
+from canary_deploy.moto_gaps import patch_moto_gaps
 
 pytestmark = pytest.mark.deploy
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -98,43 +98,9 @@ def small_app_template(broken=False):
     }
 
 
-def add_termination_protection_to_moto():
-    """moto 5.2.5 has no UpdateTerminationProtection (HTTP 500): record the flag on the stack instead.
-    TODO(local_aws owner): belongs in canary_deploy.local_aws.apply_moto_fixes."""
-
-    def update_termination_protection(self):
-        stack = self.cloudformation_backend.describe_stacks(self._get_param("StackName"))[0]
-        stack.enable_termination_protection = self._get_bool_param("EnableTerminationProtection")
-        return (
-            '<UpdateTerminationProtectionResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/">'
-            f"<UpdateTerminationProtectionResult><StackId>{stack.stack_id}</StackId>"
-            "</UpdateTerminationProtectionResult></UpdateTerminationProtectionResponse>"
-        )
-
-    CloudFormationResponse.update_termination_protection = update_termination_protection
-
-
-def remap_task_definition_keys_on_update():
-    """moto 5.2.5 remaps ContainerDefinitions to camelCase on create but not on update, so an updated
-    task definition loses its image. TODO(local_aws owner): belongs in apply_moto_fixes."""
-    from moto.core.utils import pascal_to_camelcase, remap_nested_keys
-    from moto.ecs.models import TaskDefinition
-
-    original = TaskDefinition.update_from_cloudformation_json.__func__
-
-    def update(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
-        properties = dict(cloudformation_json["Properties"])
-        properties["ContainerDefinitions"] = remap_nested_keys(properties.get("ContainerDefinitions", []), pascal_to_camelcase)
-        resource = {**cloudformation_json, "Properties": properties}
-        return original(cls, original_resource, new_resource_name, resource, account_id, region_name)
-
-    TaskDefinition.update_from_cloudformation_json = classmethod(update)
-
-
 @pytest.fixture(scope="session")
 def local_aws():
-    add_termination_protection_to_moto()
-    remap_task_definition_keys_on_update()
+    patch_moto_gaps()
     with LocalAWS() as aws:
         yield aws
 
