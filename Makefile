@@ -1,8 +1,11 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# checkov pins an old boto3/botocore, so it lives in a virtual environment of its own, never in .venv.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_VERSION := 3.3.30
 
-.PHONY: install run test lint check clean
+.PHONY: install run local-aws test security clean
 
 # One stamp per set of extras, so `make run` and `make test` each install what they need once.
 $(VENV)/.stamp-local: setup.cfg pyproject.toml
@@ -17,14 +20,32 @@ $(VENV)/.stamp-test: setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+# The stamp names the version: bumping CHECKOV_VERSION reinstalls.
+$(CHECKOV_VENV)/.stamp-$(CHECKOV_VERSION):
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet checkov==$(CHECKOV_VERSION)
+	touch $@
+
 install: $(VENV)/.stamp-local
 
+# The whole release flow against an embedded local AWS endpoint (moto on 127.0.0.1), then stop it.
 run: $(VENV)/.stamp-local
 	$(BIN)/python generate.py
+	$(BIN)/python -m canary_deploy.demo
 
-test: $(VENV)/.stamp-test
+# Just the local endpoint, in the foreground; it prints the AWS_ENDPOINT_URL to export.
+local-aws: $(VENV)/.stamp-local
+	$(BIN)/python -m canary_deploy.local_aws
+
+# cfn-lint CLI with the project's rules and informational checks, then checkov (no network: --skip-download).
+security: $(VENV)/.stamp-test $(CHECKOV_VENV)/.stamp-$(CHECKOV_VERSION)
+	$(BIN)/cfn-lint --append-rules rules --include-checks I -- output/*.json
+	$(CHECKOV_VENV)/bin/checkov --framework cloudformation --directory output --skip-download --quiet --compact
+
+test: $(VENV)/.stamp-test security
 	$(BIN)/python generate.py --check
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) *.egg-info
+	rm -rf $(VENV) $(CHECKOV_VENV) .cache *.egg-info

@@ -15,10 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from templates.app import build_app_template
+from templates.diagram import build_diagram, embed_in_readme
 from templates.registry import build_registry_template
 
 ROOT = Path(__file__).resolve().parent
 OUTPUT_DIR = ROOT / "output"
+README = ROOT / "README.md"
+DIAGRAM_FILE = "architecture.mmd"
 RULES_DIR = ROOT / "rules"
 LINT_CACHE = ROOT / ".cache" / "lint.json"
 # CloudFormation refuses a TemplateBody larger than this; bigger templates must go through S3.
@@ -127,23 +130,45 @@ class LintCache:
             pass  # a cache that cannot be written only costs time
 
 
-def check(rendered: dict[str, str]) -> list[str]:
-    """Names of the files in output/ that are missing or differ from what templates/ builds."""
-    stale = []
-    for name, text in rendered.items():
-        path = OUTPUT_DIR / name
-        if not path.is_file() or path.read_text(encoding="utf-8") != text:
-            stale.append(name)
-    return stale
-
-
-def write(rendered: dict[str, str]) -> None:
+def render_files(stacks: dict[str, str]) -> dict[Path, str]:
+    """Everything generate.py keeps in step with templates/: the stack templates, the architecture
+    diagram drawn from them, and the README that embeds that diagram."""
     try:
-        OUTPUT_DIR.mkdir(exist_ok=True)
-        for name, text in rendered.items():
-            (OUTPUT_DIR / name).write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise UsageError(f"cannot write {error.filename or OUTPUT_DIR}: {error.strerror}; check that output/ is writable")
+        diagram = build_diagram(json.loads(stacks["RegistryStack.json"]), json.loads(stacks["AppStack.json"]))
+        readme = embed_in_readme(README.read_text(encoding="utf-8"), diagram)
+    except (OSError, ValueError) as error:
+        raise UsageError(f"cannot draw the architecture diagram into {README.name}: {error}")
+    files = {OUTPUT_DIR / name: text for name, text in stacks.items()}
+    files[OUTPUT_DIR / DIAGRAM_FILE] = diagram
+    files[README] = readme
+    return files
+
+
+def display_name(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
+
+
+def check(files: dict[Path, str]) -> list[str]:
+    """The files that are missing or differ from what templates/ builds."""
+    return [
+        display_name(path)
+        for path, text in files.items()
+        if not path.is_file() or path.read_text(encoding="utf-8") != text
+    ]
+
+
+def write(files: dict[Path, str]) -> None:
+    """Write what changed (an unchanged README keeps its timestamp)."""
+    for path, text in files.items():
+        if path.is_file() and path.read_text(encoding="utf-8") == text:
+            continue
+        try:
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise UsageError(
+                f"cannot write {error.filename or path}: {error.strerror}; check that {display_name(path.parent) or '.'}/ is writable"
+            )
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -164,16 +189,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def run(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     rendered = render_templates()
+    files = render_files(rendered)
 
     if args.check:
-        stale = check(rendered)
+        stale = check(files)
         for name in stale:
-            print(f"output/{name} is stale: run `python generate.py` and commit it", file=sys.stderr)
+            print(f"{name} is stale: run `python generate.py` and commit it", file=sys.stderr)
         if not stale:
-            print(f"output/ is up to date ({len(rendered)} files)")
+            print(f"output/ and README.md are up to date ({len(files)} files)")
         return 1 if stale else 0
 
-    write(rendered)
+    write(files)
     cache = LintCache(None if args.no_cache else LINT_CACHE)
     findings = {} if args.no_lint else lint(rendered, cache)
     for name, text in rendered.items():

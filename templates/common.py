@@ -1,6 +1,9 @@
 """Names and small building blocks shared by both stacks."""
 
+from awacs import kms
+from awacs.aws import Allow, PolicyDocument, Principal, Statement
 from troposphere import ImportValue, Output, Export, Sub, Tags, Template
+from troposphere.kms import Key
 
 APPLICATION = "kafkajs-canary-app"
 
@@ -10,6 +13,15 @@ REGISTRY_EXPORTS = ("RepositoryName", "RepositoryArn", "RepositoryUri")
 # Metadata key under which a resource justifies each IAM statement that needs `Resource: "*"`,
 # keyed by the statement's Sid. The custom lint rules check it is there.
 WILDCARD_JUSTIFICATIONS = "WildcardResourceJustifications"
+
+# What the account itself may do with its keys, listed rather than "kms:*".
+KEY_ADMINISTRATION_ACTIONS = (
+    "CancelKeyDeletion", "CreateGrant", "Decrypt", "DescribeKey", "DisableKey", "DisableKeyRotation",
+    "EnableKey", "EnableKeyRotation", "Encrypt", "GenerateDataKey", "GetKeyPolicy", "GetKeyRotationStatus",
+    "ListGrants", "ListKeyPolicies", "ListResourceTags", "PutKeyPolicy", "ReEncryptFrom", "ReEncryptTo",
+    "RetireGrant", "RevokeGrant", "ScheduleKeyDeletion", "TagResource", "UntagResource",
+    "UpdateKeyDescription",
+)  # fmt: skip
 
 
 def application_tags(**extra: str) -> Tags:
@@ -35,3 +47,34 @@ def new_template(description: str) -> Template:
     template = Template(Description=description)
     template.set_version("2010-09-09")
     return template
+
+
+def add_customer_managed_key(
+    template: Template, logical_id: str, description: str, service_statements: list[Statement], deletion_policy: str
+) -> Key:
+    """A rotating key the account administers and the given service statements may use."""
+    account_root = Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
+    statements = [
+        Statement(
+            Sid="AccountAdministersKey",
+            Effect=Allow,
+            Principal=Principal("AWS", account_root),
+            Action=[kms.Action(action) for action in KEY_ADMINISTRATION_ACTIONS],
+            Resource=["*"],
+        ),
+        *service_statements,
+    ]
+    in_key_policy = 'In a key policy, "*" means this key and nothing else'
+    return template.add_resource(
+        Key(
+            logical_id,
+            Description=description,
+            EnableKeyRotation=True,
+            PendingWindowInDays=7,
+            KeyPolicy=PolicyDocument(Version="2012-10-17", Statement=statements),
+            Metadata={WILDCARD_JUSTIFICATIONS: {statement.Sid: in_key_policy for statement in statements}},
+            Tags=application_tags(),
+            DeletionPolicy=deletion_policy,
+            UpdateReplacePolicy=deletion_policy,
+        )
+    )

@@ -3,27 +3,18 @@
 import json
 
 from awacs import kms
-from awacs.aws import Allow, PolicyDocument, Principal, Statement
+from awacs.aws import Allow, Principal, Statement
 from troposphere import Equals, GetAtt, Not, Parameter, Ref, Sub, Template
 from troposphere.cloudwatch import Alarm, Dashboard, Metric, MetricDataQuery, MetricDimension, MetricStat
 from troposphere.kms import Key
 from troposphere.sns import SubscriptionResource, Topic
 
-from .common import WILDCARD_JUSTIFICATIONS, application_tags
+from .common import add_customer_managed_key, application_tags
 from .service import Compute
 
 HAS_ALARM_EMAIL = "HasAlarmEmail"
 UTILIZATION_THRESHOLD = 90
 FIVE_MINUTES = 300
-
-# What the account itself may do with the alerts key, listed rather than "kms:*".
-KEY_ADMINISTRATION_ACTIONS = (
-    "CancelKeyDeletion", "CreateGrant", "Decrypt", "DescribeKey", "DisableKey", "DisableKeyRotation",
-    "EnableKey", "EnableKeyRotation", "Encrypt", "GenerateDataKey", "GetKeyPolicy", "GetKeyRotationStatus",
-    "ListGrants", "ListKeyPolicies", "ListResourceTags", "PutKeyPolicy", "ReEncryptFrom", "ReEncryptTo",
-    "RetireGrant", "RevokeGrant", "ScheduleKeyDeletion", "TagResource", "UntagResource",
-    "UpdateKeyDescription",
-)  # fmt: skip
 
 
 def alarm_email_parameter() -> Parameter:
@@ -40,40 +31,16 @@ def alarm_email_parameter() -> Parameter:
 def _alerts_key(template: Template) -> Key:
     """A customer-managed key: CloudWatch alarms cannot publish to a topic under the AWS-managed SNS key,
     whose policy does not let cloudwatch.amazonaws.com use it."""
-    account_root = Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
-    policy = PolicyDocument(
-        Version="2012-10-17",
-        Statement=[
-            Statement(
-                Sid="AccountAdministersKey",
-                Effect=Allow,
-                Principal=Principal("AWS", account_root),
-                Action=[kms.Action(action) for action in KEY_ADMINISTRATION_ACTIONS],
-                Resource=["*"],
-            ),
-            Statement(
-                Sid="CloudWatchAlarmsPublish",
-                Effect=Allow,
-                Principal=Principal("Service", "cloudwatch.amazonaws.com"),
-                Action=[kms.Decrypt, kms.GenerateDataKey],
-                Resource=["*"],
-            ),
-        ],
+    alarms_publish = Statement(
+        Sid="CloudWatchAlarmsPublish",
+        Effect=Allow,
+        Principal=Principal("Service", "cloudwatch.amazonaws.com"),
+        Action=[kms.Decrypt, kms.GenerateDataKey],
+        Resource=["*"],
     )
-    in_key_policy = 'In a key policy, "*" means this key and nothing else'
-    return template.add_resource(
-        Key(
-            "AlertsKey",
-            Description="Encrypts the KafkaJS canary alerts topic",
-            EnableKeyRotation=True,
-            PendingWindowInDays=7,
-            KeyPolicy=policy,
-            Metadata={WILDCARD_JUSTIFICATIONS: {"AccountAdministersKey": in_key_policy, "CloudWatchAlarmsPublish": in_key_policy}},
-            Tags=application_tags(),
-            # It only protects alerts in flight: nothing is lost with it, and a retained key costs monthly.
-            DeletionPolicy="Delete",
-            UpdateReplacePolicy="Delete",
-        )
+    # It only protects alerts in flight: nothing is lost with it, and a retained key costs monthly.
+    return add_customer_managed_key(
+        template, "AlertsKey", "Encrypts the KafkaJS canary alerts topic", [alarms_publish], deletion_policy="Delete"
     )
 
 

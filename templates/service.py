@@ -2,8 +2,8 @@
 
 from dataclasses import dataclass
 
-from awacs import cloudwatch, ecr, logs, ssm
-from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, StringEquals
+from awacs import cloudwatch, ecr, kms, logs, ssm
+from awacs.aws import Allow, ArnLike, Condition, PolicyDocument, Principal, Statement, StringEquals
 from awacs.sts import AssumeRole
 from troposphere import GetAtt, If, Parameter, Ref, Sub, Template
 from troposphere.ec2 import SecurityGroup, SecurityGroupRule
@@ -26,9 +26,10 @@ from troposphere.ecs import (
     Volume,
 )
 from troposphere.iam import Policy, Role
+from troposphere.kms import Key
 from troposphere.logs import LogGroup
 
-from .common import WILDCARD_JUSTIFICATIONS, application_tags
+from .common import WILDCARD_JUSTIFICATIONS, add_customer_managed_key, application_tags
 from .network import Network
 
 CONTAINER_NAME = "app"
@@ -131,6 +132,27 @@ def add_security_group(template: Template, network: Network, kafka_port: Paramet
     )
 
 
+def _add_logs_key(template: Template) -> Key:
+    """CloudWatch Logs encrypts with it only for this stack's log groups (auto-named `<stack>-...`)."""
+    logs_encrypt = Statement(
+        Sid="CloudWatchLogsEncrypt",
+        Effect=Allow,
+        Principal=Principal("Service", Sub("logs.${AWS::Region}.amazonaws.com")),
+        Action=[kms.Encrypt, kms.Decrypt, kms.ReEncryptFrom, kms.ReEncryptTo, kms.GenerateDataKey, kms.DescribeKey],
+        Resource=["*"],
+        Condition=Condition(
+            ArnLike(
+                "kms:EncryptionContext:aws:logs:arn",
+                Sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${AWS::StackName}-*"),
+            )
+        ),
+    )
+    # Retained with the logs: deleting the key would make the retained logs unreadable.
+    return add_customer_managed_key(
+        template, "LogsKey", "Encrypts the KafkaJS canary logs", [logs_encrypt], deletion_policy="Retain"
+    )
+
+
 def add_compute(template: Template, settings: ServiceSettings, network: Network) -> Compute:
     security_group = add_security_group(template, network, settings.kafka_port)
 
@@ -145,6 +167,7 @@ def add_compute(template: Template, settings: ServiceSettings, network: Network)
         LogGroup(
             "LogGroup",
             RetentionInDays=Ref(settings.log_retention_days),
+            KmsKeyId=GetAtt(_add_logs_key(template), "Arn"),
             Tags=application_tags(),
             # Logs outlive the stack: they are what you read after a failed deployment.
             DeletionPolicy="Retain",

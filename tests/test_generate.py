@@ -29,8 +29,8 @@ def test_output_files_are_sorted_two_space_json_with_trailing_newline():
             assert text.index('"Description"') < text.index('"Resources"')
 
 
-def test_committed_output_is_up_to_date():
-    assert generate.check(generate.render_templates()) == []
+def test_committed_output_diagram_and_readme_are_up_to_date():
+    assert generate.check(generate.render_files(generate.render_templates())) == []
 
 
 def test_committed_output_has_zero_lint_findings_including_informational_and_custom_rules():
@@ -46,22 +46,55 @@ def test_lint_reports_rule_template_and_path_for_a_broken_template():
     assert "ScanOnPush" in finding.path
 
 
+def use_tmp_tree(tmp_path, monkeypatch):
+    """Point generate.py at a copy of the tree's generated files under tmp_path."""
+    monkeypatch.setattr(generate, "ROOT", tmp_path)
+    monkeypatch.setattr(generate, "OUTPUT_DIR", tmp_path / "output")
+    monkeypatch.setattr(generate, "README", tmp_path / "README.md")
+    (tmp_path / "README.md").write_text((ROOT / "README.md").read_text())
+
+
 def test_check_names_each_stale_file_and_exits_1(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(generate, "OUTPUT_DIR", tmp_path)
+    use_tmp_tree(tmp_path, monkeypatch)
     assert generate.run(["--no-lint"]) == 0
-    (tmp_path / "AppStack.json").write_text("{}\n")
+    (tmp_path / "output" / "AppStack.json").write_text("{}\n")
+    (tmp_path / "output" / "architecture.mmd").write_text("flowchart LR\n")
     assert generate.run(["--check"]) == 1
     error = capsys.readouterr().err
     assert "output/AppStack.json is stale" in error
-    assert "RegistryStack" not in error
+    assert "output/architecture.mmd is stale" in error
+    assert "RegistryStack" not in error and "README" not in error
+
+
+def test_check_fails_when_the_readme_diagram_drifts(tmp_path, monkeypatch, capsys):
+    use_tmp_tree(tmp_path, monkeypatch)
+    assert generate.run(["--no-lint"]) == 0
+    readme = tmp_path / "README.md"
+    readme.write_text(readme.read_text().replace("AppStack_Service", "AppStack_Servic"))
+    assert generate.run(["--check"]) == 1
+    assert "README.md is stale" in capsys.readouterr().err
+    assert generate.run(["--no-lint"]) == 0
+    assert generate.run(["--check"]) == 0
+
+
+def test_readme_without_diagram_markers_is_a_one_line_error(tmp_path, monkeypatch, capsys):
+    use_tmp_tree(tmp_path, monkeypatch)
+    (tmp_path / "README.md").write_text("# no markers here\n")
+    monkeypatch.setattr(sys, "argv", ["generate.py", "--no-lint"])
+    with pytest.raises(SystemExit) as exit_info:
+        generate.main()
+    assert exit_info.value.code == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("generate.py: error: cannot draw the architecture diagram into README.md")
 
 
 def test_check_passes_and_writes_nothing_when_up_to_date(tmp_path, monkeypatch):
-    monkeypatch.setattr(generate, "OUTPUT_DIR", tmp_path)
+    use_tmp_tree(tmp_path, monkeypatch)
     generate.run(["--no-lint"])
-    before = {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()}
+    before = {p.name: p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
     assert generate.run(["--check"]) == 0
-    assert {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()} == before
+    assert generate.run(["--no-lint"]) == 0, "an unchanged tree is not rewritten"
+    assert {p.name: p.stat().st_mtime_ns for p in tmp_path.rglob("*")} == before
 
 
 def test_prints_one_line_per_template_with_resources_bytes_and_lint_verdict():
@@ -75,7 +108,7 @@ def test_prints_one_line_per_template_with_resources_bytes_and_lint_verdict():
 
 
 def test_warns_when_a_template_is_over_the_inline_limit(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(generate, "OUTPUT_DIR", tmp_path)
+    use_tmp_tree(tmp_path, monkeypatch)
     monkeypatch.setattr(generate, "INLINE_TEMPLATE_LIMIT", 4000)
     assert generate.run(["--no-lint"]) == 0
     error = capsys.readouterr().err
@@ -90,9 +123,8 @@ def test_unknown_flag_is_a_one_line_error_with_exit_2():
 
 
 def test_output_path_that_is_not_a_directory_is_a_one_line_error_with_exit_2(tmp_path, monkeypatch, capsys):
-    blocker = tmp_path / "output"
-    blocker.write_text("a file where the folder should be")
-    monkeypatch.setattr(generate, "OUTPUT_DIR", blocker)
+    use_tmp_tree(tmp_path, monkeypatch)
+    (tmp_path / "output").write_text("a file where the folder should be")
     with pytest.raises(SystemExit) as exit_info:
         monkeypatch.setattr(sys, "argv", ["generate.py", "--no-lint"])
         generate.main()

@@ -313,6 +313,13 @@ def test_logs_go_to_the_stacks_retained_log_group():
     log_group = only(APP, "AWS::Logs::LogGroup")
     assert log_group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
     assert (log_group["DeletionPolicy"], log_group["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    # Encrypted with a key of the stack's own, kept with the logs so they stay readable.
+    assert log_group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["LogsKey", "Arn"]}
+    key = APP["Resources"]["LogsKey"]
+    assert (key["DeletionPolicy"], key["Properties"]["EnableKeyRotation"]) == ("Retain", True)
+    (logs_use,) = [s for s in key["Properties"]["KeyPolicy"]["Statement"] if s["Sid"] == "CloudWatchLogsEncrypt"]
+    assert logs_use["Principal"] == {"Service": {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}}
+    assert "${AWS::StackName}-*" in json.dumps(logs_use["Condition"])
     options = container(APP["Resources"])["LogConfiguration"]
     assert options["LogDriver"] == "awslogs"
     assert options["Options"]["awslogs-group"] == {"Ref": "LogGroup"}
@@ -361,7 +368,7 @@ def test_no_wildcard_action_anywhere_and_every_wildcard_resource_is_justified():
 def test_alerts_topic_is_encrypted_and_email_subscription_exists_only_with_an_address():
     topic = only(APP, "AWS::SNS::Topic")["Properties"]
     assert topic["KmsMasterKeyId"] == {"Ref": "AlertsKey"}
-    key_policy = only(APP, "AWS::KMS::Key")["Properties"]["KeyPolicy"]["Statement"]
+    key_policy = APP["Resources"]["AlertsKey"]["Properties"]["KeyPolicy"]["Statement"]
     cloudwatch = next(s for s in key_policy if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"})
     assert set(cloudwatch["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey"}
     without = deployed_resources(APP, {"AlarmEmail": ""})
