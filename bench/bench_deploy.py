@@ -1,0 +1,171 @@
+"""deploy.py against `aws cloudformation deploy` on a local moto server: wall time per stack and API calls.
+
+    .venv/bin/python bench/bench_deploy.py [--runs 5]
+
+Both tools deploy output/RegistryStack.json, then (after the image is pushed) output/AppStack.json, into
+a freshly reset in-process moto server on 127.0.0.1, with the same parameters (deploy.py passes every one
+explicitly; the AWS CLI creates with the template defaults, which are the same values). Runs are
+interleaved, alternating which tool goes first. The AWS CLI comes from PyPI into .venv-awscli (created
+when missing): it pins its own botocore (recent releases vendor it as awscli.botocore), so it cannot share .venv.
+
+API calls are counted by a botocore event hook ('before-call', once per operation, retries not
+counted) installed through a sitecustomize.py on PYTHONPATH, the same file for both tools, in one extra
+run each so the hook costs no timed run anything. That run also records when ExecuteChangeSet returned
+and when the process exited: moto completes a stack inside ExecuteChangeSet, so the gap is the time from
+the stack's final status to exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from canary_deploy.local_aws import LocalAWS, push_image, seed_parameters
+from canary_deploy.moto_gaps import patch_moto_gaps
+
+ROOT = Path(__file__).resolve().parent.parent
+AWSCLI_VENV = ROOT / ".venv-awscli"
+VERSION = "1.16.0-bench"
+CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
+SITECUSTOMIZE = '''
+import atexit, json, os, time
+
+try:
+    import botocore.session
+except ImportError:  # awscli >= 1.45 vendors botocore and aliases it when awscli is imported
+    import awscli
+    import botocore.session
+
+_calls, _marks = [], {}
+_init = botocore.session.Session.__init__
+
+
+def _init_with_hook(self, *args, **kwargs):
+    _init(self, *args, **kwargs)
+    self.register("before-call", lambda **kw: _calls.append(kw["model"].name))
+    self.register("after-call.cloudformation.ExecuteChangeSet", lambda **kw: _marks.setdefault("executed", time.time()))
+
+
+def _write():
+    with open(os.environ["BENCH_API_LOG"], "w") as handle:
+        json.dump({"calls": _calls, "executed": _marks.get("executed"), "exit": time.time()}, handle)
+
+
+botocore.session.Session.__init__ = _init_with_hook
+atexit.register(_write)
+'''
+
+
+def awscli():
+    if not (AWSCLI_VENV / "bin" / "aws").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(AWSCLI_VENV)], check=True)
+        subprocess.run([str(AWSCLI_VENV / "bin" / "pip"), "install", "--quiet", "awscli"], check=True)
+    return str(AWSCLI_VENV / "bin" / "aws")
+
+
+def commands(aws_binary):
+    """stack -> tool -> argv, deploying identical templates with identical parameters."""
+
+    def cli(template, stack, *overrides):
+        return [
+            aws_binary, "cloudformation", "deploy", "--template-file", str(ROOT / "output" / template),
+            "--stack-name", stack, "--capabilities", *CAPABILITIES, "--no-fail-on-empty-changeset",
+            *(["--parameter-overrides", *overrides] if overrides else []),
+        ]
+
+    deploy = [sys.executable, str(ROOT / "deploy.py")]
+    return {
+        "RegistryStack": {
+            "deploy.py": [*deploy, "registry", "--yes"],
+            "aws cli": cli("RegistryStack.json", "RegistryStack"),
+        },
+        "AppStack": {
+            "deploy.py": [*deploy, "app", "--version", VERSION, "--yes"],
+            "aws cli": cli("AppStack.json", "AppStack", f"Version={VERSION}", "RegistryStackName=RegistryStack", "SentryEnabled=true"),
+        },
+    }
+
+
+def run(argv, env):
+    start = time.perf_counter()
+    result = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(argv[:4])} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return elapsed
+
+
+def deploy_both_stacks(aws, plan, tool, env):
+    """Fresh state, then registry, push, app; returns wall seconds per stack."""
+    aws.reset()
+    seed_parameters(aws.endpoint_url)
+    times = {"RegistryStack": run(plan["RegistryStack"][tool], env)}
+    push_image(aws.endpoint_url, VERSION)
+    times["AppStack"] = run(plan["AppStack"][tool], env)
+    return times
+
+
+def count_calls(aws, plan, tool, env, scratch):
+    hook_dir = Path(scratch) / "hook"
+    hook_dir.mkdir(exist_ok=True)
+    (hook_dir / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    counted = {}
+    aws.reset()
+    seed_parameters(aws.endpoint_url)
+    for stack in ("RegistryStack", "AppStack"):
+        log = Path(scratch) / f"{tool}-{stack}.json"
+        run(plan[stack][tool], {**env, "PYTHONPATH": str(hook_dir), "BENCH_API_LOG": str(log)})
+        counted[stack] = json.loads(log.read_text())
+        if stack == "RegistryStack":
+            push_image(aws.endpoint_url, VERSION)
+    return counted
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="interleaved runs per tool")
+    args = parser.parse_args()
+    plan = commands(awscli())
+    patch_moto_gaps()
+    tools = ["deploy.py", "aws cli"]
+    walls = {tool: {"RegistryStack": [], "AppStack": []} for tool in tools}
+    with LocalAWS() as aws, tempfile.TemporaryDirectory() as scratch:
+        env = {
+            **os.environ,
+            "AWS_ENDPOINT_URL": aws.endpoint_url,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+        env.pop("AWS_PROFILE", None)
+        deploy_both_stacks(aws, plan, "deploy.py", env)  # warm moto's first CloudFormation call (~1.3 s)
+        for round_number in range(args.runs):
+            for tool in tools if round_number % 2 == 0 else reversed(tools):
+                for stack, seconds in deploy_both_stacks(aws, plan, tool, env).items():
+                    walls[tool][stack].append(seconds)
+        counts = {tool: count_calls(aws, plan, tool, env, scratch) for tool in tools}
+
+    print(f"median wall time over {args.runs} interleaved runs (fresh moto state each):")
+    for stack in ("RegistryStack", "AppStack"):
+        ours, theirs = (statistics.median(walls[tool][stack]) for tool in tools)
+        print(f"  {stack:<14} deploy.py {ours:.2f} s   aws cli {theirs:.2f} s   ratio {ours / theirs:.2f}")
+    print("API calls (botocore before-call hook) and final status -> exit:")
+    for tool in tools:
+        for stack, record in counts[tool].items():
+            tally = ", ".join(f"{name} {n}" for name, n in Counter(record["calls"]).items())
+            tail = f"{record['exit'] - record['executed']:.2f} s" if record["executed"] else "n/a"
+            print(f"  {tool:<9} {stack:<14} {len(record['calls']):>2} calls ({tally}); status->exit {tail}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
