@@ -20,9 +20,11 @@ from .deployer import DEFAULT_TIMEOUT_SECONDS, DeployOptions
 from .errors import EXIT_BAD_INPUT, EXIT_DEPLOY_FAILED, EXIT_INTERRUPTED, EXIT_OK, DeployError
 from .parameters import parse_overrides
 from .session import AwsClients
-from .template_source import TemplateSource
+from .template_source import RenderCache, TemplateSource
 
-DEFAULT_OUTPUT_DIR = Path(__file__).resolve().parent.parent / "output"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUTPUT_DIR = PROJECT_ROOT / "output"
+RENDER_CACHE_FILE = PROJECT_ROOT / ".cache" / "render.json"
 # AWS answers these when the credentials, not the request, are wrong: the user must fix configuration.
 CREDENTIAL_ERROR_CODES = {
     "UnrecognizedClientException",
@@ -88,7 +90,9 @@ def run_command(args, console, deployer_kwargs):
     clients = AwsClients(profile=args.profile, region=args.region, endpoint_url=args.endpoint_url)
     names = StackNames(registry=args.registry_stack_name, app=args.app_stack_name)
     if args.command in ("registry", "app"):
-        source = TemplateSource(args.output_dir)
+        # The cache describes what generate.py writes to output/, so it only serves the default directory.
+        default_dir = Path(args.output_dir).resolve() == DEFAULT_OUTPUT_DIR
+        source = TemplateSource(args.output_dir, cache=RenderCache(PROJECT_ROOT, RENDER_CACHE_FILE) if default_dir else None)
         options = DeployOptions(
             yes=args.yes,
             dry_run=args.dry_run,

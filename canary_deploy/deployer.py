@@ -140,7 +140,8 @@ class StackDeployer:
 
     def execute(self, change_set, total_resources):
         stream = self.stream(change_set.stack_id, change_set.stack_name, total_resources)
-        stream.mark()
+        if change_set.change_set_type == "UPDATE":
+            stream.mark()  # a new stack has only its REVIEW_IN_PROGRESS event, which the stream skips
         change_set.execute()
         interrupts = InterruptPolicy(
             self.cfn, self.console, change_set.stack_name, change_set.change_set_type, self.status_command

@@ -77,7 +77,8 @@ class EventStream:
         for event in self._newest_first():
             if event["EventId"] in self.seen:
                 break
-            new.append(event)
+            if event["ResourceStatus"] != "REVIEW_IN_PROGRESS":  # made by the change set, not by executing it
+                new.append(event)
         new.reverse()
         final = None
         for event in new:

@@ -337,3 +337,18 @@ def test_destroy_registry_refused_while_app_imports_then_both_destroyed(deploy, 
     assert "repository kafkajs-canary-app and its images are retained" in deploy.out
     assert stack_names(aws) == []
     assert client("ecr", aws).describe_repositories()["repositories"][0]["repositoryName"] == "kafkajs-canary-app"
+
+
+def test_template_over_51200_bytes_goes_through_s3_bucket(deploy, aws, monkeypatch):
+    template = small_registry_template()
+    template["Metadata"] = {"Padding": "x" * 52_000}
+    text = json.dumps(template, indent=2)
+    (deploy.output_dir / "RegistryStack.json").write_text(text)
+    monkeypatch.setattr(template_source, "render_current_templates", lambda: {"RegistryStack.json": text})
+    assert deploy("registry", "--yes") == 2
+    assert "pass --s3-bucket BUCKET" in deploy.err
+    client("s3", aws).create_bucket(Bucket="templates-bucket")
+    assert deploy("registry", "--yes", "--s3-bucket", "templates-bucket") == 0, deploy.err
+    keys = [o["Key"] for o in client("s3", aws).list_objects_v2(Bucket="templates-bucket")["Contents"]]
+    assert len(keys) == 1 and keys[0].startswith("RegistryStack/")
+    assert client("ecr", aws).describe_repositories()["repositories"][0]["repositoryName"] == "kafkajs-canary-app"

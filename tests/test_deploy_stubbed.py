@@ -259,7 +259,6 @@ def test_ctrl_c_during_create_detaches_without_cancelling(clients, stub):
     time = FakeTime(interrupt_on={1})
     deployer, change_set, out = executing_deployer(clients, time)
     change_set.change_set_type = "CREATE"
-    stub.add_response("describe_stack_events", events_page(event(0, "REVIEW_IN_PROGRESS")), {"StackName": STACK_ID})
     stub.add_response("execute_change_set", {}, {"ChangeSetName": "arn:change-set"})
     stub.add_response("describe_stack_events", events_page(event(0, "REVIEW_IN_PROGRESS"), event(1, "CREATE_IN_PROGRESS")), {"StackName": STACK_ID})
     with pytest.raises(Interrupted, match=r"the creation of AppStack goes on in CloudFormation; watch it with `python deploy.py status app`"):
