@@ -87,6 +87,7 @@ class StackDeployer:
             if change_set.arn:
                 change_set.delete()
             self.console.line(f"✅  {stack_name} (no changes)")
+            self.write_outputs_file(stack)
             return stack
 
         table = ChangeTable(stack_name, change_set.changes())
@@ -105,7 +106,9 @@ class StackDeployer:
             return None
         if is_in_progress(stack["StackStatus"]) and self.options.wait:
             self.console.notice(f"{stack_name} is {stack['StackStatus']}: waiting for it (--wait)")
-            self.stream(stack["StackId"], stack_name).wait(self.options.timeout, on_interrupt=self._raise_detached)
+            stream = self.stream(stack["StackId"], stack_name)
+            stream.mark()
+            stream.wait(self.options.timeout, on_interrupt=self._raise_detached)
             return self.existing_stack(stack_name)
         if stack["StackStatus"] == "ROLLBACK_COMPLETE":
             self.console.notice(
@@ -174,9 +177,13 @@ class StackDeployer:
             for key, value in outputs.items():
                 self.console.line(f"{stack['StackName']}.{key} = {value}")
         self.console.line(f"\nStack ARN:\n{stack['StackId']}")
+        self.write_outputs_file(stack)
+
+    def write_outputs_file(self, stack):
+        """--outputs-file, like cdk's: {"StackName": {"OutputKey": "value"}}, also when nothing changed."""
         if self.options.outputs_file:
             with open(self.options.outputs_file, "w", encoding="utf-8") as handle:
-                json.dump({stack["StackName"]: outputs}, handle, indent=2)
+                json.dump({stack["StackName"]: outputs_of(stack)}, handle, indent=2)
                 handle.write("\n")
 
     def discard(self, change_set):

@@ -4,6 +4,7 @@ Most tests use two small templates with the contract's parameter and output name
 deployer, not the evolving production templates; test_real_templates_* deploy output/ as generated.
 """
 
+import io
 import json
 import subprocess
 import sys
@@ -262,17 +263,51 @@ def test_failing_stack_rolls_back_then_next_deploy_recreates_it(deploy, aws, mon
     assert cfn.describe_stacks(StackName="AppStack")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
 
 
-def test_in_progress_stack_is_refused(deploy, aws):
+@pytest.mark.parametrize(
+    "status, message",
+    [
+        ("UPDATE_IN_PROGRESS", "AppStack is UPDATE_IN_PROGRESS: wait for it (`python deploy.py status app`) or rerun with --wait"),
+        ("UPDATE_ROLLBACK_FAILED", "run `aws cloudformation continue-update-rollback --stack-name AppStack`"),
+    ],
+)
+def test_stack_in_progress_or_failed_rollback_is_refused(deploy, aws, status, message):
     ready_for_app(deploy, aws)
     assert deploy("app", "--version", VERSION, "--yes") == 0
-    # moto finishes every operation synchronously: put the stack into the state a slow update leaves.
+    # moto finishes every operation synchronously: put the stack into the state a slow or failed update leaves.
     cfn = client("cloudformation", aws)
     stack_id = cfn.describe_stacks(StackName="AppStack")["Stacks"][0]["StackId"]
     from moto.cloudformation.models import cloudformation_backends
 
-    cloudformation_backends["123456789012"]["us-east-1"].stacks[stack_id].status = "UPDATE_IN_PROGRESS"
-    assert deploy("app", "--version", VERSION, "--yes") == 2
-    assert "AppStack is UPDATE_IN_PROGRESS: wait for it (`python deploy.py status app`) or rerun with --wait" in deploy.err
+    cloudformation_backends["123456789012"]["us-east-1"].stacks[stack_id].status = status
+    push_image(aws.endpoint_url, "2.0.0")
+    assert deploy("app", "--version", "2.0.0", "--yes") == 2
+    assert message in deploy.err
+    assert cfn.describe_stacks(StackName="AppStack")["Stacks"][0]["StackStatus"] == status
+
+
+def test_real_templates_deploy_from_output(aws, capsys):
+    """output/ as generate.py wrote it (stale check against templates/ included), both stacks, then status."""
+    run = Run(capsys, PROJECT_ROOT / "output")
+    assert run("registry", "--yes") == 0, run.err
+    push_image(aws.endpoint_url, VERSION)
+    seed_parameters(aws.endpoint_url)
+    assert run("app", "--version", VERSION, "--yes") == 0, run.err
+    for key in ("ClusterName", "ServiceName", "LogGroupName", "AlertsTopicArn", "ImageUri"):
+        assert f"AppStack.{key} = " in run.out
+    assert f"AppStack.ImageUri = 123456789012.dkr.ecr.us-east-1.amazonaws.com/kafkajs-canary-app:{VERSION}" in run.out
+    assert run("app", "--version", VERSION, "--yes") == 0
+    assert "✅  AppStack (no changes)" in run.out
+
+
+@pytest.mark.parametrize("answer, code", [("n\n", 2), ("y\n", 0)])
+def test_flagged_changes_are_confirmed_on_a_terminal(deploy, aws, monkeypatch, capsys, answer, code):
+    text = json.dumps(registry_template_with_role(), indent=2)
+    (deploy.output_dir / "RegistryStack.json").write_text(text)
+    monkeypatch.setattr(template_source, "render_current_templates", lambda: {"RegistryStack.json": text})
+    console = Console(stdin=io.StringIO(answer), interactive=True, color=False)
+    assert main(["registry", "--output-dir", str(deploy.output_dir)], console=console) == code
+    assert "flagged (⚠). Execute the change set? [y/N]" in capsys.readouterr().out
+    assert stack_names(aws) == (["RegistryStack"] if code == 0 else [])
 
 
 def test_dry_run_shows_changes_and_leaves_account_untouched(deploy, aws):
@@ -283,13 +318,17 @@ def test_dry_run_shows_changes_and_leaves_account_untouched(deploy, aws):
     assert client("ecr", aws).describe_repositories()["repositories"] == []
 
 
-def test_flagged_changes_without_terminal_or_yes_are_refused(deploy, aws, tmp_path, monkeypatch):
+def registry_template_with_role():
     template = small_registry_template()
     template["Resources"]["Role"] = {
         "Type": "AWS::IAM::Role",
         "Properties": {"AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []}},
     }
-    text = json.dumps(template, indent=2)
+    return template
+
+
+def test_flagged_changes_without_terminal_or_yes_are_refused(deploy, aws, monkeypatch):
+    text = json.dumps(registry_template_with_role(), indent=2)
     (deploy.output_dir / "RegistryStack.json").write_text(text)
     monkeypatch.setattr(template_source, "render_current_templates", lambda: {"RegistryStack.json": text})
     assert deploy("registry") == 2

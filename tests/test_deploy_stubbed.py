@@ -292,3 +292,22 @@ def test_unknown_profile_and_unreachable_endpoint_are_one_line_exit_2(capsys, mo
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     code, err = run_cli(capsys, "status", "registry", "--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:9")
     assert code == 2 and "check --endpoint-url" in err and err.count("\n") == 1
+
+
+def test_wait_option_waits_for_an_in_progress_stack_then_updates_it(clients, stub):
+    """moto never leaves a stack in progress, so the earlier deploy still running is stubbed."""
+    time = FakeTime()
+    console, out = captured_console()
+    deployer = StackDeployer(clients, console, DeployOptions(wait=True), "python deploy.py status app", clock=time.clock, sleep=time.sleep)
+
+    def described(status):
+        return {"Stacks": [{"StackName": STACK, "StackId": STACK_ID, "CreationTime": START, "StackStatus": status}]}
+
+    stub.add_response("describe_stacks", described("UPDATE_IN_PROGRESS"), {"StackName": STACK})
+    stub.add_response("describe_stack_events", events_page(event(1, "UPDATE_IN_PROGRESS")), {"StackName": STACK_ID})
+    stub.add_response("describe_stack_events", events_page(event(1, "UPDATE_IN_PROGRESS"), event(2, "UPDATE_COMPLETE")), {"StackName": STACK_ID})
+    stub.add_response("describe_stacks", described("UPDATE_COMPLETE"), {"StackName": STACK})
+
+    assert deployer.existing_stack(STACK)["StackStatus"] == "UPDATE_COMPLETE"
+    assert "AppStack is UPDATE_IN_PROGRESS: waiting for it (--wait)" in out.getvalue()
+    assert time.delays == [], "the end was seen on the first poll, no sleep"
