@@ -17,11 +17,19 @@ that make a faithful end-to-end run impossible:
 - a CREATE change set for a stack left in REVIEW_IN_PROGRESS (a dry run of a first deploy) makes a
   second stack of the same name instead of reusing the first.
 
-`apply_moto_fixes()` replaces `CloudFormationBackend.create_change_set` (a wrapper around moto's) and
-`CloudFormationBackend.execute_change_set` (rewritten: moto's has nothing worth keeping) so that the
-change-set flow behaves as on AWS for the cases above. The patch reaches into moto's internals and is
-written for moto==5.2.5 exactly (pinned in setup.cfg); on any other version it refuses to apply.
-Everything else moto does is left alone: ../README or the reference notes list what it does not check.
+Three more gaps stop the real templates and the deployer short of the end:
+
+- UpdateTerminationProtection is not implemented (HTTP 500); the deployer protects the registry;
+- an AWS::ECS::TaskDefinition update skips the PascalCase -> camelCase remap that creation does, so
+  the new revision loses its image and every other container setting;
+- AWS::KMS::Key hands CloudFormation's Tags (Key/Value) to a backend that wants TagKey/TagValue, so
+  any tagged key fails with KeyError: 'TagKey'.
+
+`apply_moto_fixes()` replaces `CloudFormationBackend.create_change_set` (a wrapper around moto's),
+`CloudFormationBackend.execute_change_set` (rewritten: moto's has nothing worth keeping), and wraps the
+three resource/response methods above, so that the deploy flow behaves as on AWS for these cases. The
+patch reaches into moto's internals and is written for moto==5.2.5 exactly (pinned in setup.cfg); on
+any other version it refuses to apply. Everything else moto does (and does not check) is left alone.
 
 Use
 ---
@@ -65,7 +73,7 @@ class LocalAWSError(Exception):
 
 
 def apply_moto_fixes() -> None:
-    """Patch moto's CloudFormation change-set handling (see the module docstring). Safe to call twice."""
+    """Patch moto's change-set handling and three resource gaps (see the module docstring). Idempotent."""
     import moto
     from moto.cloudformation.models import CloudFormationBackend
 
@@ -94,6 +102,52 @@ def apply_moto_fixes() -> None:
 
     CloudFormationBackend.create_change_set = create_change_set
     CloudFormationBackend.execute_change_set = _execute_change_set
+    _fix_resource_gaps()
+
+
+def _fix_resource_gaps() -> None:
+    from moto.cloudformation.responses import CloudFormationResponse
+    from moto.core.responses import ActionResult
+    from moto.core.utils import pascal_to_camelcase, remap_nested_keys
+    from moto.ecs.models import TaskDefinition
+    from moto.kms.models import Key
+
+    def update_termination_protection(self):
+        stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+        stack.enable_termination_protection = self._get_bool_param("EnableTerminationProtection")
+        return ActionResult({"StackId": stack.stack_id})
+
+    original_update_task_definition = TaskDefinition.update_from_cloudformation_json.__func__
+
+    def update_task_definition(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        containers = cloudformation_json["Properties"].get("ContainerDefinitions", [])
+        remapped = _with_properties(
+            cloudformation_json, ContainerDefinitions=remap_nested_keys(containers, pascal_to_camelcase)
+        )
+        return original_update_task_definition(
+            cls, original_resource, new_resource_name, remapped, account_id, region_name
+        )
+
+    original_create_key = Key.create_from_cloudformation_json.__func__
+
+    def create_key(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        tags = [
+            {"TagKey": tag["Key"], "TagValue": tag["Value"]}
+            for tag in cloudformation_json["Properties"].get("Tags", [])
+        ]
+        remapped = _with_properties(cloudformation_json, Tags=tags)
+        return original_create_key(cls, resource_name, remapped, account_id, region_name, **kwargs)
+
+    CloudFormationResponse.update_termination_protection = update_termination_protection
+    TaskDefinition.update_from_cloudformation_json = classmethod(update_task_definition)
+    Key.create_from_cloudformation_json = classmethod(create_key)
+
+
+def _with_properties(resource_json: dict, **properties) -> dict:
+    """A copy of a resource's JSON with some Properties replaced (moto's copy stays untouched)."""
+    return {**resource_json, "Properties": {**resource_json["Properties"], **properties}}
 
 
 def _take_over_stack_under_review(backend, stack_name: str, change_set_name: str) -> None:
@@ -131,10 +185,11 @@ def _execute_change_set(self, change_set_name: str, stack_name: str | None = Non
     except Exception as error:  # any failure of any resource: AWS reports it and rolls back
         _record_failure(stack, change_set, error)
         if operation == "CREATE":
-            _roll_back_creation(stack)
+            # deletes what was created, keeping resources with DeletionPolicy Retain, as AWS does
+            _roll_back(stack, "ROLLBACK", stack.resource_map.delete)
         else:
             stack.template = previous_template
-            _roll_back_update(stack)
+            _roll_back(stack, "UPDATE_ROLLBACK", lambda: _restore_previous_template(stack))
         change_set.execution_status = "EXECUTE_FAILED"
         return
     stack.parameters = change_set.parameters
@@ -219,28 +274,23 @@ def _failed_logical_id(error: Exception) -> str | None:
     return logical_ids[-1] if logical_ids else None
 
 
-def _roll_back_creation(stack) -> None:
+def _roll_back(stack, kind: str, undo) -> None:
+    """Run `undo`, then end in `<kind>_COMPLETE`, or `<kind>_FAILED` with the reason if undo fails."""
     try:
-        stack.resource_map.delete()  # keeps resources with DeletionPolicy Retain, as AWS does
+        undo()
     except Exception as error:
-        stack.status = "ROLLBACK_FAILED"
+        stack.status = f"{kind}_FAILED"
         stack._add_stack_event(stack.status, resource_status_reason=_failure_reason(error))
         return
-    stack.status = "ROLLBACK_COMPLETE"
+    stack.status = f"{kind}_COMPLETE"
     stack._add_stack_event(stack.status)
 
 
-def _roll_back_update(stack) -> None:
-    try:
-        stack._parse_template()
-        stack.resource_map.update(stack.template_dict, stack.parameters)
-        stack.output_map = stack._create_output_map()
-    except Exception as error:
-        stack.status = "UPDATE_ROLLBACK_FAILED"
-        stack._add_stack_event(stack.status, resource_status_reason=_failure_reason(error))
-        return
-    stack.status = "UPDATE_ROLLBACK_COMPLETE"
-    stack._add_stack_event(stack.status)
+def _restore_previous_template(stack) -> None:
+    stack._parse_template()
+    stack.resource_map.input_parameters = stack.parameters  # update() keeps the failed ones when given {}
+    stack.resource_map.update(stack.template_dict, stack.parameters)
+    stack.output_map = stack._create_output_map()
 
 
 # --------------------------------------------------------------------------------------------------

@@ -1,0 +1,336 @@
+"""The local AWS endpoint: each moto change-set fix proven over real HTTP, the seed helpers, the CLI.
+
+Templates here are small ones of our own, shaped like the contract's (exports named
+`${AWS::StackName}-<Key>`), so these tests exercise the endpoint rather than the production templates.
+"""
+
+import json
+import socket
+import subprocess
+import sys
+
+import botocore.exceptions
+import pytest
+
+import canary_deploy.local_aws as local_aws_module
+from canary_deploy.local_aws import LocalAWSError, apply_moto_fixes, push_image, seed_parameters
+
+pytestmark = pytest.mark.deploy
+
+VERSION = "1.16.0-beta.12-5f5d22f1"
+
+
+def registry_template(extra_resources=None):
+    keys = {
+        "RepositoryName": {"Ref": "Repository"},
+        "RepositoryArn": {"Fn::GetAtt": ["Repository", "Arn"]},
+        "RepositoryUri": {"Fn::GetAtt": ["Repository", "RepositoryUri"]},
+    }
+    return {
+        "Parameters": {
+            "RepositoryName": {"Type": "String", "Default": "kafkajs-canary-app"},
+            "KeepTaggedImages": {"Type": "Number", "Default": "50"},
+        },
+        "Resources": {
+            "Repository": {
+                "Type": "AWS::ECR::Repository",
+                "DeletionPolicy": "Retain",
+                "Properties": {"RepositoryName": {"Ref": "RepositoryName"}},
+            },
+            **(extra_resources or {}),
+        },
+        "Outputs": {
+            key: {"Value": value, "Export": {"Name": {"Fn::Sub": "${AWS::StackName}-" + key}}}
+            for key, value in keys.items()
+        },
+    }
+
+
+def app_template():
+    """A task definition whose image is the imported repository URI tagged with Version."""
+    image = {
+        "Fn::Join": [
+            ":",
+            [{"Fn::ImportValue": {"Fn::Sub": "${RegistryStackName}-RepositoryUri"}}, {"Ref": "Version"}],
+        ]
+    }
+    return {
+        "Parameters": {
+            "Version": {"Type": "String"},
+            "RegistryStackName": {"Type": "String", "Default": "RegistryStack"},
+        },
+        "Resources": {
+            "TaskDefinition": {
+                "Type": "AWS::ECS::TaskDefinition",
+                "Properties": {
+                    "Family": "kafkajs-canary-app",
+                    "ContainerDefinitions": [{"Name": "app", "Image": image, "Memory": 512}],
+                },
+            }
+        },
+        "Outputs": {
+            "TaskDefinitionArn": {"Value": {"Ref": "TaskDefinition"}},
+            "ImageUri": {"Value": image},
+        },
+    }
+
+
+def run_change_set(cloudformation, stack_name, template, parameters=None, change_set_type="CREATE"):
+    """Create, wait for and execute a change set as the deployer does; returns the stack description."""
+    change_set = cloudformation.create_change_set(
+        StackName=stack_name,
+        ChangeSetName=f"test-{change_set_type.lower()}",
+        ChangeSetType=change_set_type,
+        TemplateBody=json.dumps(template),
+        Parameters=[
+            {"ParameterKey": key, "ParameterValue": value} for key, value in (parameters or {}).items()
+        ],
+    )
+    cloudformation.get_waiter("change_set_create_complete").wait(
+        ChangeSetName=change_set["Id"], WaiterConfig={"Delay": 1}
+    )
+    cloudformation.execute_change_set(ChangeSetName=change_set["Id"])
+    return cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+
+
+def outputs_of(stack):
+    return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+
+
+def parameters_of(stack):
+    return {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+
+
+def events_of(cloudformation, stack_name):
+    """(logical id, status, reason) oldest first."""
+    events = cloudformation.describe_stack_events(StackName=stack_name)["StackEvents"]
+    return [
+        (e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason", "")) for e in events[::-1]
+    ]
+
+
+def test_server_listens_on_loopback_address_only(local_aws):
+    port = local_aws.port
+    assert local_aws.endpoint_url == f"http://127.0.0.1:{port}"
+    # 127.0.0.2 is this machine too: a server bound to 0.0.0.0 would answer there, ours must not.
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.2", port), timeout=2).close()
+    socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+def test_stack_created_by_change_set_has_outputs_and_exports(aws):
+    cloudformation = aws.client("cloudformation")
+    account = aws.client("sts").get_caller_identity()["Account"]
+
+    stack = run_change_set(cloudformation, "RegistryStack", registry_template())
+
+    expected_uri = f"{account}.dkr.ecr.us-east-1.amazonaws.com/kafkajs-canary-app"
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert outputs_of(stack)["RepositoryUri"] == expected_uri
+    assert outputs_of(stack)["RepositoryName"] == "kafkajs-canary-app"
+    exports = {e["Name"]: e["Value"] for e in cloudformation.list_exports()["Exports"]}
+    assert exports["RegistryStack-RepositoryUri"] == expected_uri
+    assert set(exports) == {f"RegistryStack-{key}" for key in ("RepositoryName", "RepositoryArn", "RepositoryUri")}
+
+
+def test_stack_created_by_change_set_imports_another_stacks_export(aws):
+    cloudformation = aws.client("cloudformation")
+    registry = run_change_set(cloudformation, "RegistryStack", registry_template())
+
+    app = run_change_set(cloudformation, "AppStack", app_template(), {"Version": VERSION})
+
+    assert app["StackStatus"] == "CREATE_COMPLETE"
+    task_definition = aws.client("ecs").describe_task_definition(
+        taskDefinition=outputs_of(app)["TaskDefinitionArn"]
+    )["taskDefinition"]
+    expected_image = f"{outputs_of(registry)['RepositoryUri']}:{VERSION}"
+    assert task_definition["containerDefinitions"][0]["image"] == expected_image
+    assert outputs_of(app)["ImageUri"] == expected_image
+
+
+def test_update_by_change_set_records_parameters_and_outputs(aws):
+    cloudformation = aws.client("cloudformation")
+    run_change_set(cloudformation, "RegistryStack", registry_template())
+    run_change_set(cloudformation, "AppStack", app_template(), {"Version": "1.0.0"})
+
+    app = run_change_set(cloudformation, "AppStack", app_template(), {"Version": VERSION}, "UPDATE")
+
+    assert app["StackStatus"] == "UPDATE_COMPLETE"
+    assert parameters_of(app)["Version"] == VERSION
+    assert outputs_of(app)["ImageUri"].endswith(f":{VERSION}")
+    new_revision = aws.client("ecs").describe_task_definition(
+        taskDefinition=outputs_of(app)["TaskDefinitionArn"]
+    )["taskDefinition"]
+    assert new_revision["containerDefinitions"][0]["image"] == outputs_of(app)["ImageUri"]
+    # The recorded parameters are what a repeated deploy is compared with: nothing left to change.
+    repeat = cloudformation.create_change_set(
+        StackName="AppStack", ChangeSetName="repeat", ChangeSetType="UPDATE",
+        TemplateBody=json.dumps(app_template()), Parameters=[{"ParameterKey": "Version", "ParameterValue": VERSION}],
+    )
+    described = cloudformation.describe_change_set(ChangeSetName=repeat["Id"])
+    assert (described["Status"], described["StatusReason"]) == (
+        "FAILED",
+        "The submitted information didn't contain changes. Submit different information to create a change set.",
+    )
+
+
+def test_failing_resource_rolls_back_creation_with_its_reason(aws):
+    cloudformation = aws.client("cloudformation")
+    aws.client("ecr").create_repository(repositoryName="kafkajs-canary-app")  # makes the stack's fail
+    created_first = {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "alerts"}}}
+    template = registry_template()
+    template["Resources"] = {**created_first, **template["Resources"]}
+
+    stack = run_change_set(cloudformation, "RegistryStack", template)  # no HTTP error
+
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    events = events_of(cloudformation, "RegistryStack")
+    failed = [(logical_id, reason) for logical_id, status, reason in events if status == "CREATE_FAILED"]
+    assert len(failed) == 1 and failed[0][0] == "Repository"
+    assert "kafkajs-canary-app' already exists" in failed[0][1]
+    assert ("RegistryStack", "ROLLBACK_IN_PROGRESS",
+            "The following resource(s) failed to create: [Repository]. Rollback requested by user.") in events
+    assert events[-1][:2] == ("RegistryStack", "ROLLBACK_COMPLETE")
+    assert aws.client("sns").list_topics()["Topics"] == []  # what was created is rolled back
+    assert cloudformation.list_exports()["Exports"] == []
+
+
+def test_failing_resource_rolls_back_update_and_keeps_previous_state(aws):
+    cloudformation = aws.client("cloudformation")
+    before = run_change_set(cloudformation, "RegistryStack", registry_template())
+    aws.client("ecr").create_repository(repositoryName="taken")
+    clashing = {"Mirror": {"Type": "AWS::ECR::Repository", "Properties": {"RepositoryName": "taken"}}}
+
+    stack = run_change_set(
+        cloudformation, "RegistryStack", registry_template(clashing), {"KeepTaggedImages": "10"}, "UPDATE"
+    )
+
+    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    events = events_of(cloudformation, "RegistryStack")
+    assert [e[:2] for e in events if e[1].endswith("_FAILED")] == [("Mirror", "CREATE_FAILED")]
+    assert ("RegistryStack", "UPDATE_ROLLBACK_IN_PROGRESS",
+            "The following resource(s) failed to create: [Mirror]. ") in events
+    assert parameters_of(stack)["KeepTaggedImages"] == "50"
+    assert outputs_of(stack) == outputs_of(before)
+    assert len(cloudformation.list_exports()["Exports"]) == 3
+
+
+def test_termination_protection_can_be_enabled(aws):
+    cloudformation = aws.client("cloudformation")
+    run_change_set(cloudformation, "RegistryStack", registry_template())
+
+    cloudformation.update_termination_protection(EnableTerminationProtection=True, StackName="RegistryStack")
+
+    stack = cloudformation.describe_stacks(StackName="RegistryStack")["Stacks"][0]
+    assert stack["EnableTerminationProtection"] is True
+
+
+def test_tagged_kms_key_is_created_with_its_tags(aws):
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"}
+    ]}
+    key = {"Type": "AWS::KMS::Key",
+           "Properties": {"KeyPolicy": policy, "Tags": [{"Key": "app", "Value": "kafkajs-canary"}]}}
+    template = {"Resources": {"LogsKey": key}, "Outputs": {"KeyId": {"Value": {"Ref": "LogsKey"}}}}
+
+    stack = run_change_set(aws.client("cloudformation"), "KeyStack", template)
+
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    tags = aws.client("kms").list_resource_tags(KeyId=outputs_of(stack)["KeyId"])["Tags"]
+    assert tags == [{"TagKey": "app", "TagValue": "kafkajs-canary"}]
+
+
+def test_create_change_set_reuses_a_stack_left_under_review(aws):
+    """A dry run of a first deploy leaves the stack REVIEW_IN_PROGRESS; the next deploy must reuse it."""
+    cloudformation = aws.client("cloudformation")
+    dry_run = cloudformation.create_change_set(
+        StackName="RegistryStack", ChangeSetName="dry-run", ChangeSetType="CREATE",
+        TemplateBody=json.dumps(registry_template()),
+    )
+    cloudformation.delete_change_set(ChangeSetName=dry_run["Id"])
+
+    stack = run_change_set(cloudformation, "RegistryStack", registry_template())
+
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert [s["StackName"] for s in cloudformation.describe_stacks()["Stacks"]] == ["RegistryStack"]
+    with pytest.raises(botocore.exceptions.ClientError, match=r"already exists and cannot be created again"):
+        run_change_set(cloudformation, "RegistryStack", registry_template())
+
+
+def test_seeded_parameters_are_readable_as_the_task_reads_them(aws):
+    names = seed_parameters(aws.endpoint_url, prefix="/canary")
+
+    found = aws.client("ssm").get_parameters(Names=names, WithDecryption=True)["Parameters"]
+
+    types = {p["Name"]: p["Type"] for p in found}
+    assert types == {
+        "/canary/kafka-host": "String",
+        "/canary/kafka-username": "SecureString",
+        "/canary/kafka-password": "SecureString",
+        "/canary/sentry-dsn": "SecureString",
+    }
+    assert all(p["Value"] for p in found)
+    assert "/canary/sentry-dsn" not in seed_parameters(aws.endpoint_url, prefix="/other", sentry=False)
+
+
+def test_pushed_images_are_found_by_tag_with_distinct_digests(aws):
+    run_change_set(aws.client("cloudformation"), "RegistryStack", registry_template())
+
+    digests = {tag: push_image(aws.endpoint_url, tag) for tag in (VERSION, "1.0.0")}
+
+    ecr = aws.client("ecr")
+    for tag, digest in digests.items():
+        image = ecr.describe_images(repositoryName="kafkajs-canary-app", imageIds=[{"imageTag": tag}])
+        assert image["imageDetails"][0]["imageDigest"] == digest
+    assert len(set(digests.values())) == 2
+
+
+def test_clients_refuse_an_endpoint_off_loopback():
+    with pytest.raises(LocalAWSError, match="127.0.0.1 only"):
+        seed_parameters("https://ssm.us-east-1.amazonaws.com")
+
+
+def test_fixes_apply_once_and_refuse_another_moto_version(monkeypatch):
+    from moto.cloudformation.models import CloudFormationBackend
+
+    apply_moto_fixes()
+    patched = CloudFormationBackend.create_change_set
+    apply_moto_fixes()
+    assert CloudFormationBackend.create_change_set is patched  # not wrapped twice
+
+    monkeypatch.setattr("moto.__version__", "5.3.0")
+    with pytest.raises(LocalAWSError, match=r"moto 5\.2\.5 internals but moto 5\.3\.0"):
+        apply_moto_fixes()
+
+
+def start_cli(*args):
+    return subprocess.Popen(
+        [sys.executable, "-m", "canary_deploy.local_aws", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def test_cli_prints_exports_serves_and_stops_cleanly_on_ctrl_c():
+    process = start_cli()
+    try:
+        exports = [process.stdout.readline().strip() for _ in range(5)]
+        endpoint_url = exports[0].removeprefix("export AWS_ENDPOINT_URL=")
+        assert endpoint_url.startswith("http://127.0.0.1:")
+        assert "export AWS_ACCESS_KEY_ID=testing" in exports and "export AWS_REGION=us-east-1" in exports
+        account = local_aws_module.local_client("sts", endpoint_url).get_caller_identity()["Account"]
+        assert account.isdigit()
+    finally:
+        process.send_signal(2)  # SIGINT, as Ctrl-C
+        _, stderr = process.communicate(timeout=10)
+    assert process.returncode == 0
+    assert "Traceback" not in stderr
+
+
+def test_cli_busy_port_is_a_one_line_error(local_aws):
+    process = start_cli("--port", str(local_aws.port))
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert stderr.strip().splitlines() == [
+        f"error: cannot listen on 127.0.0.1:{local_aws.port} (Address already in use); "
+        "choose another --port, or 0 for a free one"
+    ]
