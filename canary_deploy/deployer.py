@@ -80,8 +80,12 @@ class StackDeployer:
         body = template_argument(template, stack_name, self.options.s3_bucket, self.clients)
         try:
             has_changes = change_set.create(body, parameters, required_capabilities(template)) and change_set.wait()
-        except DeploymentFailed:
+            if has_changes:
+                table = self.review(change_set)
+        except (DeploymentFailed, KeyboardInterrupt) as error:
             self.discard(change_set)
+            if isinstance(error, KeyboardInterrupt):
+                raise Interrupted(f"interrupted before executing: {stack_name} not changed (change set deleted)")
             raise
         if not has_changes:
             if change_set.arn:
@@ -89,15 +93,21 @@ class StackDeployer:
             self.console.line(f"✅  {stack_name} (no changes)")
             self.write_outputs_file(stack)
             return stack
+        if table is None:
+            return None
+        return self.execute(change_set, total_resources=len(table.changes))
 
-        table = ChangeTable(stack_name, change_set.changes())
+    def review(self, change_set):
+        """Shows the changes; returns the table to execute, or None after a dry run (change set discarded).
+        Flagged changes need confirmation: ChangesRefused discards the change set and stops here."""
+        table = ChangeTable(change_set.stack_name, change_set.changes())
         table.print(self.console)
         if self.options.dry_run:
             self.discard(change_set)
-            self.console.line(f"Dry run: {stack_name} not changed (change set deleted).")
+            self.console.line(f"Dry run: {change_set.stack_name} not changed (change set deleted).")
             return None
         self.confirm(table, change_set)
-        return self.execute(change_set, total_resources=len(table.changes))
+        return table
 
     def existing_stack(self, stack_name):
         """The stack to update, or None to create; deals with failed creations and in-progress stacks."""

@@ -1,4 +1,5 @@
-"""The deployer for real over HTTP against moto's server (change sets fixed by canary_deploy.local_aws).
+"""The deployer for real over HTTP against moto's server (conftest's `aws`: change sets fixed by
+canary_deploy.local_aws, state reset per test, AWS_* variables pointing at 127.0.0.1).
 
 Most tests use two small templates with the contract's parameter and output names, so they exercise the
 deployer, not the evolving production templates; test_real_templates_* deploy output/ as generated.
@@ -10,13 +11,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import boto3
 import pytest
 
 from canary_deploy import template_source
 from canary_deploy.cli import main
 from canary_deploy.console import Console
-from canary_deploy.local_aws import LocalAWS, push_image, seed_parameters
+from canary_deploy.local_aws import push_image, seed_parameters
 from canary_deploy.moto_gaps import patch_moto_gaps
 
 pytestmark = pytest.mark.deploy
@@ -99,25 +99,10 @@ def small_app_template(broken=False):
     }
 
 
-@pytest.fixture(scope="session")
-def local_aws():
+@pytest.fixture(autouse=True, scope="module")
+def moto_gaps_patched():
+    """conftest's endpoint runs moto in this process: patching its classes reaches the server."""
     patch_moto_gaps()
-    with LocalAWS() as aws:
-        yield aws
-
-
-@pytest.fixture
-def aws(local_aws, monkeypatch):
-    local_aws.reset()
-    for name, value in {
-        "AWS_ENDPOINT_URL": local_aws.endpoint_url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    return local_aws
 
 
 @pytest.fixture
@@ -152,12 +137,8 @@ def deploy(small_templates, capsys, aws):
     return Run(capsys, small_templates)
 
 
-def client(service, aws):
-    return boto3.client(service, endpoint_url=aws.endpoint_url, region_name="us-east-1")
-
-
 def stack_names(aws):
-    return [s["StackName"] for s in client("cloudformation", aws).describe_stacks()["Stacks"]]
+    return [s["StackName"] for s in aws.client("cloudformation").describe_stacks()["Stacks"]]
 
 
 def ready_for_app(deploy, aws, version=VERSION, sentry=True):
@@ -168,7 +149,7 @@ def ready_for_app(deploy, aws, version=VERSION, sentry=True):
 
 def test_registry_then_app_are_created_through_change_sets(deploy, aws):
     assert deploy("registry", "--yes", "--version", VERSION) == 0, deploy.err
-    repository = client("ecr", aws).describe_repositories()["repositories"][0]
+    repository = aws.client("ecr").describe_repositories()["repositories"][0]
     assert repository["repositoryName"] == "kafkajs-canary-app"
     assert f"docker push {repository['repositoryUri']}:{VERSION}" in deploy.out
     assert "Termination protection enabled on RegistryStack." in deploy.out
@@ -178,12 +159,12 @@ def test_registry_then_app_are_created_through_change_sets(deploy, aws):
     assert deploy("app", "--version", VERSION, "--yes") == 0, deploy.err
     assert "AppStack.ClusterName = " in deploy.out
     assert "Stack ARN:" in deploy.out
-    ecs = client("ecs", aws)
+    ecs = aws.client("ecs")
     cluster = deploy.out.split("AppStack.ClusterName = ")[1].split()[0]
     service = ecs.describe_services(cluster=cluster, services=["kafkajs-canary-app"])["services"][0]
     task_definition = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
     assert task_definition["containerDefinitions"][0]["image"] == f"{repository['repositoryUri']}:{VERSION}"
-    change_sets = client("cloudformation", aws).list_change_sets(StackName="AppStack")["Summaries"]
+    change_sets = aws.client("cloudformation").list_change_sets(StackName="AppStack")["Summaries"]
     assert [c["ExecutionStatus"] for c in change_sets if c["StackName"] == "AppStack"] == ["EXECUTE_COMPLETE"]
 
 
@@ -202,7 +183,7 @@ def test_new_version_registers_task_definition_with_new_image(deploy, aws):
     push_image(aws.endpoint_url, "1.16.1")
     assert deploy("app", "--version", "1.16.1", "--yes", "--outputs-file", str(deploy.output_dir / "out.json")) == 0
     assert "Modify" in deploy.out  # moto lists the wrong logical ids for a parameter-only update
-    ecs = client("ecs", aws)
+    ecs = aws.client("ecs")
     latest = ecs.list_task_definitions(familyPrefix="kafkajs-canary-app")["taskDefinitionArns"][-1]
     image = ecs.describe_task_definition(taskDefinition=latest)["taskDefinition"]["containerDefinitions"][0]["image"]
     assert image.endswith(":1.16.1")
@@ -214,7 +195,7 @@ def test_missing_sentry_parameter_deploys_with_sentry_off(deploy, aws):
     ready_for_app(deploy, aws, sentry=False)
     assert deploy("app", "--version", VERSION, "--yes") == 0, deploy.err
     assert "sentry-dsn not found: deploying with SentryEnabled=false" in deploy.out
-    parameters = client("cloudformation", aws).describe_stacks(StackName="AppStack")["Stacks"][0]["Parameters"]
+    parameters = aws.client("cloudformation").describe_stacks(StackName="AppStack")["Stacks"][0]["Parameters"]
     assert {"ParameterKey": "SentryEnabled", "ParameterValue": "false"} in parameters
 
 
@@ -253,7 +234,7 @@ def test_failing_stack_rolls_back_then_next_deploy_recreates_it(deploy, aws, mon
     assert deploy("app", "--version", VERSION, "--yes") == 1
     assert "Root cause:" in deploy.out and "BrokenService" in deploy.out.split("Root cause:")[1]
     assert "AppStack deployment failed: the stack is ROLLBACK_COMPLETE" in deploy.err
-    cfn = client("cloudformation", aws)
+    cfn = aws.client("cloudformation")
     assert cfn.describe_stacks(StackName="AppStack")["Stacks"][0]["StackStatus"] == "ROLLBACK_COMPLETE"
 
     (deploy.output_dir / "AppStack.json").write_text(fixed)
@@ -274,7 +255,7 @@ def test_stack_in_progress_or_failed_rollback_is_refused(deploy, aws, status, me
     ready_for_app(deploy, aws)
     assert deploy("app", "--version", VERSION, "--yes") == 0
     # moto finishes every operation synchronously: put the stack into the state a slow or failed update leaves.
-    cfn = client("cloudformation", aws)
+    cfn = aws.client("cloudformation")
     stack_id = cfn.describe_stacks(StackName="AppStack")["Stacks"][0]["StackId"]
     from moto.cloudformation.models import cloudformation_backends
 
@@ -315,7 +296,7 @@ def test_dry_run_shows_changes_and_leaves_account_untouched(deploy, aws):
     assert "Add     Repository  AWS::ECR::Repository" in deploy.out
     assert "Dry run: RegistryStack not changed" in deploy.out
     assert stack_names(aws) == []
-    assert client("ecr", aws).describe_repositories()["repositories"] == []
+    assert aws.client("ecr").describe_repositories()["repositories"] == []
 
 
 def registry_template_with_role():
@@ -375,7 +356,7 @@ def test_destroy_registry_refused_while_app_imports_then_both_destroyed(deploy, 
     assert deploy("destroy", "registry", "--yes") == 0, deploy.err
     assert "repository kafkajs-canary-app and its images are retained" in deploy.out
     assert stack_names(aws) == []
-    assert client("ecr", aws).describe_repositories()["repositories"][0]["repositoryName"] == "kafkajs-canary-app"
+    assert aws.client("ecr").describe_repositories()["repositories"][0]["repositoryName"] == "kafkajs-canary-app"
 
 
 def test_template_over_51200_bytes_goes_through_s3_bucket(deploy, aws, monkeypatch):
@@ -386,8 +367,8 @@ def test_template_over_51200_bytes_goes_through_s3_bucket(deploy, aws, monkeypat
     monkeypatch.setattr(template_source, "render_current_templates", lambda: {"RegistryStack.json": text})
     assert deploy("registry", "--yes") == 2
     assert "pass --s3-bucket BUCKET" in deploy.err
-    client("s3", aws).create_bucket(Bucket="templates-bucket")
+    aws.client("s3").create_bucket(Bucket="templates-bucket")
     assert deploy("registry", "--yes", "--s3-bucket", "templates-bucket") == 0, deploy.err
-    keys = [o["Key"] for o in client("s3", aws).list_objects_v2(Bucket="templates-bucket")["Contents"]]
+    keys = [o["Key"] for o in aws.client("s3").list_objects_v2(Bucket="templates-bucket")["Contents"]]
     assert len(keys) == 1 and keys[0].startswith("RegistryStack/")
-    assert client("ecr", aws).describe_repositories()["repositories"][0]["repositoryName"] == "kafkajs-canary-app"
+    assert aws.client("ecr").describe_repositories()["repositories"][0]["repositoryName"] == "kafkajs-canary-app"

@@ -311,3 +311,18 @@ def test_wait_option_waits_for_an_in_progress_stack_then_updates_it(clients, stu
     assert deployer.existing_stack(STACK)["StackStatus"] == "UPDATE_COMPLETE"
     assert "AppStack is UPDATE_IN_PROGRESS: waiting for it (--wait)" in out.getvalue()
     assert time.delays == [], "the end was seen on the first poll, no sleep"
+
+
+def test_ctrl_c_while_the_change_set_is_prepared_leaves_nothing_behind(clients, stub):
+    """moto makes change sets instantly, so Ctrl-C during the wait for one is stubbed."""
+    from canary_deploy.template_source import StackTemplate
+
+    time = FakeTime(interrupt_on={1})
+    console, out = captured_console()
+    deployer = StackDeployer(clients, console, DeployOptions(yes=True), "python deploy.py status app", clock=time.clock, sleep=time.sleep)
+    stub.add_client_error("describe_stacks", "ValidationError", "Stack with id AppStack does not exist")
+    stub.add_response("create_change_set", {"Id": "arn:change-set", "StackId": STACK_ID})
+    stub.add_response("describe_change_set", {"Status": "CREATE_PENDING", "Changes": []}, {"ChangeSetName": "arn:change-set"})
+    stub.add_response("delete_stack", {}, {"StackName": STACK_ID})
+    with pytest.raises(Interrupted, match=r"interrupted before executing: AppStack not changed \(change set deleted\)"):
+        deployer.deploy(STACK, StackTemplate("AppStack.json", '{"Resources": {}}'), [])
