@@ -29,7 +29,6 @@ from collections import Counter
 from pathlib import Path
 
 from canary_deploy.local_aws import LocalAWS, push_image, seed_parameters
-from canary_deploy.moto_gaps import patch_moto_gaps
 
 ROOT = Path(__file__).resolve().parent.parent
 AWSCLI_VENV = ROOT / ".venv-awscli"
@@ -134,7 +133,6 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5, help="interleaved runs per tool")
     args = parser.parse_args()
     plan = commands(awscli())
-    patch_moto_gaps()
     tools = ["deploy.py", "aws cli"]
     walls = {tool: {"RegistryStack": [], "AppStack": []} for tool in tools}
     with LocalAWS() as aws, tempfile.TemporaryDirectory() as scratch:

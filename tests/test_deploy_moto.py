@@ -17,7 +17,6 @@ from canary_deploy import template_source
 from canary_deploy.cli import main
 from canary_deploy.console import Console
 from canary_deploy.local_aws import push_image, seed_parameters
-from canary_deploy.moto_gaps import patch_moto_gaps
 
 pytestmark = pytest.mark.deploy
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -97,12 +96,6 @@ def small_app_template(broken=False):
             "ServiceName": {"Value": {"Fn::GetAtt": ["Service", "Name"]}},
         },
     }
-
-
-@pytest.fixture(autouse=True, scope="module")
-def moto_gaps_patched():
-    """conftest's endpoint runs moto in this process: patching its classes reaches the server."""
-    patch_moto_gaps()
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from canary_deploy.errors import Interrupted
 from canary_deploy.events import EventStream
 from canary_deploy.session import AwsClients
 from canary_deploy.stack_state import describe_stack
+from canary_deploy.template_source import StackTemplate
 
 STACK = "AppStack"
 STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/AppStack/1"
@@ -315,8 +316,6 @@ def test_wait_option_waits_for_an_in_progress_stack_then_updates_it(clients, stu
 
 def test_ctrl_c_while_the_change_set_is_prepared_leaves_nothing_behind(clients, stub):
     """moto makes change sets instantly, so Ctrl-C during the wait for one is stubbed."""
-    from canary_deploy.template_source import StackTemplate
-
     time = FakeTime(interrupt_on={1})
     console, out = captured_console()
     deployer = StackDeployer(clients, console, DeployOptions(yes=True), "python deploy.py status app", clock=time.clock, sleep=time.sleep)
