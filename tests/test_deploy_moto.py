@@ -318,10 +318,21 @@ def test_stale_template_is_refused(deploy, aws):
     assert stack_names(aws) == []
 
 
-def test_entry_point_runs_as_a_subprocess(small_templates, aws):
-    """Proves `python deploy.py` itself: exit code, output and no traceback."""
-    command = [sys.executable, str(PROJECT_ROOT / "deploy.py"), "app", "--version", "bad tag!"]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+def deploy_py(*argv):
+    """`python deploy.py` itself, inheriting the `aws` fixture's AWS_* variables."""
+    command = [sys.executable, str(PROJECT_ROOT / "deploy.py"), *argv]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+def test_entry_point_deploys_the_registry(aws):
+    result = deploy_py("registry", "--yes")
+    assert result.returncode == 0, result.stderr
+    assert "RegistryStack.RepositoryUri = 123456789012.dkr.ecr.us-east-1.amazonaws.com/kafkajs-canary-app" in result.stdout
+    assert stack_names(aws) == ["RegistryStack"]
+
+
+def test_entry_point_bad_version_exits_2_without_traceback(aws):
+    result = deploy_py("app", "--version", "bad tag!")
     assert result.returncode == 2
     assert "is not a valid image tag" in result.stderr and "Traceback" not in result.stderr
 
