@@ -14,6 +14,7 @@ that make a faithful end-to-end run impossible:
   is not recognised as "no changes";
 - a resource that fails during execution surfaces as a synchronous HTTP error from ExecuteChangeSet
   instead of FAILED events and a rollback;
+- a change set that FAILED ("no changes") or was already executed can be executed (again);
 - a CREATE change set for a stack left in REVIEW_IN_PROGRESS (a dry run of a first deploy) makes a
   second stack of the same name instead of reusing the first.
 
@@ -169,7 +170,15 @@ def _take_over_stack_under_review(backend, stack_name: str, change_set_name: str
 
 def _execute_change_set(self, change_set_name: str, stack_name: str | None = None) -> None:
     """Execute like CloudFormation: outputs and exports on success, FAILED events and rollback on error."""
+    from moto.cloudformation.exceptions import CloudFormationError
+
     change_set = self.describe_change_set(change_set_name)
+    if change_set.execution_status != "AVAILABLE":  # FAILED ("no changes") or already executed
+        raise CloudFormationError(
+            "InvalidChangeSetStatus",
+            f"ChangeSet [{change_set.change_set_id}] cannot be executed in its current status of "
+            f"[{change_set.status if change_set.status == 'FAILED' else change_set.execution_status}]",
+        )
     stack = self.stacks[change_set.stack_id]
     operation = change_set.change_set_type  # CREATE or UPDATE
     previous_template = stack.template

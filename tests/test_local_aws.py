@@ -172,6 +172,8 @@ def test_update_by_change_set_records_parameters_and_outputs(aws):
         "FAILED",
         "The submitted information didn't contain changes. Submit different information to create a change set.",
     )
+    with pytest.raises(cloudformation.exceptions.InvalidChangeSetStatusException, match=r"status of \[FAILED\]"):
+        cloudformation.execute_change_set(ChangeSetName=repeat["Id"])
 
 
 def test_failing_resource_rolls_back_creation_with_its_reason(aws):
