@@ -17,7 +17,7 @@ from botocore.parsers import ResponseParserError
 from .commands import AppDeploy, DeployRequest, RegistryDeploy, StackNames
 from .console import Console
 from .deployer import DEFAULT_TIMEOUT_SECONDS, DeployOptions
-from .errors import EXIT_BAD_INPUT, EXIT_DEPLOY_FAILED, EXIT_INTERRUPTED, EXIT_OK, DeployError
+from .errors import EXIT_BAD_INPUT, EXIT_DEPLOY_FAILED, EXIT_INTERRUPTED, EXIT_OK, BadInput, DeployError
 from .parameters import parse_overrides
 from .session import AwsClients
 from .template_source import RenderCache, TemplateSource
@@ -101,6 +101,8 @@ def run_command(args, console, deployer_kwargs):
             s3_bucket=args.s3_bucket,
             outputs_file=args.outputs_file,
         )
+        if args.outputs_file and not Path(args.outputs_file).resolve().parent.is_dir():
+            raise BadInput(f"--outputs-file {args.outputs_file}: its directory does not exist")
         request = DeployRequest(names, options, parse_overrides(args.parameter), args.version)
         command = RegistryDeploy if args.command == "registry" else AppDeploy
         command(clients, console, source, **deployer_kwargs).run(request)
@@ -146,6 +148,9 @@ def main(argv=None, console=None, **deployer_kwargs):
         code = details.get("Code", "Error")
         console.error(f"AWS {error.operation_name} failed: {code}: {details.get('Message', error)}")
         return EXIT_BAD_INPUT if code in CREDENTIAL_ERROR_CODES else EXIT_DEPLOY_FAILED
+    except OSError as error:  # e.g. an --outputs-file in a missing directory
+        console.error(f"{error.strerror or error}: {error.filename or ''}".rstrip(": "))
+        return EXIT_BAD_INPUT
     except (BotoCoreError, ResponseParserError) as error:
         console.error(f"AWS: {error}")
         return EXIT_DEPLOY_FAILED

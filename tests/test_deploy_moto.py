@@ -376,3 +376,9 @@ def test_template_over_51200_bytes_goes_through_s3_bucket(deploy, aws, monkeypat
     keys = [o["Key"] for o in aws.client("s3").list_objects_v2(Bucket="templates-bucket")["Contents"]]
     assert len(keys) == 1 and keys[0].startswith("RegistryStack/")
     assert aws.client("ecr").describe_repositories()["repositories"][0]["repositoryName"] == "kafkajs-canary-app"
+
+
+def test_unwritable_outputs_file_is_one_line(deploy, aws):
+    assert deploy("registry", "--yes", "--outputs-file", str(deploy.output_dir / "missing" / "out.json")) == 2
+    assert "its directory does not exist" in deploy.err and deploy.err.count("\n") == 1
+    assert stack_names(aws) == []
