@@ -56,19 +56,32 @@ def subnet_mode_parameter() -> Parameter:
     )
 
 
-def _subnet(template: Template, name: str, vpc: VPC, az_index: int, cidr: str, tier: str, **kwargs) -> Subnet:
-    return template.add_resource(
-        Subnet(
-            name,
-            VpcId=Ref(vpc),
-            AvailabilityZone=Select(az_index, GetAZs("")),
-            CidrBlock=cidr,
-            # Never by default: tasks get a public IP only when the service asks for one.
-            MapPublicIpOnLaunch=False,
-            Tags=application_tags(Name=Join("-", [Ref("AWS::StackName"), tier, str(az_index + 1)])),
-            **kwargs,
+def _subnet_tier(
+    template: Template, tier: str, vpc: VPC, cidrs: tuple[str, ...], route_table: RouteTable, **condition
+) -> list[Subnet]:
+    """One subnet per AZ (in the order of Fn::GetAZs), each routed through route_table."""
+    subnets = []
+    for az_index, cidr in enumerate(cidrs):
+        name = f"{tier}Subnet{az_index + 1}"
+        subnet = template.add_resource(
+            Subnet(
+                name,
+                VpcId=Ref(vpc),
+                AvailabilityZone=Select(az_index, GetAZs("")),
+                CidrBlock=cidr,
+                # Never by default: tasks get a public IP only when the service asks for one.
+                MapPublicIpOnLaunch=False,
+                Tags=application_tags(Name=Join("-", [Ref("AWS::StackName"), tier.lower(), str(az_index + 1)])),
+                **condition,
+            )
         )
-    )
+        template.add_resource(
+            SubnetRouteTableAssociation(
+                f"{name}RouteTableAssociation", SubnetId=Ref(subnet), RouteTableId=Ref(route_table), **condition
+            )
+        )
+        subnets.append(subnet)
+    return subnets
 
 
 def add_network(template: Template, subnet_mode: Parameter) -> Network:
@@ -99,15 +112,7 @@ def add_network(template: Template, subnet_mode: Parameter) -> Network:
             DependsOn=attachment,
         )
     )
-    public_subnets = []
-    for index, cidr in enumerate(PUBLIC_SUBNET_CIDRS):
-        subnet = _subnet(template, f"PublicSubnet{index + 1}", vpc, index, cidr, "public")
-        template.add_resource(
-            SubnetRouteTableAssociation(
-                f"PublicSubnet{index + 1}RouteTableAssociation", SubnetId=Ref(subnet), RouteTableId=Ref(public_routes)
-            )
-        )
-        public_subnets.append(subnet)
+    public_subnets = _subnet_tier(template, "Public", vpc, PUBLIC_SUBNET_CIDRS, public_routes)
 
     # Private mode: one NAT gateway (not one per AZ: a canary can live with an AZ outage, not with
     # doubling its largest cost).
@@ -135,18 +140,7 @@ def add_network(template: Template, subnet_mode: Parameter) -> Network:
             **private_only,
         )
     )
-    private_subnets = []
-    for index, cidr in enumerate(PRIVATE_SUBNET_CIDRS):
-        subnet = _subnet(template, f"PrivateSubnet{index + 1}", vpc, index, cidr, "private", **private_only)
-        template.add_resource(
-            SubnetRouteTableAssociation(
-                f"PrivateSubnet{index + 1}RouteTableAssociation",
-                SubnetId=Ref(subnet),
-                RouteTableId=Ref(private_routes),
-                **private_only,
-            )
-        )
-        private_subnets.append(subnet)
+    private_subnets = _subnet_tier(template, "Private", vpc, PRIVATE_SUBNET_CIDRS, private_routes, **private_only)
     # Free gateway endpoint: ECR image layers come from S3, so pulls skip the NAT's per-GB charge.
     template.add_resource(
         VPCEndpoint(

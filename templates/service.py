@@ -97,10 +97,28 @@ def with_sentry(settings: ServiceSettings, make) -> If:
     return If(settings.sentry_condition, kafka + [make(SENTRY_SECRET)], kafka)
 
 
-def _assume_role_policy(service: str) -> PolicyDocument:
-    return PolicyDocument(
-        Version="2012-10-17",
-        Statement=[Statement(Effect=Allow, Principal=Principal("Service", service), Action=[AssumeRole])],
+def _task_role(
+    template: Template, logical_id: str, policy_name: str, statements: list[Statement], wildcard_reasons: dict
+) -> Role:
+    """A role ECS tasks assume, with one inline policy; every `Resource: "*"` statement is explained in
+    wildcard_reasons, by Sid."""
+    return template.add_resource(
+        Role(
+            logical_id,
+            AssumeRolePolicyDocument=PolicyDocument(
+                Version="2012-10-17",
+                Statement=[
+                    Statement(
+                        Effect=Allow, Principal=Principal("Service", "ecs-tasks.amazonaws.com"), Action=[AssumeRole]
+                    )
+                ],
+            ),
+            Policies=[
+                Policy(PolicyName=policy_name, PolicyDocument=PolicyDocument(Version="2012-10-17", Statement=statements))
+            ],
+            Metadata={WILDCARD_JUSTIFICATIONS: wildcard_reasons},
+            Tags=application_tags(),
+        )
     )
 
 
@@ -176,91 +194,58 @@ def add_compute(template: Template, settings: ServiceSettings, network: Network)
     )
 
     # Used by ECS itself to start the task: pull the image, write logs, read the secrets.
-    execution_role = template.add_resource(
-        Role(
-            "TaskExecutionRole",
-            AssumeRolePolicyDocument=_assume_role_policy("ecs-tasks.amazonaws.com"),
-            Policies=[
-                Policy(
-                    PolicyName="start-canary-task",
-                    PolicyDocument=PolicyDocument(
-                        Version="2012-10-17",
-                        Statement=[
-                            Statement(
-                                Sid="EcrLogin",
-                                Effect=Allow,
-                                Action=[ecr.GetAuthorizationToken],
-                                # GetAuthorizationToken has no resource-level permissions: it must be "*".
-                                Resource=["*"],
-                            ),
-                            Statement(
-                                Sid="PullCanaryImage",
-                                Effect=Allow,
-                                Action=[ecr.BatchCheckLayerAvailability, ecr.GetDownloadUrlForLayer, ecr.BatchGetImage],
-                                Resource=[settings.image_repository_arn],
-                            ),
-                            Statement(
-                                Sid="WriteCanaryLogs",
-                                Effect=Allow,
-                                Action=[logs.CreateLogStream, logs.PutLogEvents],
-                                Resource=[GetAtt(log_group, "Arn")],
-                            ),
-                            Statement(
-                                Sid="ReadCanarySecrets",
-                                Effect=Allow,
-                                Action=[ssm.GetParameters],
-                                Resource=with_sentry(
-                                    settings, lambda secret: parameter_arn(settings.parameter_prefix, secret)
-                                ),
-                            ),
-                        ],
-                    ),
-                )
-            ],
-            Metadata={
-                WILDCARD_JUSTIFICATIONS: {
-                    "EcrLogin": "ecr:GetAuthorizationToken supports no resource-level permissions",
-                }
-            },
-            Tags=application_tags(),
-        )
+    execution_role = _task_role(
+        template,
+        "TaskExecutionRole",
+        "start-canary-task",
+        [
+            Statement(
+                Sid="EcrLogin",
+                Effect=Allow,
+                Action=[ecr.GetAuthorizationToken],
+                Resource=["*"],
+            ),
+            Statement(
+                Sid="PullCanaryImage",
+                Effect=Allow,
+                Action=[ecr.BatchCheckLayerAvailability, ecr.GetDownloadUrlForLayer, ecr.BatchGetImage],
+                Resource=[settings.image_repository_arn],
+            ),
+            Statement(
+                Sid="WriteCanaryLogs",
+                Effect=Allow,
+                Action=[logs.CreateLogStream, logs.PutLogEvents],
+                Resource=[GetAtt(log_group, "Arn")],
+            ),
+            Statement(
+                Sid="ReadCanarySecrets",
+                Effect=Allow,
+                Action=[ssm.GetParameters],
+                Resource=with_sentry(settings, lambda secret: parameter_arn(settings.parameter_prefix, secret)),
+            ),
+        ],
+        wildcard_reasons={"EcrLogin": "ecr:GetAuthorizationToken supports no resource-level permissions"},
     )
     # Used by the app: publish its metrics, and nothing else.
-    task_role = template.add_resource(
-        Role(
-            "TaskRole",
-            AssumeRolePolicyDocument=_assume_role_policy("ecs-tasks.amazonaws.com"),
-            Policies=[
-                Policy(
-                    PolicyName="publish-canary-metrics",
-                    PolicyDocument=PolicyDocument(
-                        Version="2012-10-17",
-                        Statement=[
-                            Statement(
-                                Sid="PublishCanaryMetrics",
-                                Effect=Allow,
-                                Action=[cloudwatch.PutMetricData],
-                                # PutMetricData has no resource-level permissions; the namespace
-                                # condition is how it is narrowed.
-                                Resource=["*"],
-                                Condition=Condition(
-                                    StringEquals("cloudwatch:namespace", Ref(settings.metric_namespace))
-                                ),
-                            )
-                        ],
-                    ),
-                )
-            ],
-            Metadata={
-                WILDCARD_JUSTIFICATIONS: {
-                    "PublishCanaryMetrics": (
-                        "cloudwatch:PutMetricData supports no resource-level permissions; "
-                        "limited to the app's namespace by the cloudwatch:namespace condition"
-                    ),
-                }
-            },
-            Tags=application_tags(),
-        )
+    task_role = _task_role(
+        template,
+        "TaskRole",
+        "publish-canary-metrics",
+        [
+            Statement(
+                Sid="PublishCanaryMetrics",
+                Effect=Allow,
+                Action=[cloudwatch.PutMetricData],
+                Resource=["*"],
+                Condition=Condition(StringEquals("cloudwatch:namespace", Ref(settings.metric_namespace))),
+            )
+        ],
+        wildcard_reasons={
+            "PublishCanaryMetrics": (
+                "cloudwatch:PutMetricData supports no resource-level permissions; "
+                "limited to the app's namespace by the cloudwatch:namespace condition"
+            ),
+        },
     )
 
     image_uri = Sub(
