@@ -2,7 +2,10 @@
 
 import sys
 
-from canary_deploy.cli import main
-
 if __name__ == "__main__":
+    try:
+        # Importing boto3 takes a moment: a Ctrl-C that lands in it is an interruption too, not a traceback.
+        from canary_deploy.cli import main
+    except KeyboardInterrupt:
+        sys.exit(130)
     sys.exit(main())

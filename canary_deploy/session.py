@@ -1,6 +1,7 @@
 """One boto3 session and its clients, configured like the AWS CLI (profile, region, endpoint, retries)."""
 
 import os
+import re
 
 import boto3
 from botocore.config import Config
@@ -13,6 +14,19 @@ from .errors import BadInput
 # AWS_MAX_ATTEMPTS still override, as they do for the AWS CLI.
 DEFAULT_RETRY_MODE = "adaptive"
 DEFAULT_MAX_ATTEMPTS = 10
+RETRY_MODES = ("legacy", "standard", "adaptive")
+REGION_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+
+
+def retry_settings(environment) -> dict:
+    """botocore's retry settings, from AWS_RETRY_MODE / AWS_MAX_ATTEMPTS as the AWS CLI reads them."""
+    mode = environment.get("AWS_RETRY_MODE", DEFAULT_RETRY_MODE)
+    attempts = environment.get("AWS_MAX_ATTEMPTS", str(DEFAULT_MAX_ATTEMPTS))
+    if mode not in RETRY_MODES:
+        raise BadInput(f"AWS_RETRY_MODE={mode!r} is not one of {', '.join(RETRY_MODES)}")
+    if not attempts.isdigit() or int(attempts) < 1:
+        raise BadInput(f"AWS_MAX_ATTEMPTS={attempts!r} is not a whole number of at least 1")
+    return {"mode": mode, "max_attempts": int(attempts)}
 
 
 class AwsClients:
@@ -26,13 +40,7 @@ class AwsClients:
         except ProfileNotFound:
             raise BadInput(f"AWS profile {profile!r} not found: check --profile / AWS_PROFILE and ~/.aws/config")
         self.endpoint_url = endpoint_url
-        self.config = Config(
-            retries={
-                "mode": os.environ.get("AWS_RETRY_MODE", DEFAULT_RETRY_MODE),
-                "max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)),
-            },
-            user_agent_extra="canary-deploy",
-        )
+        self.config = Config(retries=retry_settings(os.environ), user_agent_extra="canary-deploy")
         self._clients = {}
 
     @property
@@ -43,6 +51,14 @@ class AwsClients:
         """Credentials and region resolve locally; costs no API call (the first call proves they work)."""
         if not self.region:
             raise BadInput("no AWS region configured: pass --region or set AWS_REGION")
+        known = set(self.session.get_available_regions("cloudformation", allow_non_regional=False))
+        for partition in ("aws-cn", "aws-us-gov"):
+            known |= set(self.session.get_available_regions("cloudformation", partition_name=partition))
+        if not REGION_NAME.match(self.region) or self.region not in known:
+            raise BadInput(
+                f"unknown AWS region {self.region!r}: pass --region or set AWS_REGION to a region such as us-east-1 "
+                "(a region newer than this botocore needs `pip install -U boto3`)"
+            )
         if self.session.get_credentials() is None:
             raise BadInput(
                 "no AWS credentials found: pass --profile, set AWS_PROFILE, or set AWS_ACCESS_KEY_ID and "

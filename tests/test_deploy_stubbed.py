@@ -325,3 +325,25 @@ def test_ctrl_c_while_the_change_set_is_prepared_leaves_nothing_behind(clients, 
     stub.add_response("delete_stack", {}, {"StackName": STACK_ID})
     with pytest.raises(Interrupted, match=r"interrupted before executing: AppStack not changed \(change set deleted\)"):
         deployer.deploy(STACK, StackTemplate("AppStack.json", '{"Resources": {}}'), [])
+
+
+@pytest.mark.parametrize(
+    "region", ["us-east-9", "useast1", "Mars"],
+)
+def test_unknown_region_is_refused_before_any_request(capsys, monkeypatch, region):
+    """Checked locally against botocore's region list: nothing is sent, so no endpoint is needed."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    code, err = run_cli(capsys, "status", "--region", region, "--endpoint-url", "http://127.0.0.1:9")
+    assert code == 2 and err.count("\n") == 1
+    assert f"unknown AWS region '{region}'" in err
+
+
+@pytest.mark.parametrize(
+    "variable, value", [("AWS_MAX_ATTEMPTS", "ten"), ("AWS_MAX_ATTEMPTS", "0"), ("AWS_RETRY_MODE", "eager")]
+)
+def test_malformed_retry_settings_are_one_line_exit_2(capsys, monkeypatch, variable, value):
+    monkeypatch.setenv(variable, value)
+    code, err = run_cli(capsys, "status", "--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:9")
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert f"{variable}={value!r}" in err
