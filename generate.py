@@ -204,7 +204,8 @@ def run(argv: list[str] | None = None) -> int:
     findings = {} if args.no_lint else lint(rendered, cache)
     for name, text in rendered.items():
         size = len(text.encode("utf-8"))
-        resources = len(json.loads(text).get("Resources", {}))
+        data = json.loads(text)
+        resources = len(data.get("Resources", {}))
         if args.no_lint:
             verdict = "lint skipped"
         else:
@@ -212,10 +213,15 @@ def run(argv: list[str] | None = None) -> int:
             if name in cache.hits:
                 verdict += " (unchanged since it last passed)"
         print(f"output/{name}: {resources} resources, {size} bytes, {verdict}")
+        compact_size = len(json.dumps(data, separators=(",", ":")).encode("utf-8"))
         if size > INLINE_TEMPLATE_LIMIT:
+            remedy = (
+                f"deploy.py sends it without indentation ({compact_size} bytes)"
+                if compact_size <= INLINE_TEMPLATE_LIMIT
+                else "deploy it through S3 (deploy.py --s3-bucket)"
+            )
             print(
-                f"warning: output/{name} is over CloudFormation's {INLINE_TEMPLATE_LIMIT}-byte inline limit; "
-                "deploy it through S3 (deploy.py --s3-bucket)",
+                f"warning: output/{name} is over CloudFormation's {INLINE_TEMPLATE_LIMIT}-byte inline limit; {remedy}",
                 file=sys.stderr,
             )
     all_findings = [finding for per_file in findings.values() for finding in per_file]

@@ -109,14 +109,18 @@ class TemplateSource:
 
 
 def template_argument(template, stack_name, s3_bucket, clients):
-    """TemplateBody when it fits, else upload to --s3-bucket and pass TemplateURL."""
-    size = len(template.body.encode("utf-8"))
-    if size <= MAX_INLINE_TEMPLATE_BYTES:
-        return {"TemplateBody": template.body}
+    """TemplateBody when it fits, as committed or else without the indentation (the same template: output/
+    stays readable for review, and only what CloudFormation receives is compact); else upload to
+    --s3-bucket and pass TemplateURL."""
+    compact = json.dumps(template.data, separators=(",", ":"), ensure_ascii=False)
+    for body in (template.body, compact):
+        if len(body.encode("utf-8")) <= MAX_INLINE_TEMPLATE_BYTES:
+            return {"TemplateBody": body}
     if not s3_bucket:
         raise BadInput(
-            f"{template.filename} is {size:,} bytes, over CloudFormation's {MAX_INLINE_TEMPLATE_BYTES:,}-byte "
-            "limit for inline templates: pass --s3-bucket BUCKET to upload it"
+            f"{template.filename} is {len(compact.encode('utf-8')):,} bytes even without indentation, over "
+            f"CloudFormation's {MAX_INLINE_TEMPLATE_BYTES:,}-byte limit for inline templates: pass --s3-bucket "
+            "BUCKET to upload it"
         )
     digest = hashlib.sha256(template.body.encode("utf-8")).hexdigest()[:16]
     key = f"{stack_name}/{digest}.json"

@@ -1,5 +1,7 @@
 """Template loading: stale check against what generate.py renders, its cache, and the S3 size limit."""
 
+import json
+
 import pytest
 
 from canary_deploy.errors import BadInput
@@ -46,8 +48,25 @@ def test_missing_output_file_says_to_generate(project):
         TemplateSource(project / "output", render=CountingRender("")).load("registry")
 
 
+def json_of_size(size: int, indent=None) -> str:
+    """A JSON template of exactly `size` bytes as written (indented or compact)."""
+    shape = json.dumps({"Metadata": {"Padding": ""}}, indent=indent, separators=None if indent else (",", ":"))
+    return shape.replace('""', '"' + "x" * (size - len(shape)) + '"')
+
+
+def test_template_that_fits_is_sent_exactly_as_committed():
+    body = json_of_size(51_200, indent=2)
+    assert template_argument(StackTemplate("AppStack.json", body), "AppStack", None, None) == {"TemplateBody": body}
+
+
+def test_template_over_the_limit_only_through_its_indentation_is_sent_compact():
+    body = json_of_size(51_150, indent=2).replace('{\n  "Metadata"', '{\n' + " " * 100 + '"Metadata"')
+    assert len(body) > 51_200
+    sent = template_argument(StackTemplate("AppStack.json", body), "AppStack", None, None)["TemplateBody"]
+    assert len(sent) <= 51_200 and json.loads(sent) == json.loads(body)
+
+
 def test_big_template_needs_a_bucket():
-    template = StackTemplate("AppStack.json", "x" * 51_201)
-    assert template_argument(StackTemplate("AppStack.json", "x" * 51_200), "AppStack", None, None) == {"TemplateBody": "x" * 51_200}
-    with pytest.raises(BadInput, match=r"AppStack.json is 51,201 bytes, over CloudFormation's 51,200-byte limit .*pass --s3-bucket BUCKET"):
+    template = StackTemplate("AppStack.json", json_of_size(51_201))
+    with pytest.raises(BadInput, match=r"AppStack.json is 51,201 bytes even without indentation, over CloudFormation's 51,200-byte limit .*pass --s3-bucket BUCKET"):
         template_argument(template, "AppStack", None, None)
