@@ -63,8 +63,15 @@ def add_deploy_options(parser):
     parser.add_argument("--parameter", action="append", metavar="KEY=VALUE", help="override a template parameter (repeatable)")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Usage errors in one line, as every other bad input (subcommand parsers inherit the class)."""
+
+    def error(self, message):
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(prog="deploy.py", description="Deploy the KafkaJS canary stacks with CloudFormation.")
+    parser = OneLineParser(prog="deploy.py", description="Deploy the KafkaJS canary stacks with CloudFormation.")
     add_common_options(parser, suppress_defaults=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="{registry,app,status,destroy}")
 

@@ -7,7 +7,7 @@ from botocore.parsers import ResponseParserError
 
 from .deployer import DeployOptions, StackDeployer
 from .docker_hints import login_command, push_command, tag_command
-from .parameters import StackParameters, validate_version
+from .parameters import StackParameters
 from .preflight import AppPreflight
 from .stack_state import outputs_of
 from .template_source import TemplateSource
@@ -87,7 +87,7 @@ class RegistryDeploy(StackCommand):
 class AppDeploy(StackCommand):
 
     def run(self, request):
-        version = validate_version(request.version)
+        version = request.version
         template = self.source.load("app")
         parameters = StackParameters(
             template,

@@ -4,17 +4,27 @@ import re
 
 from .errors import BadInput
 
-# ECR's image tag grammar; checked before any AWS call so a typo costs nothing.
-IMAGE_TAG = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._-]{0,127}")
-
-
-def validate_version(version):
-    if not IMAGE_TAG.fullmatch(version):
-        raise BadInput(
-            f"--version {version!r} is not a valid image tag: use 1 to 128 letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit (e.g. 1.16.0-beta.12-5f5d22f1)"
-        )
-    return version
+def constraint_violation(value: str, spec: dict) -> str | None:
+    """What CloudFormation would say is wrong with a parameter value, from the template's own
+    constraints, or None when the value passes. Checked before any AWS call, so a typo costs nothing."""
+    if spec.get("Type") == "Number":
+        try:
+            number = float(value)
+        except ValueError:
+            return "must be a number"
+        if "MinValue" in spec and number < float(spec["MinValue"]):
+            return f"must be at least {spec['MinValue']}"
+        if "MaxValue" in spec and number > float(spec["MaxValue"]):
+            return f"must be at most {spec['MaxValue']}"
+    if "AllowedValues" in spec and value not in [str(allowed) for allowed in spec["AllowedValues"]]:
+        return "must be one of " + ", ".join(str(allowed) for allowed in spec["AllowedValues"])
+    if "MinLength" in spec and len(value) < int(spec["MinLength"]):
+        return f"must be at least {spec['MinLength']} characters"
+    if "MaxLength" in spec and len(value) > int(spec["MaxLength"]):
+        return f"must be at most {spec['MaxLength']} characters"
+    if "AllowedPattern" in spec and not re.fullmatch(spec["AllowedPattern"], value):
+        return spec.get("ConstraintDescription") or f"must match {spec['AllowedPattern']}"
+    return None
 
 
 def parse_overrides(pairs):
@@ -48,6 +58,12 @@ class StackParameters:
         for key in sorted(set(self.overrides) & set(self.fixed)):
             flag = (flags or {}).get(key, "its dedicated option")
             raise BadInput(f"--parameter {key}=... is not allowed: use {flag}")
+        for key, value in {**self.overrides, **self.fixed}.items():
+            problem = constraint_violation(str(value), self.declared.get(key, {}))
+            if problem:
+                given = (flags or {}).get(key, f"--parameter {key}=")
+                shown = f"{given}{value}" if given.endswith("=") else f"{given} {value!r}"
+                raise BadInput(f"{shown} is not valid for {template.filename}: {key} {problem}")
 
     def is_overridden(self, key):
         return key in self.overrides

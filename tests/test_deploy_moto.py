@@ -21,6 +21,7 @@ from canary_deploy.local_aws import push_image, seed_parameters
 pytestmark = pytest.mark.deploy
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VERSION = "1.16.0-beta.12-5f5d22f1"
+REAL_APP_PARAMETERS = json.loads((PROJECT_ROOT / "output" / "AppStack.json").read_text())["Parameters"]
 
 
 def small_registry_template():
@@ -84,11 +85,12 @@ def small_app_template(broken=False):
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Parameters": {
-            "Version": {"Type": "String"},
+            # The real template's constraints: the deployer checks values against them before any call.
+            "Version": REAL_APP_PARAMETERS["Version"],
             "RegistryStackName": {"Type": "String", "Default": "RegistryStack"},
             "ParameterPrefix": {"Type": "String", "Default": "/kafkajs-canary-app"},
             "SentryEnabled": {"Type": "String", "Default": "true", "AllowedValues": ["true", "false"]},
-            "DesiredCount": {"Type": "Number", "Default": 1},
+            "DesiredCount": REAL_APP_PARAMETERS["DesiredCount"],
         },
         "Resources": resources,
         "Outputs": {
@@ -198,8 +200,9 @@ def test_missing_sentry_parameter_deploys_with_sentry_off(deploy, aws):
         ("registry+params", ("--version", "9.9.9"), "image 123456789012.dkr.ecr.us-east-1.amazonaws.com/kafkajs-canary-app:9.9.9 is not in ECR: push it with `docker push"),
         ("registry+image", ("--version", VERSION), "missing Parameter Store parameter(s) /kafkajs-canary-app/kafka-host"),
         ("nothing", ("--version", VERSION), "registry stack RegistryStack does not exist: run `python deploy.py registry`"),
-        ("nothing", ("--version", "-bad"), "is not a valid image tag"),
-        ("nothing", ("--version", "a" * 129), "is not a valid image tag"),
+        ("nothing", ("--version", "-bad"), "--version '-bad' is not valid for AppStack.json: Version must be an image tag"),
+        ("nothing", ("--version", "a" * 129), "Version must be an image tag"),
+        ("nothing", ("--parameter", "DesiredCount=99"), "--parameter DesiredCount=99 is not valid for AppStack.json: DesiredCount must be at most 10"),
     ],
 )
 def test_preflight_failures_exit_2_and_change_nothing(deploy, aws, setup, argv, message):
@@ -210,8 +213,9 @@ def test_preflight_failures_exit_2_and_change_nothing(deploy, aws, setup, argv, 
     if setup == "registry+image":
         push_image(aws.endpoint_url, VERSION)
     before = stack_names(aws)
-    version_flag, version = argv
-    assert deploy("app", f"{version_flag}={version}", "--yes") == 2
+    flag, value = argv
+    version = [] if flag == "--version" else ["--version", VERSION]
+    assert deploy("app", f"{flag}={value}", *version, "--yes") == 2
     assert message in deploy.err
     assert deploy.err.count("\n") == 1 and "Traceback" not in deploy.err
     assert stack_names(aws) == before
@@ -334,7 +338,7 @@ def test_entry_point_deploys_the_registry(aws):
 def test_entry_point_bad_version_exits_2_without_traceback(aws):
     result = deploy_py("app", "--version", "bad tag!")
     assert result.returncode == 2
-    assert "is not a valid image tag" in result.stderr and "Traceback" not in result.stderr
+    assert "Version must be an image tag" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_status_shows_stacks_and_the_ecs_service(deploy, aws):

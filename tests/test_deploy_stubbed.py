@@ -347,3 +347,18 @@ def test_malformed_retry_settings_are_one_line_exit_2(capsys, monkeypatch, varia
     code, err = run_cli(capsys, "status", "--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:9")
     assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
     assert f"{variable}={value!r}" in err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (("app",), "deploy.py app: error: the following arguments are required: --version (see deploy.py app --help)"),
+        (("frob",), "deploy.py: error: argument {registry,app,status,destroy}: invalid choice: 'frob'"),
+        (("destroy",), "deploy.py destroy: error: the following arguments are required: target"),
+        (("registry", "--timeout", "soon"), "argument --timeout: invalid float value: 'soon'"),
+    ],
+)
+def test_usage_errors_are_one_line_exit_2(capsys, argv, message):
+    code, err = run_cli(capsys, *argv)
+    assert code == 2
+    assert err.count("\n") == 1 and message in err

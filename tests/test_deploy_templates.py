@@ -1,10 +1,12 @@
 """Template loading: stale check against what generate.py renders, its cache, and the S3 size limit."""
 
 import json
+from pathlib import Path
 
 import pytest
 
 from canary_deploy.errors import BadInput
+from canary_deploy.parameters import constraint_violation
 from canary_deploy.template_source import RenderCache, StackTemplate, TemplateSource, template_argument
 
 
@@ -70,3 +72,29 @@ def test_big_template_needs_a_bucket():
     template = StackTemplate("AppStack.json", json_of_size(51_201))
     with pytest.raises(BadInput, match=r"AppStack.json is 51,201 bytes even without indentation, over CloudFormation's 51,200-byte limit .*pass --s3-bucket BUCKET"):
         template_argument(template, "AppStack", None, None)
+
+
+APP_PARAMETERS = json.loads((Path(__file__).resolve().parent.parent / "output" / "AppStack.json").read_text())["Parameters"]
+
+
+@pytest.mark.parametrize(
+    "key, value, problem",
+    [
+        ("Cpu", "300", "must be one of 256, 512, 1024, 2048, 4096"),
+        ("DesiredCount", "eleven", "must be a number"),
+        ("DesiredCount", "-1", "must be at least 0"),
+        ("KafkaPort", "70000", "must be at most 65535"),
+        ("AlarmEmail", "ops", "must be empty or an email address"),
+        ("ParameterPrefix", "no-slash", "must be a Parameter Store path"),
+        ("HealthCheckCommand", "", "must be at least 1 characters"),
+    ],
+)
+def test_parameter_values_are_checked_against_the_templates_constraints(key, value, problem):
+    assert problem in constraint_violation(value, APP_PARAMETERS[key])
+
+
+@pytest.mark.parametrize(
+    "key, value", [("Cpu", "1024"), ("DesiredCount", "0"), ("AlarmEmail", ""), ("Version", "1.16.0-beta.12-5f5d22f1")]
+)
+def test_valid_parameter_values_pass(key, value):
+    assert constraint_violation(value, APP_PARAMETERS[key]) is None
