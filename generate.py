@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from rules import RULES_DIR, lint_config
 from templates.app import build_app_template
 from templates.diagram import build_diagram, embed_in_readme
 from templates.registry import build_registry_template
@@ -22,11 +23,10 @@ ROOT = Path(__file__).resolve().parent
 OUTPUT_DIR = ROOT / "output"
 README = ROOT / "README.md"
 DIAGRAM_FILE = "architecture.mmd"
-RULES_DIR = ROOT / "rules"
 LINT_CACHE = ROOT / ".cache" / "lint.json"
 # CloudFormation refuses a TemplateBody larger than this; bigger templates must go through S3.
 INLINE_TEMPLATE_LIMIT = 51_200
-LINT_REGIONS = ["us-east-1"]
+LINT_CONFIG = lint_config(regions=["us-east-1"])
 
 STACK_TEMPLATES = {
     "RegistryStack.json": build_registry_template,
@@ -55,7 +55,7 @@ def to_json(template_dict: dict) -> str:
 
 
 def render_templates() -> dict[str, str]:
-    """Every file generate.py writes to output/, by file name, as the exact text it writes."""
+    """The stack templates generate.py writes to output/, by file name, as the exact text it writes."""
     return {name: to_json(build().to_dict()) for name, build in STACK_TEMPLATES.items()}
 
 
@@ -74,7 +74,7 @@ def lint(rendered: dict[str, str], cache: LintCache | None = None) -> dict[str, 
         from cfnlint.decode import decode_str
         from cfnlint.runner import Runner
 
-        runner = Runner(ConfigMixIn(regions=LINT_REGIONS, include_checks=["I"], append_rules=[str(RULES_DIR)]))
+        runner = Runner(ConfigMixIn(**LINT_CONFIG))
         for name, text in pending.items():
             template, errors = decode_str(text)
             matches = errors or list(runner.validate_template(template))
@@ -107,7 +107,7 @@ class LintCache:
             from importlib.metadata import version
 
             rules = sorted((p.name, p.read_bytes()) for p in RULES_DIR.glob("*.py"))
-            self._linter = repr((version("cfn-lint"), LINT_REGIONS, rules))
+            self._linter = repr((version("cfn-lint"), sorted(LINT_CONFIG.items()), rules))
         return hashlib.sha256(f"{self._linter}\0{name}\0{text}".encode()).hexdigest()
 
     def passed(self, name: str, text: str) -> bool:

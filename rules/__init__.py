@@ -7,13 +7,15 @@ In process: `cfnlint.api.lint(text, config=rules.lint_config())`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cfnlint.api import ManualArgs
+if TYPE_CHECKING:  # a TypedDict: at run time a plain dict, so importing this package stays cheap
+    from cfnlint.api import ManualArgs
 
 # cfn-lint imports every rule module in this folder by path (files starting with "_" are skipped).
 RULES_DIR = Path(__file__).resolve().parent
 
 
-def lint_config(**overrides) -> ManualArgs:
+def lint_config(**overrides) -> "ManualArgs":
     """cfn-lint settings that add this folder's rules and the informational (I) checks."""
-    return ManualArgs(append_rules=[str(RULES_DIR)], include_checks=["I"], **overrides)
+    return {"append_rules": [str(RULES_DIR)], "include_checks": ["I"], **overrides}
