@@ -55,13 +55,14 @@ import threading
 import traceback
 from urllib.parse import urlsplit
 
+from templates.parameter_store import DEFAULT_PREFIX, KAFKA_PARAMETERS, SENTRY_PARAMETER
+
 MOTO_VERSION = "5.2.5"
 HOST = "127.0.0.1"
 DEFAULT_REGION = "us-east-1"
 # moto accepts any credentials; these make sure nothing signs with a real key.
 DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
-DEFAULT_PARAMETER_PREFIX = "/kafkajs-canary-app"
 DEFAULT_REPOSITORY = "kafkajs-canary-app"
 
 
@@ -430,29 +431,27 @@ def local_client(service: str, endpoint_url: str, region: str = DEFAULT_REGION):
 # --------------------------------------------------------------------------------------------------
 # Seeding, as an operator does before the first deploy
 
-DEMO_PARAMETERS = {
-    # suffix: (type, demo value)
-    "kafka-host": ("String", "kafka.demo.internal"),
-    "kafka-username": ("SecureString", "canary"),
-    "kafka-password": ("SecureString", "demo-password-not-a-secret"),
-    "sentry-dsn": ("SecureString", "https://public-key@sentry.demo.invalid/1"),
+DEMO_VALUES = {
+    "KAFKA_HOST": "kafka.demo.internal",
+    "KAFKA_USERNAME": "canary",
+    "KAFKA_PASSWORD": "demo-password-not-a-secret",
+    "SENTRY_DSN": "https://public-key@sentry.demo.invalid/1",
 }
 
 
 def seed_parameters(
     endpoint_url: str,
     region: str = DEFAULT_REGION,
-    prefix: str = DEFAULT_PARAMETER_PREFIX,
+    prefix: str = DEFAULT_PREFIX,
     sentry: bool = True,
 ) -> list[str]:
     """Put the app's Parameter Store parameters (demo values); returns their names."""
     ssm = local_client("ssm", endpoint_url, region)
     names = []
-    for suffix, (parameter_type, value) in DEMO_PARAMETERS.items():
-        if suffix == "sentry-dsn" and not sentry:
-            continue
-        name = f"{prefix}/{suffix}"
-        ssm.put_parameter(Name=name, Type=parameter_type, Value=value, Overwrite=True)
+    for parameter in (*KAFKA_PARAMETERS, SENTRY_PARAMETER) if sentry else KAFKA_PARAMETERS:
+        name = f"{prefix}/{parameter.suffix}"
+        parameter_type = "SecureString" if parameter.secure else "String"
+        ssm.put_parameter(Name=name, Type=parameter_type, Value=DEMO_VALUES[parameter.env_name], Overwrite=True)
         names.append(name)
     return names
 

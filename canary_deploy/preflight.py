@@ -2,12 +2,14 @@
 
 from botocore.exceptions import ClientError
 
+from templates.parameter_store import KAFKA_PARAMETERS, SENTRY_PARAMETER
+
 from .docker_hints import login_command, push_command
 from .errors import PreflightFailed
 from .stack_state import SUCCESS_STATUSES, describe_stack, is_in_progress, outputs_of
 
-REQUIRED_PARAMETERS = ("kafka-host", "kafka-username", "kafka-password")
-SENTRY_PARAMETER = "sentry-dsn"
+REQUIRED_PARAMETERS = tuple(parameter.suffix for parameter in KAFKA_PARAMETERS)
+SENTRY_SUFFIX = SENTRY_PARAMETER.suffix
 
 
 class AppPreflight:
@@ -66,7 +68,7 @@ class AppPreflight:
     def check_parameter_store(self, parameters):
         """One GetParameters call for all names; Sentry is optional and switched off when absent."""
         prefix = parameters.get("ParameterPrefix").rstrip("/")
-        names = {suffix: f"{prefix}/{suffix}" for suffix in (*REQUIRED_PARAMETERS, SENTRY_PARAMETER)}
+        names = {suffix: f"{prefix}/{suffix}" for suffix in (*REQUIRED_PARAMETERS, SENTRY_SUFFIX)}
         response = self.clients.ssm.get_parameters(Names=list(names.values()))
         invalid = set(response.get("InvalidParameters", []))
         missing = [names[suffix] for suffix in REQUIRED_PARAMETERS if names[suffix] in invalid]
@@ -75,6 +77,6 @@ class AppPreflight:
                 f"missing Parameter Store parameter(s) {', '.join(missing)}: create each with `aws ssm put-parameter "
                 f"--type SecureString --name {missing[0]} --value ...`"
             )
-        if names[SENTRY_PARAMETER] in invalid and not parameters.is_overridden("SentryEnabled"):
+        if names[SENTRY_SUFFIX] in invalid and not parameters.is_overridden("SentryEnabled"):
             parameters.set_computed("SentryEnabled", "false")
-            self.console.notice(f"{names[SENTRY_PARAMETER]} not found: deploying with SentryEnabled=false")
+            self.console.notice(f"{names[SENTRY_SUFFIX]} not found: deploying with SentryEnabled=false")

@@ -9,6 +9,7 @@ from troposphere import Equals, GetAtt, Output, Parameter, Ref, Sub, Template
 from .common import import_from_registry, new_template
 from .monitoring import add_monitoring, alarm_email_parameter
 from .network import add_network, subnet_mode_parameter
+from .parameter_store import DEFAULT_PREFIX
 from .service import ServiceSettings, add_compute
 
 # Docker/ECR tag grammar.
@@ -47,7 +48,7 @@ def _add_parameters(template: Template) -> dict[str, Parameter]:
         Parameter(
             "ParameterPrefix",
             Type="String",
-            Default="/kafkajs-canary-app",
+            Default=DEFAULT_PREFIX,
             AllowedPattern=r"^(/[A-Za-z0-9_.-]+)+$",
             ConstraintDescription="must be a Parameter Store path such as /kafkajs-canary-app (no trailing slash)",
             Description="Parameter Store path holding kafka-host, kafka-username, kafka-password and sentry-dsn",

@@ -31,27 +31,12 @@ from troposphere.logs import LogGroup
 
 from .common import WILDCARD_JUSTIFICATIONS, add_customer_managed_key, application_tags
 from .network import Network
+from .parameter_store import KAFKA_PARAMETERS, SENTRY_PARAMETER, StoredParameter
 
 CONTAINER_NAME = "app"
 SCRATCH_VOLUME = "tmp"
 # The app image's own unprivileged user (USER node in its Dockerfile).
 CONTAINER_USER = "node"
-
-
-@dataclass(frozen=True)
-class SecretParameter:
-    """A Parameter Store parameter under ParameterPrefix, handed to the container as an env variable."""
-
-    env_name: str
-    suffix: str
-
-
-KAFKA_SECRETS = (
-    SecretParameter("KAFKA_HOST", "kafka-host"),
-    SecretParameter("KAFKA_USERNAME", "kafka-username"),
-    SecretParameter("KAFKA_PASSWORD", "kafka-password"),
-)
-SENTRY_SECRET = SecretParameter("SENTRY_DSN", "sentry-dsn")
 
 
 @dataclass(frozen=True)
@@ -80,7 +65,7 @@ class Compute:
     image_uri: Sub
 
 
-def parameter_arn(prefix: Parameter, secret: SecretParameter) -> Sub:
+def parameter_arn(prefix: Parameter, secret: StoredParameter) -> Sub:
     # The prefix starts with "/", which merges into "parameter/" as in every SSM parameter ARN.
     return Sub(
         "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${Prefix}/" + secret.suffix,
@@ -93,8 +78,8 @@ def with_sentry(settings: ServiceSettings, make) -> If:
 
     A whole list per branch rather than AWS::NoValue inside one list, which some tools leave as null.
     """
-    kafka = [make(secret) for secret in KAFKA_SECRETS]
-    return If(settings.sentry_condition, kafka + [make(SENTRY_SECRET)], kafka)
+    kafka = [make(secret) for secret in KAFKA_PARAMETERS]
+    return If(settings.sentry_condition, kafka + [make(SENTRY_PARAMETER)], kafka)
 
 
 def _task_role(
