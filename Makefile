@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: install run local-aws test security clean
+.PHONY: install run local-aws test lint security clean
 
 # One stamp per set of extras, so `make run` and `make test` each install what they need once.
 $(VENV)/.stamp-local: setup.cfg pyproject.toml
@@ -43,7 +43,12 @@ security: $(VENV)/.stamp-test $(CHECKOV_VENV)/.stamp-$(CHECKOV_VERSION)
 	$(BIN)/cfn-lint --append-rules rules --include-checks I -- output/*.json
 	$(CHECKOV_VENV)/bin/checkov --framework cloudformation --directory output --skip-download --quiet --compact
 
-test: $(VENV)/.stamp-test security
+# ruff: the lint rules and the formatting are configured in pyproject.toml.
+lint: $(VENV)/.stamp-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: $(VENV)/.stamp-test lint security
 	$(BIN)/python generate.py --check
 	$(BIN)/python -m pytest
 

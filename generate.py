@@ -1,8 +1,8 @@
 """Build both CloudFormation templates from templates/, write them to output/ and lint them in-process.
 
-    python generate.py            # write output/*.json, lint with cfn-lint (+ the project's rules)
-    python generate.py --no-lint  # write only
-    python generate.py --check    # exit 1 if output/ differs from what templates/ builds (CI)
+python generate.py            # write output/*.json, lint with cfn-lint (+ the project's rules)
+python generate.py --no-lint  # write only
+python generate.py --check    # exit 1 if output/ differs from what templates/ builds (CI)
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ def render_files(stacks: dict[str, str]) -> dict[Path, str]:
         diagram = build_diagram(json.loads(stacks["RegistryStack.json"]), json.loads(stacks["AppStack.json"]))
         readme = embed_in_readme(README.read_text(encoding="utf-8"), diagram)
     except (OSError, ValueError) as error:
-        raise UsageError(f"cannot draw the architecture diagram into {README.name}: {error}")
+        raise UsageError(f"cannot draw the architecture diagram into {README.name}: {error}") from None
     files = {OUTPUT_DIR / name: text for name, text in stacks.items()}
     files[OUTPUT_DIR / DIAGRAM_FILE] = diagram
     files[README] = readme
@@ -168,7 +168,7 @@ def write(files: dict[Path, str]) -> None:
         except OSError as error:
             raise UsageError(
                 f"cannot write {error.filename or path}: {error.strerror}; check that {display_name(path.parent) or '.'}/ is writable"
-            )
+            ) from None
 
 
 class OneLineParser(argparse.ArgumentParser):

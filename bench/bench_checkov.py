@@ -39,11 +39,21 @@ def main() -> int:
         print(f"checkov {args.version} install (fresh venv, no pip cache): {install:.1f} s")
 
         # A failing scan still measures the scan; the exit code is make security's business.
-        scan = [str(venv / "bin" / "checkov"), "--framework", "cloudformation", "--directory", "output",
-                "--skip-download", "--quiet", "--compact"]
+        scan = [
+            str(venv / "bin" / "checkov"),
+            "--framework",
+            "cloudformation",
+            "--directory",
+            "output",
+            "--skip-download",
+            "--quiet",
+            "--compact",
+        ]
         runs = [timed(scan, check=False) for _ in range(args.runs)]
-        print(f"checkov scan of output/: median {statistics.median(runs):.1f} s over {args.runs} runs "
-              f"({', '.join(f'{run:.1f}' for run in runs)})")
+        print(
+            f"checkov scan of output/: median {statistics.median(runs):.1f} s over {args.runs} runs "
+            f"({', '.join(f'{run:.1f}' for run in runs)})"
+        )
     return 0
 
 

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 AWSCLI_VENV = ROOT / ".venv-awscli"
 VERSION = "1.16.0-bench"
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
-SITECUSTOMIZE = '''
+SITECUSTOMIZE = """
 import atexit, json, os, time
 
 try:
@@ -60,7 +60,7 @@ def _write():
 
 botocore.session.Session.__init__ = _init_with_hook
 atexit.register(_write)
-'''
+"""
 
 
 def awscli():
@@ -75,8 +75,16 @@ def commands(aws_binary):
 
     def cli(template, stack, *overrides):
         return [
-            aws_binary, "cloudformation", "deploy", "--template-file", str(ROOT / "output" / template),
-            "--stack-name", stack, "--capabilities", *CAPABILITIES, "--no-fail-on-empty-changeset",
+            aws_binary,
+            "cloudformation",
+            "deploy",
+            "--template-file",
+            str(ROOT / "output" / template),
+            "--stack-name",
+            stack,
+            "--capabilities",
+            *CAPABILITIES,
+            "--no-fail-on-empty-changeset",
             *(["--parameter-overrides", *overrides] if overrides else []),
         ]
 
@@ -88,7 +96,13 @@ def commands(aws_binary):
         },
         "AppStack": {
             "deploy.py": [*deploy, "app", "--version", VERSION, "--yes"],
-            "aws cli": cli("AppStack.json", "AppStack", f"Version={VERSION}", "RegistryStackName=RegistryStack", "SentryEnabled=true"),
+            "aws cli": cli(
+                "AppStack.json",
+                "AppStack",
+                f"Version={VERSION}",
+                "RegistryStackName=RegistryStack",
+                "SentryEnabled=true",
+            ),
         },
     }
 

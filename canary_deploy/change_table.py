@@ -38,10 +38,10 @@ class ChangeTable:
             )
             for change in self.changes
         ]
-        widths = [max(len(str(cell)) for cell in column) for column in zip(HEADERS, *rows)]
+        widths = [max(len(str(cell)) for cell in column) for column in zip(HEADERS, *rows, strict=True)]
         console.line(f"Changes for {self.stack_name} ({len(rows)}):")
         console.line(console.style("  " + _join(HEADERS, widths), "bold"))
-        for change, row in zip(self.changes, rows):
+        for change, row in zip(self.changes, rows, strict=True):
             risk = risk_of(change)
             text = "  " + _join(row, widths)
             if risk:
@@ -52,4 +52,4 @@ class ChangeTable:
 
 
 def _join(cells, widths):
-    return "  ".join(str(cell).ljust(width) for cell, width in zip(cells, widths))
+    return "  ".join(str(cell).ljust(width) for cell, width in zip(cells, widths, strict=True))

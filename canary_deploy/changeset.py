@@ -82,7 +82,9 @@ class ChangeSet:
                 if is_no_changes(reason):
                     return False
                 raise DeploymentFailed(f"change set for {self.stack_name} failed: {reason}")
-            delay = CHANGE_SET_POLL_DELAYS[attempt] if attempt < len(CHANGE_SET_POLL_DELAYS) else CHANGE_SET_POLL_SLOWEST
+            delay = (
+                CHANGE_SET_POLL_DELAYS[attempt] if attempt < len(CHANGE_SET_POLL_DELAYS) else CHANGE_SET_POLL_SLOWEST
+            )
             attempt += 1
             self.sleep(delay)
 

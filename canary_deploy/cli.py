@@ -50,17 +50,23 @@ def add_common_options(parser, suppress_defaults):
     group.add_argument("--endpoint-url", default=default(None), help="AWS endpoint (default: AWS_ENDPOINT_URL)")
     group.add_argument("--registry-stack-name", default=default("RegistryStack"), help="default: RegistryStack")
     group.add_argument("--app-stack-name", default=default("AppStack"), help="default: AppStack")
-    group.add_argument("--output-dir", default=default(str(DEFAULT_OUTPUT_DIR)), help="where generate.py writes templates")
+    group.add_argument(
+        "--output-dir", default=default(str(DEFAULT_OUTPUT_DIR)), help="where generate.py writes templates"
+    )
 
 
 def add_deploy_options(parser):
     parser.add_argument("--yes", "-y", action="store_true", help="accept flagged changes without asking (CI)")
     parser.add_argument("--dry-run", action="store_true", help="show the change set, execute nothing")
     parser.add_argument("--wait", action="store_true", help="wait for an in-progress stack instead of refusing")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait (default: %(default)s)")
+    parser.add_argument(
+        "--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait (default: %(default)s)"
+    )
     parser.add_argument("--outputs-file", help="write the stack outputs to this JSON file")
     parser.add_argument("--s3-bucket", help="bucket for templates over 51,200 bytes")
-    parser.add_argument("--parameter", action="append", metavar="KEY=VALUE", help="override a template parameter (repeatable)")
+    parser.add_argument(
+        "--parameter", action="append", metavar="KEY=VALUE", help="override a template parameter (repeatable)"
+    )
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -99,7 +105,9 @@ def run_command(args, console, deployer_kwargs):
     if args.command in ("registry", "app"):
         # The cache describes what generate.py writes to output/, so it only serves the default directory.
         default_dir = Path(args.output_dir).resolve() == DEFAULT_OUTPUT_DIR
-        source = TemplateSource(args.output_dir, cache=RenderCache(PROJECT_ROOT, RENDER_CACHE_FILE) if default_dir else None)
+        source = TemplateSource(
+            args.output_dir, cache=RenderCache(PROJECT_ROOT, RENDER_CACHE_FILE) if default_dir else None
+        )
         options = DeployOptions(
             yes=args.yes,
             dry_run=args.dry_run,

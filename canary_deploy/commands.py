@@ -85,7 +85,6 @@ class RegistryDeploy(StackCommand):
 
 
 class AppDeploy(StackCommand):
-
     def run(self, request):
         version = request.version
         template = self.source.load("app")

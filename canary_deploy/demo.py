@@ -41,10 +41,16 @@ def build_parser():
         prog="python -m canary_deploy.demo",
         description="Deploy both stacks into a local AWS emulator (moto on 127.0.0.1), as `make run` does.",
     )
-    parser.add_argument("--version", default=DEMO_VERSION,
-                        help=f"image tag to push and deploy (default {DEMO_VERSION})")
-    parser.add_argument("--skip", choices=SKIPPABLE, action="append", default=[],
-                        help="leave out an operator step, to watch the deployer's preflight refuse")
+    parser.add_argument(
+        "--version", default=DEMO_VERSION, help=f"image tag to push and deploy (default {DEMO_VERSION})"
+    )
+    parser.add_argument(
+        "--skip",
+        choices=SKIPPABLE,
+        action="append",
+        default=[],
+        help="leave out an operator step, to watch the deployer's preflight refuse",
+    )
     return parser
 
 
@@ -138,8 +144,11 @@ def run_demo(args, run):
         if "image" in args.skip:
             run.step("push image", "skipped (--skip image)")
         else:
-            digest = run.timed("push image", lambda: in_process(lambda: push_image(aws.endpoint_url, args.version)),
-                               f"tag {args.version} through the ECR API, as docker push would")
+            digest = run.timed(
+                "push image",
+                lambda: in_process(lambda: push_image(aws.endpoint_url, args.version)),
+                f"tag {args.version} through the ECR API, as docker push would",
+            )
             print(f"  {args.version} -> {digest}", flush=True)
         run.deploy_py("deploy app", environment, "app", "--version", args.version, "--yes")
         run.deploy_py("status app", environment, "status", "app")
@@ -169,8 +178,10 @@ def main(argv=None):
         print(f"\n❌ make run interrupted during step '{run.current}'; local AWS stopped", file=sys.stderr)
         return EXIT_INTERRUPTED
     steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in run.timings)
-    print(f"\n✅ both stacks deployed on local AWS in {time.perf_counter() - started:.1f} s ({steps}); "
-          "local AWS stopped", flush=True)
+    print(
+        f"\n✅ both stacks deployed on local AWS in {time.perf_counter() - started:.1f} s ({steps}); local AWS stopped",
+        flush=True,
+    )
     return EXIT_OK
 
 

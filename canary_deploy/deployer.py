@@ -85,7 +85,9 @@ class StackDeployer:
         except (DeploymentFailed, KeyboardInterrupt) as error:
             self.discard(change_set)
             if isinstance(error, KeyboardInterrupt):
-                raise Interrupted(f"interrupted before executing: {stack_name} not changed (change set deleted)")
+                raise Interrupted(
+                    f"interrupted before executing: {stack_name} not changed (change set deleted)"
+                ) from None
             raise
         if not has_changes:
             if change_set.arn:

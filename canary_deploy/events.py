@@ -125,7 +125,9 @@ class EventStream:
         reason = event.get("ResourceStatusReason")
         if reason:
             text += f"  {reason}"
-        style = "red" if "FAILED" in status or "ROLLBACK" in status else "green" if status.endswith("_COMPLETE") else None
+        style = (
+            "red" if "FAILED" in status or "ROLLBACK" in status else "green" if status.endswith("_COMPLETE") else None
+        )
         self.console.line(self.console.style(text, style) if style else text)
 
     def _show_progress(self):

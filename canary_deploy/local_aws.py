@@ -121,9 +121,7 @@ def _fix_resource_gaps() -> None:
 
     original_update_task_definition = TaskDefinition.update_from_cloudformation_json.__func__
 
-    def update_task_definition(
-        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
-    ):
+    def update_task_definition(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
         containers = cloudformation_json["Properties"].get("ContainerDefinitions", [])
         remapped = _with_properties(
             cloudformation_json, ContainerDefinitions=remap_nested_keys(containers, pascal_to_camelcase)
@@ -236,9 +234,7 @@ def _record_failure(stack, change_set, error: Exception) -> None:
     logical_id = _failed_logical_id(error)
     resources = change_set.template_dict.get("Resources", {})
     if logical_id in resources:
-        action = next(
-            (c.action for c in change_set.changes if c.logical_resource_id == logical_id), "Add"
-        )
+        action = next((c.action for c in change_set.changes if c.logical_resource_id == logical_id), "Add")
         verb = {"Add": "create", "Modify": "update", "Remove": "delete"}[action]
         stack.events.append(
             Event(
@@ -329,12 +325,12 @@ class LocalAWS:
         self.endpoint_url = ""
 
     def start(self) -> LocalAWS:
-        from werkzeug.serving import make_server
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
             MotoRequestHandler,
             create_backend_app,
         )
+        from werkzeug.serving import make_server
 
         apply_moto_fixes()
 
@@ -479,9 +475,7 @@ def push_image(
         "config": blob("application/vnd.docker.container.image.v1+json", "config"),
         "layers": [blob("application/vnd.docker.image.rootfs.diff.tar.gzip", "layer")],
     }
-    response = ecr.put_image(
-        repositoryName=repository, imageManifest=json.dumps(manifest), imageTag=version
-    )
+    response = ecr.put_image(repositoryName=repository, imageManifest=json.dumps(manifest), imageTag=version)
     return response["image"]["imageId"]["imageDigest"]
 
 

@@ -4,6 +4,7 @@ import re
 
 from .errors import BadInput
 
+
 def constraint_violation(value: str, spec: dict) -> str | None:
     """What CloudFormation would say is wrong with a parameter value, from the template's own
     constraints, or None when the value passes. Checked before any AWS call, so a typo costs nothing."""

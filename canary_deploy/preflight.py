@@ -35,7 +35,9 @@ class AppPreflight:
             raise PreflightFailed(f"registry stack {name} does not exist: {deploy_it}")
         status = stack["StackStatus"]
         if is_in_progress(status):
-            raise PreflightFailed(f"registry stack {name} is {status}: wait for it (`python deploy.py status registry`)")
+            raise PreflightFailed(
+                f"registry stack {name} is {status}: wait for it (`python deploy.py status registry`)"
+            )
         if status not in SUCCESS_STATUSES and status != "UPDATE_ROLLBACK_COMPLETE":
             raise PreflightFailed(f"registry stack {name} is {status}, not complete: {deploy_it}")
         outputs = outputs_of(stack)
@@ -58,11 +60,11 @@ class AppPreflight:
                 raise PreflightFailed(
                     f"image {uri}:{version} is not in ECR: push it with `{push_command(uri, version)}` "
                     f"(log in first: `{login_command(uri, self.clients.region)}`)"
-                )
+                ) from None
             if code == "RepositoryNotFoundException":
                 raise PreflightFailed(
                     f"ECR repository {repository['RepositoryName']} not found: redeploy it with `python deploy.py registry`"
-                )
+                ) from None
             raise
 
     def check_parameter_store(self, parameters):

@@ -38,7 +38,9 @@ class AwsClients:
         try:
             self.session = session or boto3.Session(profile_name=profile, region_name=region)
         except ProfileNotFound:
-            raise BadInput(f"AWS profile {profile!r} not found: check --profile / AWS_PROFILE and ~/.aws/config")
+            raise BadInput(
+                f"AWS profile {profile!r} not found: check --profile / AWS_PROFILE and ~/.aws/config"
+            ) from None
         self.endpoint_url = endpoint_url
         self.config = Config(retries=retry_settings(os.environ), user_agent_extra="canary-deploy")
         self._clients = {}
@@ -67,9 +69,7 @@ class AwsClients:
 
     def client(self, service):
         if service not in self._clients:
-            self._clients[service] = self.session.client(
-                service, endpoint_url=self.endpoint_url, config=self.config
-            )
+            self._clients[service] = self.session.client(service, endpoint_url=self.endpoint_url, config=self.config)
         return self._clients[service]
 
     @property

@@ -27,9 +27,7 @@ def refuse_if_stuck(stack, status_command):
     """Raise for a status no deploy can safely start from; return quietly otherwise."""
     name, status = stack["StackName"], stack["StackStatus"]
     if is_in_progress(status):
-        raise StackStateRefused(
-            f"{name} is {status}: wait for it (`{status_command}`) or rerun with --wait"
-        )
+        raise StackStateRefused(f"{name} is {status}: wait for it (`{status_command}`) or rerun with --wait")
     if status == "UPDATE_ROLLBACK_FAILED":
         raise StackStateRefused(
             f"{name} is UPDATE_ROLLBACK_FAILED: fix the cause, then run `aws cloudformation "

@@ -41,7 +41,9 @@ class StatusReport:
         for event in reversed(events[:STACK_EVENTS_SHOWN]):
             kind = "" if event.get("ResourceType") == STACK_TYPE else f" {event.get('ResourceType')}"
             reason = f"  {event['ResourceStatusReason']}" if event.get("ResourceStatusReason") else ""
-            self.console.line(f"  {event['Timestamp']:%H:%M:%S}  {event['ResourceStatus']}{kind} {event['LogicalResourceId']}{reason}")
+            self.console.line(
+                f"  {event['Timestamp']:%H:%M:%S}  {event['ResourceStatus']}{kind} {event['LogicalResourceId']}{reason}"
+            )
 
     def show_service(self, cluster, service_name):
         ecs = self.clients.ecs
@@ -62,7 +64,9 @@ class StatusReport:
             )
         task_definition = service.get("taskDefinition")
         if task_definition:
-            containers = ecs.describe_task_definition(taskDefinition=task_definition)["taskDefinition"]["containerDefinitions"]
+            containers = ecs.describe_task_definition(taskDefinition=task_definition)["taskDefinition"][
+                "containerDefinitions"
+            ]
             for container in containers:
                 image = container.get("image", "?")
                 self.console.line(f"  running image tag: {image.rsplit(':', 1)[-1]} ({image})")

@@ -16,6 +16,6 @@ if TYPE_CHECKING:  # a TypedDict: at run time a plain dict, so importing this pa
 RULES_DIR = Path(__file__).resolve().parent
 
 
-def lint_config(**overrides) -> "ManualArgs":
+def lint_config(**overrides) -> ManualArgs:
     """cfn-lint settings that add this folder's rules and the informational (I) checks."""
     return {"append_rules": [str(RULES_DIR)], "include_checks": ["I"], **overrides}

@@ -9,7 +9,8 @@ Fn::ImportValue, ...) is a value these rules cannot judge, so they let it pass.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 
@@ -54,7 +55,7 @@ def condition_by_default(template: dict, expression: Any, seen: frozenset = froz
         return condition_by_default(template, conditions[expression], seen | {expression})
     if not isinstance(expression, dict) or len(expression) != 1:
         return None
-    (function, args), = expression.items()
+    ((function, args),) = expression.items()
     if function == "Condition":
         return condition_by_default(template, args, seen)
     if function == "Fn::Equals" and isinstance(args, list) and len(args) == 2:
@@ -148,8 +149,10 @@ class ServicePublicIp(CloudFormationLintRule):
 
     def match(self, cfn):
         for path in _public_ip_paths(cfn, chosen_by_default=True):
-            yield RuleMatch(path, "ECS service assigns a public IP with the default parameters; "
-                            "set AssignPublicIp to DISABLED (ECS.2)")
+            yield RuleMatch(
+                path,
+                "ECS service assigns a public IP with the default parameters; set AssignPublicIp to DISABLED (ECS.2)",
+            )
 
 
 class ServicePublicIpUndecidable(CloudFormationLintRule):
@@ -164,8 +167,11 @@ class ServicePublicIpUndecidable(CloudFormationLintRule):
 
     def match(self, cfn):
         for path in _public_ip_paths(cfn, chosen_by_default=None):
-            yield RuleMatch(path, "ECS service may assign a public IP: its condition cannot be evaluated "
-                            "from parameter defaults; give the parameter a private default (ECS.2)")
+            yield RuleMatch(
+                path,
+                "ECS service may assign a public IP: its condition cannot be evaluated "
+                "from parameter defaults; give the parameter a private default (ECS.2)",
+            )
 
 
 def _public_ip_paths(cfn, chosen_by_default: bool | None) -> Iterator[list]:
@@ -177,8 +183,9 @@ def _public_ip_paths(cfn, chosen_by_default: bool | None) -> Iterator[list]:
 
 
 def _service_assign_public_ip(template: dict, properties: dict, path: list):
-    for network, network_path, _ in possible_values(template, properties.get("NetworkConfiguration"),
-                                                    path + ["NetworkConfiguration"]):
+    for network, network_path, _ in possible_values(
+        template, properties.get("NetworkConfiguration"), path + ["NetworkConfiguration"]
+    ):
         if not isinstance(network, dict):
             continue
         for awsvpc, awsvpc_path, awsvpc_default in possible_values(
@@ -226,8 +233,10 @@ class RootContainer(CloudFormationLintRule):
                 continue
             for user, path in _property(cfn.template, container, container_path, "User"):
                 if user is ABSENT:
-                    yield RuleMatch(path, "ECS container has no User, so it runs as root; set User to a "
-                                    "non-root uid, e.g. 1000 (ECS.20)")
+                    yield RuleMatch(
+                        path,
+                        "ECS container has no User, so it runs as root; set User to a non-root uid, e.g. 1000 (ECS.20)",
+                    )
                 elif isinstance(user, (str, int)) and ROOT_USER.match(str(user)):
                     yield RuleMatch(path, f"ECS container runs as root (User {user}); set a non-root uid (ECS.20)")
 
@@ -246,8 +255,11 @@ class WritableRootFilesystem(CloudFormationLintRule):
         for _, container, container_path in _containers(cfn):
             for readonly, path in _property(cfn.template, container, container_path, "ReadonlyRootFilesystem"):
                 if _is_false_or_absent(readonly):
-                    yield RuleMatch(path, "ECS container root filesystem is writable; set ReadonlyRootFilesystem "
-                                    "to true and mount a volume for writable paths (ECS.5)")
+                    yield RuleMatch(
+                        path,
+                        "ECS container root filesystem is writable; set ReadonlyRootFilesystem "
+                        "to true and mount a volume for writable paths (ECS.5)",
+                    )
 
 
 class FargatePlatformVersion(CloudFormationLintRule):
@@ -261,8 +273,10 @@ class FargatePlatformVersion(CloudFormationLintRule):
         for _, properties, service_path in _resources(cfn, SERVICE):
             for version, path in _property(cfn.template, properties, service_path, "PlatformVersion"):
                 if isinstance(version, str) and version != "LATEST":
-                    yield RuleMatch(path, f"ECS service pins Fargate platform {version}; use LATEST or drop "
-                                    "PlatformVersion (ECS.10)")
+                    yield RuleMatch(
+                        path,
+                        f"ECS service pins Fargate platform {version}; use LATEST or drop PlatformVersion (ECS.10)",
+                    )
 
 
 class DeploymentCircuitBreaker(CloudFormationLintRule):
@@ -286,14 +300,18 @@ class DeploymentCircuitBreaker(CloudFormationLintRule):
                     config = {}
                 for breaker, breaker_path in _property(cfn.template, config, config_path, "DeploymentCircuitBreaker"):
                     if not isinstance(breaker, dict):
-                        yield RuleMatch(breaker_path, "ECS service has no DeploymentCircuitBreaker; set Enable "
-                                        "and Rollback to true")
+                        yield RuleMatch(
+                            breaker_path, "ECS service has no DeploymentCircuitBreaker; set Enable and Rollback to true"
+                        )
                         continue
                     for key in ("Enable", "Rollback"):
                         for flag, flag_path in _property(cfn.template, breaker, breaker_path, key):
                             if _is_false_or_absent(flag):
-                                yield RuleMatch(flag_path, f"ECS service DeploymentCircuitBreaker.{key} is not "
-                                                "true; set Enable and Rollback to true")
+                                yield RuleMatch(
+                                    flag_path,
+                                    f"ECS service DeploymentCircuitBreaker.{key} is not "
+                                    "true; set Enable and Rollback to true",
+                                )
 
 
 def _canonical_role(value: Any) -> Any:
@@ -319,8 +337,10 @@ class ExecutionRoleAsTaskRole(CloudFormationLintRule):
             if task_role is not None and _canonical_role(task_role) == _canonical_role(
                 properties.get("ExecutionRoleArn")
             ):
-                yield RuleMatch(path + ["TaskRoleArn"], "ECS task role is the execution role; give the task "
-                                "its own role with only what the app needs")
+                yield RuleMatch(
+                    path + ["TaskRoleArn"],
+                    "ECS task role is the execution role; give the task its own role with only what the app needs",
+                )
 
 
 CREDENTIAL_NAME = re.compile(
@@ -347,5 +367,8 @@ class CredentialsInEnvironment(CloudFormationLintRule):
             ):
                 name = variable.get("Name")
                 if isinstance(name, str) and CREDENTIAL_NAME.search(name):
-                    yield RuleMatch(variable_path + ["Name"], f"ECS environment variable {name} looks like a "
-                                    "credential; move it to Secrets with a ValueFrom (ECS.8)")
+                    yield RuleMatch(
+                        variable_path + ["Name"],
+                        f"ECS environment variable {name} looks like a "
+                        "credential; move it to Secrets with a ValueFrom (ECS.8)",
+                    )

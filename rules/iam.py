@@ -10,7 +10,8 @@ cfn-lint loads this file by path (`--append-rules rules/`), so it imports nothin
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 
@@ -85,11 +86,17 @@ class WildcardResourceJustified(CloudFormationLintRule):
             justifications = metadata.get(JUSTIFICATION_KEY) if isinstance(metadata, dict) else None
             reason = justifications.get(sid) if isinstance(justifications, dict) and isinstance(sid, str) else None
             if not isinstance(sid, str):
-                yield RuleMatch(path + ["Resource"], f'IAM statement allows Resource "*" and has no Sid; add a Sid '
-                                f"and explain it in Metadata.{JUSTIFICATION_KEY}")
+                yield RuleMatch(
+                    path + ["Resource"],
+                    f'IAM statement allows Resource "*" and has no Sid; add a Sid '
+                    f"and explain it in Metadata.{JUSTIFICATION_KEY}",
+                )
             elif not (isinstance(reason, str) and reason.strip()):
-                yield RuleMatch(path + ["Resource"], f'IAM statement {sid} allows Resource "*" with no reason; add '
-                                f'Metadata.{JUSTIFICATION_KEY}.{sid}: "<why>" to the resource')
+                yield RuleMatch(
+                    path + ["Resource"],
+                    f'IAM statement {sid} allows Resource "*" with no reason; add '
+                    f'Metadata.{JUSTIFICATION_KEY}.{sid}: "<why>" to the resource',
+                )
 
 
 class WildcardAction(CloudFormationLintRule):
@@ -102,8 +109,10 @@ class WildcardAction(CloudFormationLintRule):
     def match(self, cfn):
         for _, statement, path in _allow_statements(cfn):
             if "NotAction" in statement:
-                yield RuleMatch(path + ["NotAction"], "IAM Allow statement uses NotAction, which grants every other "
-                                "action; list the actions instead")
+                yield RuleMatch(
+                    path + ["NotAction"],
+                    "IAM Allow statement uses NotAction, which grants every other action; list the actions instead",
+                )
             for action in _strings(statement.get("Action")):
                 if action == "*" or action.endswith(":*"):
                     yield RuleMatch(path + ["Action"], f"IAM statement allows {action}; list the actions it needs")

@@ -25,7 +25,30 @@ FARGATE_MEMORY_BY_CPU = {
     "4096": list(range(8192, 30720 + 1, 1024)),
 }
 # CloudWatch Logs' accepted retention periods.
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 
 
 def _add_parameters(template: Template) -> dict[str, Parameter]:

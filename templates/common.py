@@ -2,7 +2,7 @@
 
 from awacs import kms
 from awacs.aws import Allow, PolicyDocument, Principal, Statement
-from troposphere import ImportValue, Output, Export, Sub, Tags, Template
+from troposphere import Export, ImportValue, Output, Sub, Tags, Template
 from troposphere.kms import Key
 
 APPLICATION = "kafkajs-canary-app"

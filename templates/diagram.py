@@ -37,8 +37,7 @@ def part_of(resource_type: str) -> str:
     return _PART_BY_SERVICE.get(service, "other")
 
 
-def build_diagram(registry: dict, app: dict, registry_stack: str = "RegistryStack",
-                  app_stack: str = "AppStack") -> str:
+def build_diagram(registry: dict, app: dict, registry_stack: str = "RegistryStack", app_stack: str = "AppStack") -> str:
     """Mermaid flowchart of both stacks: resources grouped by stack and part, their references, the
     cross-stack imports (dashed) and the external pieces the app stack points to.
 
@@ -83,10 +82,11 @@ def embed_in_readme(readme_text: str, diagram: str) -> str:
     begin = readme_text.find(README_BEGIN)
     end = readme_text.find(README_END)
     if begin < 0 or end < begin:
-        raise ValueError(f"README has no '{README_BEGIN}' ... '{README_END}' block: "
-                         "add both markers where the diagram belongs")
+        raise ValueError(
+            f"README has no '{README_BEGIN}' ... '{README_END}' block: add both markers where the diagram belongs"
+        )
     fenced = f"\n```mermaid\n{diagram.rstrip()}\n```\n"
-    return readme_text[:begin + len(README_BEGIN)] + fenced + readme_text[end:]
+    return readme_text[: begin + len(README_BEGIN)] + fenced + readme_text[end:]
 
 
 class _NodeIds:
@@ -139,7 +139,7 @@ class _References:
             self.ssm_names.update(_SSM_DYNAMIC_REFERENCE.findall(node))
         elif isinstance(node, dict):
             if len(node) == 1:
-                (key, value), = node.items()
+                ((key, value),) = node.items()
                 if key == "Ref":
                     self.names.add(value)
                     return
@@ -189,8 +189,10 @@ def _match_export(imported, exports, stack, logical_id) -> str:
     suffix = _name_suffix(imported)
     matches = [key for key, (export_suffix, _) in exports.items() if export_suffix and suffix.endswith(export_suffix)]
     if not matches:
-        raise ValueError(f"{stack}.{logical_id} imports {_render_text(imported, {})!r}, which the registry "
-                         "stack does not export: export it from the registry template or fix the name")
+        raise ValueError(
+            f"{stack}.{logical_id} imports {_render_text(imported, {})!r}, which the registry "
+            "stack does not export: export it from the registry template or fix the name"
+        )
     return max(matches, key=lambda key: len(exports[key][0]))
 
 
@@ -205,12 +207,13 @@ def _render_text(value, parameters) -> str:
         return value
     if isinstance(value, dict) and "Ref" in value:
         default = parameters.get(value["Ref"], {}).get("Default")
-        return str(default) if default not in (None, "") else "${%s}" % value["Ref"]
+        return str(default) if default not in (None, "") else "${{{}}}".format(value["Ref"])
     if isinstance(value, dict) and "Fn::Sub" in value:
         sub = value["Fn::Sub"]
         text, variables = (sub, {}) if isinstance(sub, str) else sub
         return _SUB_VARIABLE.sub(
-            lambda m: _render_text(variables.get(m.group(1), {"Ref": m.group(1)}), parameters), text)
+            lambda m: _render_text(variables.get(m.group(1), {"Ref": m.group(1)}), parameters), text
+        )
     if isinstance(value, dict) and "Fn::Join" in value:
         delimiter, parts = value["Fn::Join"]
         return delimiter.join(_render_text(part, parameters) for part in parts)

@@ -80,7 +80,10 @@ def add_monitoring(template: Template, compute: Compute, alarm_email: Parameter)
     )
 
     notify = {"AlarmActions": [Ref(topic)], "OKActions": [Ref(topic)]}
-    for logical_id, metric, periods in (("CpuHighAlarm", "CPUUtilization", 1), ("MemoryHighAlarm", "MemoryUtilization", 3)):
+    for logical_id, metric, periods in (
+        ("CpuHighAlarm", "CPUUtilization", 1),
+        ("MemoryHighAlarm", "MemoryUtilization", 3),
+    ):
         template.add_resource(
             Alarm(
                 logical_id,
@@ -153,9 +156,7 @@ def dashboard_body() -> str:
             "metrics": metrics,
         }
         if threshold is not None:
-            properties["annotations"] = {
-                "horizontal": [{"label": f"Alarm at {threshold}%", "value": threshold}]
-            }
+            properties["annotations"] = {"horizontal": [{"label": f"Alarm at {threshold}%", "value": threshold}]}
             properties["yAxis"] = {"left": {"min": 0, "max": 100}}
         return {"type": "metric", "x": 0, "y": y, "width": 24, "height": 6, "properties": properties}
 

@@ -119,7 +119,5 @@ def build_registry_template() -> Template:
 
     add_exported_output(template, "RepositoryName", Ref(repository), "Name of the ECR repository")
     add_exported_output(template, "RepositoryArn", GetAtt(repository, "Arn"), "ARN of the ECR repository")
-    add_exported_output(
-        template, "RepositoryUri", GetAtt(repository, "RepositoryUri"), "URI to tag and push images to"
-    )
+    add_exported_output(template, "RepositoryUri", GetAtt(repository, "RepositoryUri"), "URI to tag and push images to")
     return template

@@ -99,7 +99,9 @@ def _task_role(
                 ],
             ),
             Policies=[
-                Policy(PolicyName=policy_name, PolicyDocument=PolicyDocument(Version="2012-10-17", Statement=statements))
+                Policy(
+                    PolicyName=policy_name, PolicyDocument=PolicyDocument(Version="2012-10-17", Statement=statements)
+                )
             ],
             Metadata={WILDCARD_JUSTIFICATIONS: wildcard_reasons},
             Tags=application_tags(),
@@ -233,9 +235,7 @@ def add_compute(template: Template, settings: ServiceSettings, network: Network)
         },
     )
 
-    image_uri = Sub(
-        "${Repository}:${Version}", Repository=settings.image_repository_uri, Version=Ref(settings.version)
-    )
+    image_uri = Sub("${Repository}:${Version}", Repository=settings.image_repository_uri, Version=Ref(settings.version))
     container = ContainerDefinition(
         Name=CONTAINER_NAME,
         Image=image_uri,

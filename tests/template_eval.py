@@ -16,7 +16,7 @@ def condition_values(template: dict, parameters: dict[str, str]) -> dict[str, bo
 
     def evaluate(expression: Any) -> Any:
         if isinstance(expression, dict):
-            (function, argument), = expression.items()
+            ((function, argument),) = expression.items()
             if function == "Ref":
                 return values[argument]
             if function == "Condition":

@@ -36,7 +36,9 @@ def test_templates_exist():
 @pytest.mark.parametrize("template, logical_id, skip", SKIPS, ids=SKIP_IDS)
 def test_skip_names_a_check_and_gives_a_reason(template, logical_id, skip):
     assert str(skip.get("id", "")).startswith("CKV"), f"{template} {logical_id}: skip without a check id"
-    assert len(str(skip.get("comment", "")).strip()) >= 20, f"{template} {logical_id}: say why {skip.get('id')} is skipped"
+    assert len(str(skip.get("comment", "")).strip()) >= 20, (
+        f"{template} {logical_id}: say why {skip.get('id')} is skipped"
+    )
 
 
 @pytest.mark.parametrize("template, logical_id, skip", SKIPS, ids=SKIP_IDS)

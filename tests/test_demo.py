@@ -20,8 +20,14 @@ ENDPOINT = re.compile(r"local AWS endpoint: http://127\.0\.0\.1:(\d+)")
 
 def start_demo(*arguments):
     """The demo in a session of its own, so that every process it starts can be found afterwards."""
-    return subprocess.Popen([sys.executable, "-m", "canary_deploy.demo", *arguments], cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "canary_deploy.demo", *arguments],
+        cwd=ROOT,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
 
 
 def processes_in_session(session_id):
@@ -61,8 +67,10 @@ def test_make_run_deploys_both_stacks_and_stops_the_server():
     demo = start_demo()
     stdout, stderr = finish(demo)
     assert demo.returncode == 0, stdout + stderr
-    for number, step in enumerate(["start local AWS", "seed Parameter Store", "deploy registry", "push image",
-                                   "deploy app", "status app"], start=1):
+    for number, step in enumerate(
+        ["start local AWS", "seed Parameter Store", "deploy registry", "push image", "deploy app", "status app"],
+        start=1,
+    ):
         assert f"==> [{number}/6] {step}" in stdout
     for output in ["RegistryStack.RepositoryUri = ", "AppStack.ServiceName = ", "AppStack.ImageUri = "]:
         assert output in stdout

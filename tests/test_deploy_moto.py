@@ -50,7 +50,12 @@ def small_registry_template():
 def small_app_template(broken=False):
     """Cluster, task definition with the imported repository URI and Version, service. `broken` adds a
     service in a cluster that does not exist, which moto fails on, to drive the rollback path."""
-    image = {"Fn::Join": ["", [{"Fn::ImportValue": {"Fn::Sub": "${RegistryStackName}-RepositoryUri"}}, ":", {"Ref": "Version"}]]}
+    image = {
+        "Fn::Join": [
+            "",
+            [{"Fn::ImportValue": {"Fn::Sub": "${RegistryStackName}-RepositoryUri"}}, ":", {"Ref": "Version"}],
+        ]
+    }
     resources = {
         "Cluster": {"Type": "AWS::ECS::Cluster"},
         "TaskDefinition": {
@@ -80,7 +85,11 @@ def small_app_template(broken=False):
     if broken:
         resources["BrokenService"] = {
             "Type": "AWS::ECS::Service",
-            "Properties": {"Cluster": "no-such-cluster", "ServiceName": "x", "TaskDefinition": {"Ref": "TaskDefinition"}},
+            "Properties": {
+                "Cluster": "no-such-cluster",
+                "ServiceName": "x",
+                "TaskDefinition": {"Ref": "TaskDefinition"},
+            },
         }
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
@@ -197,12 +206,32 @@ def test_missing_sentry_parameter_deploys_with_sentry_off(deploy, aws):
 @pytest.mark.parametrize(
     "setup, argv, message",
     [
-        ("registry+params", ("--version", "9.9.9"), "image 123456789012.dkr.ecr.us-east-1.amazonaws.com/kafkajs-canary-app:9.9.9 is not in ECR: push it with `docker push"),
-        ("registry+image", ("--version", VERSION), "missing Parameter Store parameter(s) /kafkajs-canary-app/kafka-host"),
-        ("nothing", ("--version", VERSION), "registry stack RegistryStack does not exist: run `python deploy.py registry`"),
-        ("nothing", ("--version", "-bad"), "--version '-bad' is not valid for AppStack.json: Version must be an image tag"),
+        (
+            "registry+params",
+            ("--version", "9.9.9"),
+            "image 123456789012.dkr.ecr.us-east-1.amazonaws.com/kafkajs-canary-app:9.9.9 is not in ECR: push it with `docker push",
+        ),
+        (
+            "registry+image",
+            ("--version", VERSION),
+            "missing Parameter Store parameter(s) /kafkajs-canary-app/kafka-host",
+        ),
+        (
+            "nothing",
+            ("--version", VERSION),
+            "registry stack RegistryStack does not exist: run `python deploy.py registry`",
+        ),
+        (
+            "nothing",
+            ("--version", "-bad"),
+            "--version '-bad' is not valid for AppStack.json: Version must be an image tag",
+        ),
         ("nothing", ("--version", "a" * 129), "Version must be an image tag"),
-        ("nothing", ("--parameter", "DesiredCount=99"), "--parameter DesiredCount=99 is not valid for AppStack.json: DesiredCount must be at most 10"),
+        (
+            "nothing",
+            ("--parameter", "DesiredCount=99"),
+            "--parameter DesiredCount=99 is not valid for AppStack.json: DesiredCount must be at most 10",
+        ),
     ],
 )
 def test_preflight_failures_exit_2_and_change_nothing(deploy, aws, setup, argv, message):
@@ -244,7 +273,10 @@ def test_failing_stack_rolls_back_then_next_deploy_recreates_it(deploy, aws, mon
 @pytest.mark.parametrize(
     "status, message",
     [
-        ("UPDATE_IN_PROGRESS", "AppStack is UPDATE_IN_PROGRESS: wait for it (`python deploy.py status app`) or rerun with --wait"),
+        (
+            "UPDATE_IN_PROGRESS",
+            "AppStack is UPDATE_IN_PROGRESS: wait for it (`python deploy.py status app`) or rerun with --wait",
+        ),
         ("UPDATE_ROLLBACK_FAILED", "run `aws cloudformation continue-update-rollback --stack-name AppStack`"),
     ],
 )
@@ -331,7 +363,9 @@ def deploy_py(*argv):
 def test_entry_point_deploys_the_registry(aws):
     result = deploy_py("registry", "--yes")
     assert result.returncode == 0, result.stderr
-    assert "RegistryStack.RepositoryUri = 123456789012.dkr.ecr.us-east-1.amazonaws.com/kafkajs-canary-app" in result.stdout
+    assert (
+        "RegistryStack.RepositoryUri = 123456789012.dkr.ecr.us-east-1.amazonaws.com/kafkajs-canary-app" in result.stdout
+    )
     assert stack_names(aws) == ["RegistryStack"]
 
 

@@ -6,7 +6,7 @@ stubbed responses shaped like CloudFormation's own (each test says which gap it 
 """
 
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import botocore.retries.standard
 import pytest
@@ -26,7 +26,7 @@ from canary_deploy.template_source import StackTemplate
 
 STACK = "AppStack"
 STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/AppStack/1"
-START = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
+START = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -101,7 +101,9 @@ def test_per_resource_events_progress_and_root_cause(clients, stub):
     ]
     console, out = captured_console(interactive=True)
     time = FakeTime()
-    stream = EventStream(clients.cloudformation, STACK_ID, STACK, console, total_resources=3, clock=time.clock, sleep=time.sleep)
+    stream = EventStream(
+        clients.cloudformation, STACK_ID, STACK, console, total_resources=3, clock=time.clock, sleep=time.sleep
+    )
     stub.add_response("describe_stack_events", events_page(*history[:3]), {"StackName": STACK_ID})
     stub.add_response("describe_stack_events", events_page(*history[:8]), {"StackName": STACK_ID})
 
@@ -119,11 +121,26 @@ def test_per_resource_events_progress_and_root_cause(clients, stub):
 def test_replacements_removals_iam_and_security_groups_are_highlighted():
     """moto's change sets carry no Replacement field, so the table is fed CloudFormation-shaped changes."""
     changes = [
-        {"Action": "Modify", "LogicalResourceId": "Service", "ResourceType": "AWS::ECS::Service", "Replacement": "False"},
-        {"Action": "Modify", "LogicalResourceId": "Cluster", "ResourceType": "AWS::ECS::Cluster", "Replacement": "True"},
+        {
+            "Action": "Modify",
+            "LogicalResourceId": "Service",
+            "ResourceType": "AWS::ECS::Service",
+            "Replacement": "False",
+        },
+        {
+            "Action": "Modify",
+            "LogicalResourceId": "Cluster",
+            "ResourceType": "AWS::ECS::Cluster",
+            "Replacement": "True",
+        },
         {"Action": "Remove", "LogicalResourceId": "OldTopic", "ResourceType": "AWS::SNS::Topic"},
         {"Action": "Modify", "LogicalResourceId": "TaskRole", "ResourceType": "AWS::IAM::Role", "Replacement": "False"},
-        {"Action": "Modify", "LogicalResourceId": "TaskSg", "ResourceType": "AWS::EC2::SecurityGroup", "Replacement": "Conditional"},
+        {
+            "Action": "Modify",
+            "LogicalResourceId": "TaskSg",
+            "ResourceType": "AWS::EC2::SecurityGroup",
+            "Replacement": "Conditional",
+        },
     ]
     table = ChangeTable(STACK, changes)
     assert [c["LogicalResourceId"] for c in table.risky] == ["Cluster", "OldTopic", "TaskRole", "TaskSg"]
@@ -179,17 +196,32 @@ class _Raw:
 def test_slow_stack_polls_at_one_second_then_backs_off(clients, stub):
     """moto completes stacks synchronously, so a 3-minute update is simulated with a fake clock."""
     time = FakeTime()
-    stream = EventStream(clients.cloudformation, STACK_ID, STACK, captured_console()[0], clock=time.clock, sleep=time.sleep)
+    stream = EventStream(
+        clients.cloudformation, STACK_ID, STACK, captured_console()[0], clock=time.clock, sleep=time.sleep
+    )
     stub.add_response("describe_stack_events", events_page(event(1, "UPDATE_IN_PROGRESS")), {"StackName": STACK_ID})
     quiet_polls = 70
     for _ in range(quiet_polls):
         stub.add_response("describe_stack_events", events_page(event(1, "UPDATE_IN_PROGRESS")), {"StackName": STACK_ID})
         stub.add_response(
             "describe_stacks",
-            {"Stacks": [{"StackName": STACK, "StackId": STACK_ID, "CreationTime": START, "StackStatus": "UPDATE_IN_PROGRESS"}]},
+            {
+                "Stacks": [
+                    {
+                        "StackName": STACK,
+                        "StackId": STACK_ID,
+                        "CreationTime": START,
+                        "StackStatus": "UPDATE_IN_PROGRESS",
+                    }
+                ]
+            },
             {"StackName": STACK_ID},
         )
-    stub.add_response("describe_stack_events", events_page(event(1, "UPDATE_IN_PROGRESS"), event(2, "UPDATE_COMPLETE")), {"StackName": STACK_ID})
+    stub.add_response(
+        "describe_stack_events",
+        events_page(event(1, "UPDATE_IN_PROGRESS"), event(2, "UPDATE_COMPLETE")),
+        {"StackName": STACK_ID},
+    )
 
     assert stream.wait(timeout=3600, on_interrupt=pytest.fail) == "UPDATE_COMPLETE"
     assert time.delays[:60] == [1.0] * 60
@@ -201,13 +233,24 @@ def test_slow_stack_polls_at_one_second_then_backs_off(clients, stub):
 def test_timeout_gives_up_with_how_to_watch(clients, stub):
     """A stack that never finishes (moto's never hang): --timeout stops waiting, exit 1, stack goes on."""
     time = FakeTime()
-    stream = EventStream(clients.cloudformation, STACK_ID, STACK, captured_console()[0], clock=time.clock, sleep=time.sleep)
+    stream = EventStream(
+        clients.cloudformation, STACK_ID, STACK, captured_console()[0], clock=time.clock, sleep=time.sleep
+    )
     stub.add_response("describe_stack_events", events_page(event(1, "CREATE_IN_PROGRESS")), {"StackName": STACK_ID})
     for _ in range(3):
         stub.add_response("describe_stack_events", events_page(event(1, "CREATE_IN_PROGRESS")), {"StackName": STACK_ID})
         stub.add_response(
             "describe_stacks",
-            {"Stacks": [{"StackName": STACK, "StackId": STACK_ID, "CreationTime": START, "StackStatus": "CREATE_IN_PROGRESS"}]},
+            {
+                "Stacks": [
+                    {
+                        "StackName": STACK,
+                        "StackId": STACK_ID,
+                        "CreationTime": START,
+                        "StackStatus": "CREATE_IN_PROGRESS",
+                    }
+                ]
+            },
         )
     with pytest.raises(Exception, match=r"gave up waiting for AppStack after 3 s \(--timeout\)") as raised:
         stream.wait(timeout=3, on_interrupt=pytest.fail)
@@ -216,7 +259,9 @@ def test_timeout_gives_up_with_how_to_watch(clients, stub):
 
 def executing_deployer(clients, time):
     console, out = captured_console()
-    deployer = StackDeployer(clients, console, DeployOptions(yes=True), "python deploy.py status app", clock=time.clock, sleep=time.sleep)
+    deployer = StackDeployer(
+        clients, console, DeployOptions(yes=True), "python deploy.py status app", clock=time.clock, sleep=time.sleep
+    )
     change_set = ChangeSet(clients.cloudformation, STACK, "UPDATE", sleep=time.sleep)
     change_set.arn, change_set.stack_id = "arn:change-set", STACK_ID
     return deployer, change_set, out
@@ -228,14 +273,24 @@ def test_ctrl_c_during_update_cancels_and_streams_the_rollback(clients, stub):
     deployer, change_set, out = executing_deployer(clients, time)
     stub.add_response("describe_stack_events", events_page(event(0, "UPDATE_COMPLETE")), {"StackName": STACK_ID})
     stub.add_response("execute_change_set", {}, {"ChangeSetName": "arn:change-set"})
-    stub.add_response("describe_stack_events", events_page(event(0, "UPDATE_COMPLETE"), event(1, "UPDATE_IN_PROGRESS")), {"StackName": STACK_ID})
+    stub.add_response(
+        "describe_stack_events",
+        events_page(event(0, "UPDATE_COMPLETE"), event(1, "UPDATE_IN_PROGRESS")),
+        {"StackName": STACK_ID},
+    )
     stub.add_response("cancel_update_stack", {}, {"StackName": STACK})
     stub.add_response(
         "describe_stack_events",
-        events_page(event(1, "UPDATE_IN_PROGRESS"), event(2, "UPDATE_ROLLBACK_IN_PROGRESS", reason="Stack update cancelled"), event(3, "UPDATE_ROLLBACK_COMPLETE")),
+        events_page(
+            event(1, "UPDATE_IN_PROGRESS"),
+            event(2, "UPDATE_ROLLBACK_IN_PROGRESS", reason="Stack update cancelled"),
+            event(3, "UPDATE_ROLLBACK_COMPLETE"),
+        ),
         {"StackName": STACK_ID},
     )
-    with pytest.raises(Interrupted, match="update of AppStack cancelled by Ctrl-C; the stack is UPDATE_ROLLBACK_COMPLETE") as raised:
+    with pytest.raises(
+        Interrupted, match="update of AppStack cancelled by Ctrl-C; the stack is UPDATE_ROLLBACK_COMPLETE"
+    ) as raised:
         deployer.execute(change_set, total_resources=2)
     assert raised.value.exit_code == 130
     assert "cancelling the update of AppStack, streaming the rollback (Ctrl-C again to detach)" in out.getvalue()
@@ -248,10 +303,20 @@ def test_second_ctrl_c_detaches_and_says_how_to_watch(clients, stub):
     deployer, change_set, out = executing_deployer(clients, time)
     stub.add_response("describe_stack_events", events_page(event(0, "UPDATE_COMPLETE")), {"StackName": STACK_ID})
     stub.add_response("execute_change_set", {}, {"ChangeSetName": "arn:change-set"})
-    stub.add_response("describe_stack_events", events_page(event(0, "UPDATE_COMPLETE"), event(1, "UPDATE_IN_PROGRESS")), {"StackName": STACK_ID})
+    stub.add_response(
+        "describe_stack_events",
+        events_page(event(0, "UPDATE_COMPLETE"), event(1, "UPDATE_IN_PROGRESS")),
+        {"StackName": STACK_ID},
+    )
     stub.add_response("cancel_update_stack", {}, {"StackName": STACK})
-    stub.add_response("describe_stack_events", events_page(event(1, "UPDATE_IN_PROGRESS"), event(2, "UPDATE_ROLLBACK_IN_PROGRESS")), {"StackName": STACK_ID})
-    with pytest.raises(Interrupted, match=r"detached: the rollback of AppStack goes on; watch it with `python deploy.py status app`"):
+    stub.add_response(
+        "describe_stack_events",
+        events_page(event(1, "UPDATE_IN_PROGRESS"), event(2, "UPDATE_ROLLBACK_IN_PROGRESS")),
+        {"StackName": STACK_ID},
+    )
+    with pytest.raises(
+        Interrupted, match=r"detached: the rollback of AppStack goes on; watch it with `python deploy.py status app`"
+    ):
         deployer.execute(change_set, total_resources=2)
 
 
@@ -261,8 +326,15 @@ def test_ctrl_c_during_create_detaches_without_cancelling(clients, stub):
     deployer, change_set, out = executing_deployer(clients, time)
     change_set.change_set_type = "CREATE"
     stub.add_response("execute_change_set", {}, {"ChangeSetName": "arn:change-set"})
-    stub.add_response("describe_stack_events", events_page(event(0, "REVIEW_IN_PROGRESS"), event(1, "CREATE_IN_PROGRESS")), {"StackName": STACK_ID})
-    with pytest.raises(Interrupted, match=r"the creation of AppStack goes on in CloudFormation; watch it with `python deploy.py status app`"):
+    stub.add_response(
+        "describe_stack_events",
+        events_page(event(0, "REVIEW_IN_PROGRESS"), event(1, "CREATE_IN_PROGRESS")),
+        {"StackName": STACK_ID},
+    )
+    with pytest.raises(
+        Interrupted,
+        match=r"the creation of AppStack goes on in CloudFormation; watch it with `python deploy.py status app`",
+    ):
         deployer.execute(change_set, total_resources=2)
 
 
@@ -299,14 +371,20 @@ def test_wait_option_waits_for_an_in_progress_stack_then_updates_it(clients, stu
     """moto never leaves a stack in progress, so the earlier deploy still running is stubbed."""
     time = FakeTime()
     console, out = captured_console()
-    deployer = StackDeployer(clients, console, DeployOptions(wait=True), "python deploy.py status app", clock=time.clock, sleep=time.sleep)
+    deployer = StackDeployer(
+        clients, console, DeployOptions(wait=True), "python deploy.py status app", clock=time.clock, sleep=time.sleep
+    )
 
     def described(status):
         return {"Stacks": [{"StackName": STACK, "StackId": STACK_ID, "CreationTime": START, "StackStatus": status}]}
 
     stub.add_response("describe_stacks", described("UPDATE_IN_PROGRESS"), {"StackName": STACK})
     stub.add_response("describe_stack_events", events_page(event(1, "UPDATE_IN_PROGRESS")), {"StackName": STACK_ID})
-    stub.add_response("describe_stack_events", events_page(event(1, "UPDATE_IN_PROGRESS"), event(2, "UPDATE_COMPLETE")), {"StackName": STACK_ID})
+    stub.add_response(
+        "describe_stack_events",
+        events_page(event(1, "UPDATE_IN_PROGRESS"), event(2, "UPDATE_COMPLETE")),
+        {"StackName": STACK_ID},
+    )
     stub.add_response("describe_stacks", described("UPDATE_COMPLETE"), {"StackName": STACK})
 
     assert deployer.existing_stack(STACK)["StackStatus"] == "UPDATE_COMPLETE"
@@ -318,17 +396,22 @@ def test_ctrl_c_while_the_change_set_is_prepared_leaves_nothing_behind(clients, 
     """moto makes change sets instantly, so Ctrl-C during the wait for one is stubbed."""
     time = FakeTime(interrupt_on={1})
     console, out = captured_console()
-    deployer = StackDeployer(clients, console, DeployOptions(yes=True), "python deploy.py status app", clock=time.clock, sleep=time.sleep)
+    deployer = StackDeployer(
+        clients, console, DeployOptions(yes=True), "python deploy.py status app", clock=time.clock, sleep=time.sleep
+    )
     stub.add_client_error("describe_stacks", "ValidationError", "Stack with id AppStack does not exist")
     stub.add_response("create_change_set", {"Id": "arn:change-set", "StackId": STACK_ID})
-    stub.add_response("describe_change_set", {"Status": "CREATE_PENDING", "Changes": []}, {"ChangeSetName": "arn:change-set"})
+    stub.add_response(
+        "describe_change_set", {"Status": "CREATE_PENDING", "Changes": []}, {"ChangeSetName": "arn:change-set"}
+    )
     stub.add_response("delete_stack", {}, {"StackName": STACK_ID})
     with pytest.raises(Interrupted, match=r"interrupted before executing: AppStack not changed \(change set deleted\)"):
         deployer.deploy(STACK, StackTemplate("AppStack.json", '{"Resources": {}}'), [])
 
 
 @pytest.mark.parametrize(
-    "region", ["us-east-9", "useast1", "Mars"],
+    "region",
+    ["us-east-9", "useast1", "Mars"],
 )
 def test_unknown_region_is_refused_before_any_request(capsys, monkeypatch, region):
     """Checked locally against botocore's region list: nothing is sent, so no endpoint is needed."""

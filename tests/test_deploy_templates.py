@@ -39,7 +39,9 @@ def test_cache_skips_rendering_until_an_input_changes(project):
     assert render.calls == 1
     (project / "templates" / "registry.py").write_text("REPOSITORY = 'b'\n")
     render.text = '{"Resources": {"Repo": {}}}\n'
-    with pytest.raises(BadInput, match=r"output/RegistryStack.json is stale against templates/: run `python generate.py`"):
+    with pytest.raises(
+        BadInput, match=r"output/RegistryStack.json is stale against templates/: run `python generate.py`"
+    ):
         load()
     assert render.calls == 2
 
@@ -62,7 +64,7 @@ def test_template_that_fits_is_sent_exactly_as_committed():
 
 
 def test_template_over_the_limit_only_through_its_indentation_is_sent_compact():
-    body = json_of_size(51_150, indent=2).replace('{\n  "Metadata"', '{\n' + " " * 100 + '"Metadata"')
+    body = json_of_size(51_150, indent=2).replace('{\n  "Metadata"', "{\n" + " " * 100 + '"Metadata"')
     assert len(body) > 51_200
     sent = template_argument(StackTemplate("AppStack.json", body), "AppStack", None, None)["TemplateBody"]
     assert len(sent) <= 51_200 and json.loads(sent) == json.loads(body)
@@ -70,11 +72,16 @@ def test_template_over_the_limit_only_through_its_indentation_is_sent_compact():
 
 def test_big_template_needs_a_bucket():
     template = StackTemplate("AppStack.json", json_of_size(51_201))
-    with pytest.raises(BadInput, match=r"AppStack.json is 51,201 bytes even without indentation, over CloudFormation's 51,200-byte limit .*pass --s3-bucket BUCKET"):
+    with pytest.raises(
+        BadInput,
+        match=r"AppStack.json is 51,201 bytes even without indentation, over CloudFormation's 51,200-byte limit .*pass --s3-bucket BUCKET",
+    ):
         template_argument(template, "AppStack", None, None)
 
 
-APP_PARAMETERS = json.loads((Path(__file__).resolve().parent.parent / "output" / "AppStack.json").read_text())["Parameters"]
+APP_PARAMETERS = json.loads((Path(__file__).resolve().parent.parent / "output" / "AppStack.json").read_text())[
+    "Parameters"
+]
 
 
 @pytest.mark.parametrize(

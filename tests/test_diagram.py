@@ -53,13 +53,18 @@ def import_of(key):
 
 
 def ssm_arn(suffix):
-    return {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
-                       "${ParameterPrefix}/" + suffix}
+    return {
+        "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${ParameterPrefix}/" + suffix
+    }
 
 
 def ssm_arn_with_variables(suffix):
-    return {"Fn::Sub": ["arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${Prefix}/" + suffix,
-                        {"Prefix": {"Ref": "ParameterPrefix"}}]}
+    return {
+        "Fn::Sub": [
+            "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${Prefix}/" + suffix,
+            {"Prefix": {"Ref": "ParameterPrefix"}},
+        ]
+    }
 
 
 REGISTRY = {
@@ -85,38 +90,85 @@ APP = {
     },
     "Resources": {
         "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}},
-        "TaskSecurityGroup": {"Type": "AWS::EC2::SecurityGroup", "Properties": {
-            "VpcId": {"Ref": "Vpc"},
-            "SecurityGroupEgress": [{"IpProtocol": "tcp", "FromPort": {"Ref": "KafkaPort"},
-                                     "ToPort": {"Ref": "KafkaPort"}, "CidrIp": "0.0.0.0/0"}]}},
+        "TaskSecurityGroup": {
+            "Type": "AWS::EC2::SecurityGroup",
+            "Properties": {
+                "VpcId": {"Ref": "Vpc"},
+                "SecurityGroupEgress": [
+                    {
+                        "IpProtocol": "tcp",
+                        "FromPort": {"Ref": "KafkaPort"},
+                        "ToPort": {"Ref": "KafkaPort"},
+                        "CidrIp": "0.0.0.0/0",
+                    }
+                ],
+            },
+        },
         "Cluster": {"Type": "AWS::ECS::Cluster"},
-        "ExecutionRole": {"Type": "AWS::IAM::Role", "Properties": {"Policies": [{"PolicyDocument": {
-            "Statement": [{"Action": "ecr:BatchGetImage", "Resource": import_of("RepositoryArn")}]}}]}},
-        "TaskDefinition": {"Type": "AWS::ECS::TaskDefinition", "Properties": {
-            "ExecutionRoleArn": {"Fn::GetAtt": "ExecutionRole.Arn"},
-            "ContainerDefinitions": [{
-                "Image": {"Fn::Sub": ["${Uri}:${Version}", {"Uri": import_of("RepositoryUri")}]},
-                "Environment": [{"Name": "KAFKA_HOST", "Value": {"Ref": "KafkaHost"}}],
-                "LogConfiguration": {"Options": {"awslogs-group": {"Fn::Sub": "${LogGroup}"}}},
-                "Secrets": {"Fn::If": [  # conditional list
-                    "SentryEnabled",
-                    [{"Name": "KAFKA_PASSWORD", "ValueFrom": ssm_arn_with_variables("kafka-password")},
-                     {"Name": "SENTRY_DSN", "ValueFrom": ssm_arn_with_variables("sentry-dsn")}],
-                    [{"Name": "KAFKA_PASSWORD", "ValueFrom": ssm_arn_with_variables("kafka-password")}]]},
-            }, {
-                "Image": "sidecar",
-                "Secrets": [  # conditional entry
-                    {"Name": "KAFKA_USERNAME", "ValueFrom": ssm_arn("kafka-username")},
-                    {"Fn::If": ["SentryEnabled", {"Name": "SENTRY_DSN", "ValueFrom": ssm_arn("sentry-dsn")},
-                                {"Ref": "AWS::NoValue"}]},
-                ]}]}},
+        "ExecutionRole": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "Policies": [
+                    {
+                        "PolicyDocument": {
+                            "Statement": [{"Action": "ecr:BatchGetImage", "Resource": import_of("RepositoryArn")}]
+                        }
+                    }
+                ]
+            },
+        },
+        "TaskDefinition": {
+            "Type": "AWS::ECS::TaskDefinition",
+            "Properties": {
+                "ExecutionRoleArn": {"Fn::GetAtt": "ExecutionRole.Arn"},
+                "ContainerDefinitions": [
+                    {
+                        "Image": {"Fn::Sub": ["${Uri}:${Version}", {"Uri": import_of("RepositoryUri")}]},
+                        "Environment": [{"Name": "KAFKA_HOST", "Value": {"Ref": "KafkaHost"}}],
+                        "LogConfiguration": {"Options": {"awslogs-group": {"Fn::Sub": "${LogGroup}"}}},
+                        "Secrets": {
+                            "Fn::If": [  # conditional list
+                                "SentryEnabled",
+                                [
+                                    {"Name": "KAFKA_PASSWORD", "ValueFrom": ssm_arn_with_variables("kafka-password")},
+                                    {"Name": "SENTRY_DSN", "ValueFrom": ssm_arn_with_variables("sentry-dsn")},
+                                ],
+                                [{"Name": "KAFKA_PASSWORD", "ValueFrom": ssm_arn_with_variables("kafka-password")}],
+                            ]
+                        },
+                    },
+                    {
+                        "Image": "sidecar",
+                        "Secrets": [  # conditional entry
+                            {"Name": "KAFKA_USERNAME", "ValueFrom": ssm_arn("kafka-username")},
+                            {
+                                "Fn::If": [
+                                    "SentryEnabled",
+                                    {"Name": "SENTRY_DSN", "ValueFrom": ssm_arn("sentry-dsn")},
+                                    {"Ref": "AWS::NoValue"},
+                                ]
+                            },
+                        ],
+                    },
+                ],
+            },
+        },
         "LogGroup": {"Type": "AWS::Logs::LogGroup"},
-        "Service": {"Type": "AWS::ECS::Service", "DependsOn": "Vpc", "Properties": {
-            "Cluster": {"Ref": "Cluster"}, "TaskDefinition": {"Ref": "TaskDefinition"},
-            "Tags": [{"Key": "name", "Value": {"Fn::Sub": "${AWS::StackName}-${!Literal}-${Cluster.Arn}"}}]}},
+        "Service": {
+            "Type": "AWS::ECS::Service",
+            "DependsOn": "Vpc",
+            "Properties": {
+                "Cluster": {"Ref": "Cluster"},
+                "TaskDefinition": {"Ref": "TaskDefinition"},
+                "Tags": [{"Key": "name", "Value": {"Fn::Sub": "${AWS::StackName}-${!Literal}-${Cluster.Arn}"}}],
+            },
+        },
         "AlertsTopic": {"Type": "AWS::SNS::Topic"},
-        "AlertEmail": {"Type": "AWS::SNS::Subscription", "Condition": "HasAlarmEmail", "Properties": {
-            "Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}, "TopicArn": {"Ref": "AlertsTopic"}}},
+        "AlertEmail": {
+            "Type": "AWS::SNS::Subscription",
+            "Condition": "HasAlarmEmail",
+            "Properties": {"Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}, "TopicArn": {"Ref": "AlertsTopic"}},
+        },
         "Custom": {"Type": "Custom::Thing", "Metadata": {"After": {"Ref": "LogGroup"}}},
     },
 }
@@ -189,7 +241,10 @@ def test_stack_names_and_logical_ids_that_sanitize_alike_still_get_unique_ids():
     app = {"Resources": {"b": {"Type": "AWS::SNS::Topic"}}}
     nodes, _ = parse(build_diagram(registry, app, registry_stack="my-stack", app_stack="my-stack_a"))
     assert sorted(label for label, _ in nodes.values()) == [
-        "a_b<br/>AWS::ECR::Repository", "b<br/>AWS::SNS::Topic", "end<br/>AWS::ECR::Repository"]
+        "a_b<br/>AWS::ECR::Repository",
+        "b<br/>AWS::SNS::Topic",
+        "end<br/>AWS::ECR::Repository",
+    ]
 
 
 def test_import_of_a_name_the_registry_does_not_export_is_an_error():
@@ -207,8 +262,9 @@ def test_labels_escape_quotes_and_angle_brackets():
 def test_embed_in_readme_replaces_only_the_marked_block_and_is_idempotent():
     readme = f"# Title\n\n{README_BEGIN}\nold picture\n{README_END}\n\nMore text.\n"
     once = embed_in_readme(readme, "flowchart LR\n  a --> b\n")
-    assert once == (f"# Title\n\n{README_BEGIN}\n```mermaid\nflowchart LR\n  a --> b\n```\n{README_END}\n"
-                    "\nMore text.\n")
+    assert once == (
+        f"# Title\n\n{README_BEGIN}\n```mermaid\nflowchart LR\n  a --> b\n```\n{README_END}\n\nMore text.\n"
+    )
     assert embed_in_readme(once, "flowchart LR\n  a --> b\n") == once
 
 
@@ -223,8 +279,7 @@ def generated():
     """The project's real templates, as generate.py writes them."""
     registry = pytest.importorskip("templates.registry", reason="registry template not written yet")
     app = pytest.importorskip("templates.app", reason="app template not written yet")
-    return (json.loads(registry.build_registry_template().to_json()),
-            json.loads(app.build_app_template().to_json()))
+    return (json.loads(registry.build_registry_template().to_json()), json.loads(app.build_app_template().to_json()))
 
 
 def test_generated_templates_every_resource_is_a_node(generated):
@@ -268,11 +323,14 @@ def test_generated_templates_every_import_joins_the_importer_to_the_exported_res
 def test_generated_templates_show_parameter_store_kafka_and_the_alert_email(generated):
     registry, app = generated
     nodes, edges = parse(build_diagram(registry, app))
-    outside = {(source, nodes[target][0].split("<br/>")[0]) for source, _, _, target in edges
-               if target.startswith("external")}
+    outside = {
+        (source, nodes[target][0].split("<br/>")[0]) for source, _, _, target in edges if target.startswith("external")
+    }
     assert outside == {
-        *(("AppStack_TaskDefinition", f"/kafkajs-canary-app/{suffix}")
-          for suffix in ("kafka-host", "kafka-username", "kafka-password", "sentry-dsn")),
+        *(
+            ("AppStack_TaskDefinition", f"/kafkajs-canary-app/{suffix}")
+            for suffix in ("kafka-host", "kafka-username", "kafka-password", "sentry-dsn")
+        ),
         ("AppStack_TaskSecurityGroup", "Kafka cluster"),
         ("AppStack_AlertsEmailSubscription", "Alert email"),
     }

@@ -12,9 +12,7 @@ ROOT = Path(generate.__file__).parent
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "generate.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
+    return subprocess.run([sys.executable, "generate.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
 def test_rendering_is_byte_identical_across_runs():
@@ -103,7 +101,10 @@ def test_prints_one_line_per_template_with_resources_bytes_and_lint_verdict():
     result = run_cli()
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stdout.splitlines() if line.endswith(".json") or "resources" in line]
-    assert any(line.startswith("output/AppStack.json: ") and "resources" in line and "bytes, cfn-lint clean" in line for line in lines)
+    assert any(
+        line.startswith("output/AppStack.json: ") and "resources" in line and "bytes, cfn-lint clean" in line
+        for line in lines
+    )
     assert any(line.startswith("output/RegistryStack.json: 1 resources") for line in lines)
 
 
@@ -128,7 +129,9 @@ def test_says_when_only_the_indentation_is_over_the_inline_limit(tmp_path, monke
 def test_unknown_flag_is_a_one_line_error_with_exit_2():
     result = run_cli("--frobnicate")
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == ["generate.py: error: unrecognized arguments: --frobnicate (see --help)"]
+    assert result.stderr.strip().splitlines() == [
+        "generate.py: error: unrecognized arguments: --frobnicate (see --help)"
+    ]
 
 
 def test_output_path_that_is_not_a_directory_is_a_one_line_error_with_exit_2(tmp_path, monkeypatch, capsys):
@@ -151,7 +154,10 @@ def test_lint_cache_skips_only_templates_that_passed_unchanged(tmp_path):
     generate.lint(rendered, unchanged)
     assert unchanged.hits == set(rendered)
 
-    broken = dict(rendered, **{"RegistryStack.json": rendered["RegistryStack.json"].replace('"ScanOnPush": true', '"ScanOnPush": "maybe"')})
+    broken = dict(
+        rendered,
+        **{"RegistryStack.json": rendered["RegistryStack.json"].replace('"ScanOnPush": true', '"ScanOnPush": "maybe"')},
+    )
     edited = generate.LintCache(cache_file)
     findings = generate.lint(broken, edited)
     assert edited.hits == {"AppStack.json"}

@@ -82,9 +82,7 @@ def run_change_set(cloudformation, stack_name, template, parameters=None, change
         ChangeSetName=f"test-{change_set_type.lower()}",
         ChangeSetType=change_set_type,
         TemplateBody=json.dumps(template),
-        Parameters=[
-            {"ParameterKey": key, "ParameterValue": value} for key, value in (parameters or {}).items()
-        ],
+        Parameters=[{"ParameterKey": key, "ParameterValue": value} for key, value in (parameters or {}).items()],
     )
     cloudformation.get_waiter("change_set_create_complete").wait(
         ChangeSetName=change_set["Id"], WaiterConfig={"Delay": 1}
@@ -104,9 +102,7 @@ def parameters_of(stack):
 def events_of(cloudformation, stack_name):
     """(logical id, status, reason) oldest first."""
     events = cloudformation.describe_stack_events(StackName=stack_name)["StackEvents"]
-    return [
-        (e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason", "")) for e in events[::-1]
-    ]
+    return [(e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason", "")) for e in events[::-1]]
 
 
 def test_server_listens_on_loopback_address_only(local_aws):
@@ -140,9 +136,9 @@ def test_stack_created_by_change_set_imports_another_stacks_export(aws):
     app = run_change_set(cloudformation, "AppStack", app_template(), {"Version": VERSION})
 
     assert app["StackStatus"] == "CREATE_COMPLETE"
-    task_definition = aws.client("ecs").describe_task_definition(
-        taskDefinition=outputs_of(app)["TaskDefinitionArn"]
-    )["taskDefinition"]
+    task_definition = aws.client("ecs").describe_task_definition(taskDefinition=outputs_of(app)["TaskDefinitionArn"])[
+        "taskDefinition"
+    ]
     expected_image = f"{outputs_of(registry)['RepositoryUri']}:{VERSION}"
     assert task_definition["containerDefinitions"][0]["image"] == expected_image
     assert outputs_of(app)["ImageUri"] == expected_image
@@ -158,14 +154,17 @@ def test_update_by_change_set_records_parameters_and_outputs(aws):
     assert app["StackStatus"] == "UPDATE_COMPLETE"
     assert parameters_of(app)["Version"] == VERSION
     assert outputs_of(app)["ImageUri"].endswith(f":{VERSION}")
-    new_revision = aws.client("ecs").describe_task_definition(
-        taskDefinition=outputs_of(app)["TaskDefinitionArn"]
-    )["taskDefinition"]
+    new_revision = aws.client("ecs").describe_task_definition(taskDefinition=outputs_of(app)["TaskDefinitionArn"])[
+        "taskDefinition"
+    ]
     assert new_revision["containerDefinitions"][0]["image"] == outputs_of(app)["ImageUri"]
     # The recorded parameters are what a repeated deploy is compared with: nothing left to change.
     repeat = cloudformation.create_change_set(
-        StackName="AppStack", ChangeSetName="repeat", ChangeSetType="UPDATE",
-        TemplateBody=json.dumps(app_template()), Parameters=[{"ParameterKey": "Version", "ParameterValue": VERSION}],
+        StackName="AppStack",
+        ChangeSetName="repeat",
+        ChangeSetType="UPDATE",
+        TemplateBody=json.dumps(app_template()),
+        Parameters=[{"ParameterKey": "Version", "ParameterValue": VERSION}],
     )
     described = cloudformation.describe_change_set(ChangeSetName=repeat["Id"])
     assert (described["Status"], described["StatusReason"]) == (
@@ -190,8 +189,11 @@ def test_failing_resource_rolls_back_creation_with_its_reason(aws):
     failed = [(logical_id, reason) for logical_id, status, reason in events if status == "CREATE_FAILED"]
     assert len(failed) == 1 and failed[0][0] == "Repository"
     assert "kafkajs-canary-app' already exists" in failed[0][1]
-    assert ("RegistryStack", "ROLLBACK_IN_PROGRESS",
-            "The following resource(s) failed to create: [Repository]. Rollback requested by user.") in events
+    assert (
+        "RegistryStack",
+        "ROLLBACK_IN_PROGRESS",
+        "The following resource(s) failed to create: [Repository]. Rollback requested by user.",
+    ) in events
     assert events[-1][:2] == ("RegistryStack", "ROLLBACK_COMPLETE")
     assert aws.client("sns").list_topics()["Topics"] == []  # what was created is rolled back
     assert cloudformation.list_exports()["Exports"] == []
@@ -211,8 +213,11 @@ def test_failing_resource_rolls_back_update_and_keeps_previous_state(aws):
     assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
     events = events_of(cloudformation, "RegistryStack")
     assert [e[:2] for e in events if e[1].endswith("_FAILED")] == [("Mirror", "CREATE_FAILED")]
-    assert ("RegistryStack", "UPDATE_ROLLBACK_IN_PROGRESS",
-            "The following resource(s) failed to create: [Mirror]. ") in events
+    assert (
+        "RegistryStack",
+        "UPDATE_ROLLBACK_IN_PROGRESS",
+        "The following resource(s) failed to create: [Mirror]. ",
+    ) in events
     assert parameters_of(stack)["KeepTaggedImages"] == "50"
     assert outputs_of(stack) == outputs_of(before)
     assert len(cloudformation.list_exports()["Exports"]) == 3
@@ -229,11 +234,14 @@ def test_termination_protection_can_be_enabled(aws):
 
 
 def test_tagged_kms_key_is_created_with_its_tags(aws):
-    policy = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"}
-    ]}
-    key = {"Type": "AWS::KMS::Key",
-           "Properties": {"KeyPolicy": policy, "Tags": [{"Key": "app", "Value": "kafkajs-canary"}]}}
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"}],
+    }
+    key = {
+        "Type": "AWS::KMS::Key",
+        "Properties": {"KeyPolicy": policy, "Tags": [{"Key": "app", "Value": "kafkajs-canary"}]},
+    }
     template = {"Resources": {"LogsKey": key}, "Outputs": {"KeyId": {"Value": {"Ref": "LogsKey"}}}}
 
     stack = run_change_set(aws.client("cloudformation"), "KeyStack", template)
@@ -247,7 +255,9 @@ def test_create_change_set_reuses_a_stack_left_under_review(aws):
     """A dry run of a first deploy leaves the stack REVIEW_IN_PROGRESS; the next deploy must reuse it."""
     cloudformation = aws.client("cloudformation")
     dry_run = cloudformation.create_change_set(
-        StackName="RegistryStack", ChangeSetName="dry-run", ChangeSetType="CREATE",
+        StackName="RegistryStack",
+        ChangeSetName="dry-run",
+        ChangeSetType="CREATE",
         TemplateBody=json.dumps(registry_template()),
     )
     cloudformation.delete_change_set(ChangeSetName=dry_run["Id"])
@@ -309,7 +319,9 @@ def test_fixes_apply_once_and_refuse_another_moto_version(monkeypatch):
 def start_cli(*args):
     return subprocess.Popen(
         [sys.executable, "-m", "canary_deploy.local_aws", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 

@@ -32,8 +32,9 @@ def _role(name: str, statements: list) -> dict:
         "Properties": {
             "AssumeRolePolicyDocument": {
                 "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
-                               "Action": "sts:AssumeRole"}],
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                ],
             },
             "Policies": [{"PolicyName": name, "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}],
         },
@@ -48,11 +49,21 @@ WORKER = {
     },
     "Conditions": {"PublicSubnets": {"Fn::Equals": [{"Ref": "SubnetMode"}, "public"]}},
     "Resources": {
-        "ExecutionRole": _role("pull", [{"Effect": "Allow", "Action": "ecr:BatchGetImage",
-                                         "Resource": {"Fn::ImportValue": "RegistryStack-RepositoryArn"}}]),
+        "ExecutionRole": _role(
+            "pull",
+            [
+                {
+                    "Effect": "Allow",
+                    "Action": "ecr:BatchGetImage",
+                    "Resource": {"Fn::ImportValue": "RegistryStack-RepositoryArn"},
+                }
+            ],
+        ),
         "TaskRole": {
-            **_role("metrics", [{"Sid": "PutMetrics", "Effect": "Allow", "Action": "cloudwatch:PutMetricData",
-                                 "Resource": "*"}]),
+            **_role(
+                "metrics",
+                [{"Sid": "PutMetrics", "Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*"}],
+            ),
             "Metadata": {"WildcardResourceJustifications": {"PutMetrics": "PutMetricData has no resource ARN"}},
         },
         "Cluster": {"Type": "AWS::ECS::Cluster"},
@@ -66,16 +77,20 @@ WORKER = {
                 "ExecutionRoleArn": {"Fn::GetAtt": ["ExecutionRole", "Arn"]},
                 "TaskRoleArn": {"Fn::GetAtt": ["TaskRole", "Arn"]},
                 "Volumes": [{"Name": "tmp"}],
-                "ContainerDefinitions": [{
-                    "Name": "app",
-                    "Image": {"Fn::Sub": ["${Uri}:1.0.0", {"Uri": {"Fn::ImportValue": "RegistryStack-RepositoryUri"}}]},
-                    "User": "1000",
-                    "ReadonlyRootFilesystem": True,
-                    "Privileged": False,
-                    "MountPoints": [{"SourceVolume": "tmp", "ContainerPath": "/tmp"}],
-                    "Environment": [{"Name": "KAFKA_USERNAME_PARAMETER", "Value": "/canary/kafka-username"}],
-                    "Secrets": [{"Name": "KAFKA_PASSWORD", "ValueFrom": "/canary/kafka-password"}],
-                }],
+                "ContainerDefinitions": [
+                    {
+                        "Name": "app",
+                        "Image": {
+                            "Fn::Sub": ["${Uri}:1.0.0", {"Uri": {"Fn::ImportValue": "RegistryStack-RepositoryUri"}}]
+                        },
+                        "User": "1000",
+                        "ReadonlyRootFilesystem": True,
+                        "Privileged": False,
+                        "MountPoints": [{"SourceVolume": "tmp", "ContainerPath": "/tmp"}],
+                        "Environment": [{"Name": "KAFKA_USERNAME_PARAMETER", "Value": "/canary/kafka-username"}],
+                        "Secrets": [{"Name": "KAFKA_PASSWORD", "ValueFrom": "/canary/kafka-password"}],
+                    }
+                ],
             },
         },
         "Service": {
@@ -86,11 +101,13 @@ WORKER = {
                 "LaunchType": "FARGATE",
                 "PlatformVersion": "LATEST",
                 "DeploymentConfiguration": {"DeploymentCircuitBreaker": {"Enable": True, "Rollback": True}},
-                "NetworkConfiguration": {"AwsvpcConfiguration": {
-                    "Subnets": {"Ref": "Subnets"},
-                    # Opt-in: public only when SubnetMode is changed from its private default.
-                    "AssignPublicIp": {"Fn::If": ["PublicSubnets", "ENABLED", "DISABLED"]},
-                }},
+                "NetworkConfiguration": {
+                    "AwsvpcConfiguration": {
+                        "Subnets": {"Ref": "Subnets"},
+                        # Opt-in: public only when SubnetMode is changed from its private default.
+                        "AssignPublicIp": {"Fn::If": ["PublicSubnets", "ENABLED", "DISABLED"]},
+                    }
+                },
             },
         },
     },
@@ -98,8 +115,10 @@ WORKER = {
 
 
 def _findings(template: dict) -> list[tuple[str, list]]:
-    return [(match.rule.id, list(match.path)) for match in
-            cfnlint.api.lint(json.dumps(template), config=rules.lint_config())]
+    return [
+        (match.rule.id, list(match.path))
+        for match in cfnlint.api.lint(json.dumps(template), config=rules.lint_config())
+    ]
 
 
 def _custom_findings(template: dict) -> list[tuple[str, list]]:
@@ -149,7 +168,11 @@ CASES = {
         [(CONTAINER + ["User"], {"Fn::If": ["PublicSubnets", {"Ref": "AWS::NoValue"}, "1000"]})],
         CONTAINER + ["User", "Fn::If", 1],
     ),
-    "writable root": ("E9105", [(CONTAINER + ["ReadonlyRootFilesystem"], False)], CONTAINER + ["ReadonlyRootFilesystem"]),
+    "writable root": (
+        "E9105",
+        [(CONTAINER + ["ReadonlyRootFilesystem"], False)],
+        CONTAINER + ["ReadonlyRootFilesystem"],
+    ),
     "root filesystem unset": ("E9105", [(CONTAINER + ["ReadonlyRootFilesystem"], None)], CONTAINER),
     "old platform": ("E9106", [(SERVICE + ["PlatformVersion"], "1.3.0")], SERVICE + ["PlatformVersion"]),
     "no circuit breaker": ("E9107", [(SERVICE + ["DeploymentConfiguration"], None)], SERVICE),
@@ -175,24 +198,61 @@ CASES = {
     ),
     "wildcard in a branch": (
         "E9110",
-        [(STATEMENTS + [0, "Resource"], ["arn:aws:s3:::bucket", {"Fn::If": ["PublicSubnets", "*", "arn:aws:s3:::b"]}]),
-         (["Resources", "TaskRole", "Metadata"], None)],
+        [
+            (
+                STATEMENTS + [0, "Resource"],
+                ["arn:aws:s3:::bucket", {"Fn::If": ["PublicSubnets", "*", "arn:aws:s3:::b"]}],
+            ),
+            (["Resources", "TaskRole", "Metadata"], None),
+        ],
         STATEMENTS + [0, "Resource"],
     ),
     "key policy wildcard without justification": (
         "E9110",
-        [(["Resources", "Key"], {"Type": "AWS::KMS::Key", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
-                                 "Properties": {"EnableKeyRotation": True, "KeyPolicy": {"Version": "2012-10-17", "Statement": [
-                                     {"Sid": "Admin", "Effect": "Allow", "Action": "kms:DescribeKey", "Resource": "*",
-                                      "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}}]}}})],
+        [
+            (
+                ["Resources", "Key"],
+                {
+                    "Type": "AWS::KMS::Key",
+                    "DeletionPolicy": "Retain",
+                    "UpdateReplacePolicy": "Retain",
+                    "Properties": {
+                        "EnableKeyRotation": True,
+                        "KeyPolicy": {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Sid": "Admin",
+                                    "Effect": "Allow",
+                                    "Action": "kms:DescribeKey",
+                                    "Resource": "*",
+                                    "Principal": {
+                                        "AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+                                    },
+                                }
+                            ],
+                        },
+                    },
+                },
+            )
+        ],
         ["Resources", "Key", "Properties", "KeyPolicy", "Statement", 0, "Resource"],
     ),
     "star action": ("E9111", [(STATEMENTS + [0, "Action"], "*")], STATEMENTS + [0, "Action"]),
     "service star action": ("E9111", [(STATEMENTS + [0, "Action"], ["ecr:*"])], STATEMENTS + [0, "Action"]),
 }
 
-CREDENTIAL_NAMES = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "ECS_ENGINE_AUTH_DATA",
-                    "kafka_password", "SENTRY_SECRET", "API_TOKEN", "SIGNING_KEY", "DB_CREDENTIALS"]
+CREDENTIAL_NAMES = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "ECS_ENGINE_AUTH_DATA",
+    "kafka_password",
+    "SENTRY_SECRET",
+    "API_TOKEN",
+    "SIGNING_KEY",
+    "DB_CREDENTIALS",
+]
 
 
 @pytest.mark.parametrize("rule_id, edits, path", CASES.values(), ids=CASES.keys())
@@ -207,7 +267,8 @@ def test_rule_fires_on_bad_template(rule_id, edits, path):
 def test_credential_named_environment_variable(name):
     template = copy.deepcopy(WORKER)
     template["Resources"]["Task"]["Properties"]["ContainerDefinitions"][0]["Environment"].append(
-        {"Name": name, "Value": "plain text"})
+        {"Name": name, "Value": "plain text"}
+    )
     assert _custom_findings(template) == [("E9109", CONTAINER + ["Environment", 1, "Name"])]
 
 
@@ -215,13 +276,16 @@ def test_intrinsics_in_unexpected_places_do_not_crash():
     """Rules meet Refs and imports where they expect lists or dicts; they judge nothing there."""
     template = copy.deepcopy(WORKER)
     container = template["Resources"]["Task"]["Properties"]["ContainerDefinitions"][0]
-    container["Environment"] = {"Fn::If": ["PublicSubnets", [{"Name": "LOG_LEVEL", "Value": "info"}],
-                                           {"Ref": "AWS::NoValue"}]}
+    container["Environment"] = {
+        "Fn::If": ["PublicSubnets", [{"Name": "LOG_LEVEL", "Value": "info"}], {"Ref": "AWS::NoValue"}]
+    }
     container["User"] = {"Fn::ImportValue": "SharedUser"}
     template["Resources"]["Task"]["Properties"]["ContainerDefinitions"] = {
-        "Fn::If": ["PublicSubnets", [container], [container, {"Ref": "AWS::NoValue"}]]}
+        "Fn::If": ["PublicSubnets", [container], [container, {"Ref": "AWS::NoValue"}]]
+    }
     template["Resources"]["Service"]["Properties"]["NetworkConfiguration"] = {
-        "Fn::If": ["PublicSubnets", {"Ref": "AWS::NoValue"}, {"AwsvpcConfiguration": {"Subnets": {"Ref": "Subnets"}}}]}
+        "Fn::If": ["PublicSubnets", {"Ref": "AWS::NoValue"}, {"AwsvpcConfiguration": {"Subnets": {"Ref": "Subnets"}}}]
+    }
     assert _custom_findings(template) == []
 
 
@@ -230,8 +294,13 @@ def test_cli_loads_the_rules_folder(tmp_path):
     _set(bad, CONTAINER + ["Privileged"], True)
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(bad))
-    result = subprocess.run([str(CFN_LINT), "--append-rules", "rules", "--include-checks", "I", "--", str(path)],
-                            cwd=ROOT, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [str(CFN_LINT), "--append-rules", "rules", "--include-checks", "I", "--", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode != 0
     assert "E9103 ECS container runs privileged" in result.stdout
 

@@ -63,7 +63,11 @@ def test_lifecycle_policy_keeps_newest_tagged_images_and_never_expires_them_by_a
     assert by_status["untagged"]["countType"] == "sinceImagePushed"
     assert by_status["any"] == {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 50}
     # Nothing tagged may expire by age: the running tag can be old after a quiet period.
-    assert all(rule["selection"]["tagStatus"] == "untagged" for rule in rules if rule["selection"]["countType"] == "sinceImagePushed")
+    assert all(
+        rule["selection"]["tagStatus"] == "untagged"
+        for rule in rules
+        if rule["selection"]["countType"] == "sinceImagePushed"
+    )
     assert REGISTRY["Parameters"]["KeepTaggedImages"]["Default"] == 50
 
 
@@ -283,7 +287,7 @@ def test_secrets_come_from_parameter_store_and_sentry_only_when_enabled(sentry, 
     resources = deployed_resources(APP, {"SentryEnabled": sentry})
     names = ["KAFKA_HOST", "KAFKA_USERNAME", "KAFKA_PASSWORD", "SENTRY_DSN"][: len(suffixes)]
     assert container(resources)["Secrets"] == [
-        {"Name": name, "ValueFrom": parameter_arn(suffix)} for name, suffix in zip(names, suffixes)
+        {"Name": name, "ValueFrom": parameter_arn(suffix)} for name, suffix in zip(names, suffixes, strict=True)
     ]
     statements = resources["TaskExecutionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     (ssm,) = [s for s in statements if s["Action"] == ["ssm:GetParameters"]]
@@ -383,13 +387,22 @@ def test_alarms_cover_cpu_memory_and_missing_tasks_and_notify_the_topic():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlertsTopic"}]
         assert alarm["Properties"]["OKActions"] == [{"Ref": "AlertsTopic"}]
     cpu, memory = alarms["CpuHighAlarm"]["Properties"], alarms["MemoryHighAlarm"]["Properties"]
-    assert (cpu["MetricName"], cpu["Threshold"], cpu["Period"], cpu["EvaluationPeriods"]) == ("CPUUtilization", 90, 300, 1)
+    assert (cpu["MetricName"], cpu["Threshold"], cpu["Period"], cpu["EvaluationPeriods"]) == (
+        "CPUUtilization",
+        90,
+        300,
+        1,
+    )
     assert (memory["MetricName"], memory["Threshold"], memory["EvaluationPeriods"]) == ("MemoryUtilization", 90, 3)
     down = alarms["TasksBelowDesiredAlarm"]["Properties"]
     metrics = {query["Id"]: query for query in down["Metrics"]}
     assert metrics["missing"]["Expression"] == "desired - running"
     assert metrics["running"]["MetricStat"]["Metric"]["MetricName"] == "RunningTaskCount"
-    assert (down["ComparisonOperator"], down["Threshold"], down["TreatMissingData"]) == ("GreaterThanThreshold", 0, "breaching")
+    assert (down["ComparisonOperator"], down["Threshold"], down["TreatMissingData"]) == (
+        "GreaterThanThreshold",
+        0,
+        "breaching",
+    )
 
 
 def test_dashboard_graphs_cpu_memory_and_tasks_with_thresholds():
@@ -397,7 +410,11 @@ def test_dashboard_graphs_cpu_memory_and_tasks_with_thresholds():
     widgets = json.loads(body)["widgets"]
     titles = [w["properties"]["title"] for w in widgets]
     assert titles == ["CPU utilization (%)", "Memory utilization (%)", "Running and desired tasks"]
-    assert [w["properties"].get("annotations", {}).get("horizontal", [{}])[0].get("value") for w in widgets] == [90, 90, None]
+    assert [w["properties"].get("annotations", {}).get("horizontal", [{}])[0].get("value") for w in widgets] == [
+        90,
+        90,
+        None,
+    ]
 
 
 def test_outputs_give_operators_what_they_look_up():
@@ -405,7 +422,9 @@ def test_outputs_give_operators_what_they_look_up():
         "ClusterName", "ServiceName", "ServiceArn", "LogGroupName", "AlertsTopicArn", "ImageUri", "DescribeServicesCommand"
     }  # fmt: skip
     command = APP["Outputs"]["DescribeServicesCommand"]["Value"]["Fn::Sub"][0]
-    assert command.startswith("aws ecs describe-services --region ${AWS::Region} --cluster ${Cluster} --services ${Service}")
+    assert command.startswith(
+        "aws ecs describe-services --region ${AWS::Region} --cluster ${Cluster} --services ${Service}"
+    )
 
 
 def test_every_taggable_resource_carries_the_application_tag():

@@ -40,7 +40,7 @@ def argv_after(command, script):
     """The arguments given to a script in a command line, shell variables replaced by a sample value."""
     words = shlex.split(command)
     index = next(i for i, word in enumerate(words) if word.endswith(script))
-    return [re.sub(r"\$\{?\w+\}?", SAMPLE_VALUE, word) for word in words[index + 1:]]
+    return [re.sub(r"\$\{?\w+\}?", SAMPLE_VALUE, word) for word in words[index + 1 :]]
 
 
 def makefile_targets():
@@ -74,17 +74,25 @@ def test_both_workflows_are_shipped():
 @pytest.mark.parametrize("name", WORKFLOW_FILES)
 def test_make_targets_exist_in_the_makefile(name):
     targets = makefile_targets()
-    used = [target for _, command in commands(load(name)) if command.startswith("make")
-            for target in shlex.split(command)[1:] if not target.startswith("-")]
+    used = [
+        target
+        for _, command in commands(load(name))
+        if command.startswith("make")
+        for target in shlex.split(command)[1:]
+        if not target.startswith("-")
+    ]
     assert used, f"{name} runs no make target"
     assert set(used) <= targets, f"{name} runs make targets the Makefile lacks: {set(used) - targets}"
 
 
-@pytest.mark.parametrize("script, modules", [("deploy.py", ["canary_deploy.cli"]),
-                                             ("generate.py", ["generate"])])
+@pytest.mark.parametrize("script, modules", [("deploy.py", ["canary_deploy.cli"]), ("generate.py", ["generate"])])
 def test_cli_invocations_are_accepted_by_the_cli(script, modules):
-    invocations = [(name, argv_after(command, script)) for name in WORKFLOW_FILES
-                   for _, command in commands(load(name)) if script in command]
+    invocations = [
+        (name, argv_after(command, script))
+        for name in WORKFLOW_FILES
+        for _, command in commands(load(name))
+        if script in command
+    ]
     assert invocations, f"no workflow runs {script}"
     parse_args = cli_argument_parser(modules)
     for name, argv in invocations:
@@ -123,8 +131,9 @@ def test_release_pushes_version_sha8_and_latest_then_deploys_that_tag():
 def test_release_uses_oidc_credentials_and_keeps_inputs_out_of_scripts():
     workflow = load("release.yml")
     assert workflow["permissions"]["id-token"] == "write"
-    credentials = next(step for step in steps(workflow)
-                       if step.get("uses", "").startswith("aws-actions/configure-aws-credentials@"))
+    credentials = next(
+        step for step in steps(workflow) if step.get("uses", "").startswith("aws-actions/configure-aws-credentials@")
+    )
     assert credentials["with"]["role-to-assume"].startswith("${{ secrets.")
     assert not any("aws-access-key-id" in step.get("with", {}) for step in steps(workflow))
     for step in steps(workflow):
