@@ -32,11 +32,11 @@ install: $(VENV)/.stamp-local
 # The whole release flow against an embedded local AWS endpoint (moto on 127.0.0.1), then stop it.
 run: $(VENV)/.stamp-local
 	$(BIN)/python generate.py
-	$(BIN)/python -m canary_deploy.demo
+	$(BIN)/python -m local_aws.demo
 
 # Just the local endpoint, in the foreground; it prints the AWS_ENDPOINT_URL to export.
 local-aws: $(VENV)/.stamp-local
-	$(BIN)/python -m canary_deploy.local_aws
+	$(BIN)/python -m local_aws
 
 # cfn-lint CLI with the project's rules and informational checks, then checkov (no network: --skip-download).
 security: $(VENV)/.stamp-test $(CHECKOV_VENV)/.stamp-$(CHECKOV_VERSION)

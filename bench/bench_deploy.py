@@ -28,7 +28,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from canary_deploy.local_aws import LocalAWS, push_image, seed_parameters
+from local_aws import LocalAWS, endpoint_environment, push_image, seed_parameters
 
 ROOT = Path(__file__).resolve().parent.parent
 AWSCLI_VENV = ROOT / ".venv-awscli"
@@ -150,15 +150,8 @@ def main() -> int:
     tools = ["deploy.py", "aws cli"]
     walls = {tool: {"RegistryStack": [], "AppStack": []} for tool in tools}
     with LocalAWS() as aws, tempfile.TemporaryDirectory() as scratch:
-        env = {
-            **os.environ,
-            "AWS_ENDPOINT_URL": aws.endpoint_url,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_REGION": "us-east-1",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        }
-        env.pop("AWS_PROFILE", None)
+        env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+        env.update(endpoint_environment(aws.endpoint_url))
         deploy_both_stacks(aws, plan, "deploy.py", env)  # warm moto's first CloudFormation call (~1.3 s)
         for round_number in range(args.runs):
             for tool in tools if round_number % 2 == 0 else reversed(tools):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from canary_deploy.local_aws import DEFAULT_REGION, DUMMY_CREDENTIALS, LocalAWS, local_client
+from local_aws import DEFAULT_REGION, LocalAWS, endpoint_environment, local_client
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class LocalAccount:
 
 @pytest.fixture(scope="session")
 def local_aws():
-    """The session's one local AWS endpoint (`canary_deploy.local_aws.LocalAWS`), started on first use.
+    """The session's one local AWS endpoint (`local_aws.LocalAWS`), started on first use.
 
     moto's server runs in this process on 127.0.0.1 with the change-set fixes applied and reports one
     running task per ECS service. Tests normally want `aws` instead, which also resets state.
@@ -37,20 +37,16 @@ def local_aws():
 def aws(local_aws, monkeypatch) -> LocalAccount:
     """An empty local AWS account for one test, reachable the standard way.
 
-    Before the test: every moto backend is reset; AWS_ENDPOINT_URL points at the local endpoint;
-    AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are dummies; AWS_DEFAULT_REGION / AWS_REGION are us-east-1;
-    AWS_PROFILE and AWS_SESSION_TOKEN are unset. So code under test that builds its own boto3 session
+    Before the test: every moto backend is reset; the AWS_* variables are `local_aws.endpoint_environment`
+    (the local endpoint, dummy credentials, us-east-1, no config files) and no others. So code under test that builds its own boto3 session
     (e.g. `deploy.py` run in-process or as a subprocess inheriting os.environ) reaches the local
     endpoint and nothing else. Yields a `LocalAccount`: `.endpoint_url`, `.region`, `.client("ecr")`.
     """
     local_aws.reset()
-    monkeypatch.setenv("AWS_ENDPOINT_URL", local_aws.endpoint_url)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", DUMMY_CREDENTIALS["aws_access_key_id"])
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", DUMMY_CREDENTIALS["aws_secret_access_key"])
-    monkeypatch.setenv("AWS_DEFAULT_REGION", DEFAULT_REGION)
-    monkeypatch.setenv("AWS_REGION", DEFAULT_REGION)
-    for variable in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(variable, raising=False)
+    for variable in [name for name in os.environ if name.startswith("AWS_")]:
+        monkeypatch.delenv(variable)
+    for variable, value in endpoint_environment(local_aws.endpoint_url).items():
+        monkeypatch.setenv(variable, value)
     # A proxy configured on the machine must not see (or swallow) requests meant for 127.0.0.1.
     for variable in ("NO_PROXY", "no_proxy"):
         monkeypatch.setenv(variable, ",".join(filter(None, ["127.0.0.1", os.environ.get(variable)])))

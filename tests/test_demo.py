@@ -1,4 +1,4 @@
-"""`make run` (python -m canary_deploy.demo): the whole release flow on the embedded local AWS, run as a
+"""`make run` (python -m local_aws.demo): the whole release flow on the embedded local AWS, run as a
 user runs it, in a process of its own; whatever happens, no process and no open port are left behind."""
 
 import os
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from canary_deploy.demo import DEMO_VERSION, deploy_environment
+from local_aws.demo import DEMO_VERSION, deploy_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 ENDPOINT = re.compile(r"local AWS endpoint: http://127\.0\.0\.1:(\d+)")
@@ -21,7 +21,7 @@ ENDPOINT = re.compile(r"local AWS endpoint: http://127\.0\.0\.1:(\d+)")
 def start_demo(*arguments):
     """The demo in a session of its own, so that every process it starts can be found afterwards."""
     return subprocess.Popen(
-        [sys.executable, "-m", "canary_deploy.demo", *arguments],
+        [sys.executable, "-m", "local_aws.demo", *arguments],
         cwd=ROOT,
         text=True,
         stdout=subprocess.PIPE,

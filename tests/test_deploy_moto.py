@@ -1,5 +1,5 @@
 """The deployer for real over HTTP against moto's server (conftest's `aws`: change sets fixed by
-canary_deploy.local_aws, state reset per test, AWS_* variables pointing at 127.0.0.1).
+local_aws, state reset per test, AWS_* variables pointing at 127.0.0.1).
 
 Most tests use two small templates with the contract's parameter and output names, so they exercise the
 deployer, not the evolving production templates; test_real_templates_* deploy output/ as generated.
@@ -16,7 +16,7 @@ import pytest
 from canary_deploy import template_source
 from canary_deploy.cli import main
 from canary_deploy.console import Console
-from canary_deploy.local_aws import push_image, seed_parameters
+from local_aws import push_image, seed_parameters
 
 pytestmark = pytest.mark.deploy
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

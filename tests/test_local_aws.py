@@ -12,8 +12,7 @@ import sys
 import botocore.exceptions
 import pytest
 
-import canary_deploy.local_aws as local_aws_module
-from canary_deploy.local_aws import LocalAWSError, apply_moto_fixes, push_image, seed_parameters
+from local_aws import LocalAWSError, apply_moto_fixes, local_client, push_image, seed_parameters
 
 pytestmark = pytest.mark.deploy
 
@@ -318,7 +317,7 @@ def test_fixes_apply_once_and_refuse_another_moto_version(monkeypatch):
 
 def start_cli(*args):
     return subprocess.Popen(
-        [sys.executable, "-m", "canary_deploy.local_aws", *args],
+        [sys.executable, "-m", "local_aws", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -332,7 +331,7 @@ def test_cli_prints_exports_serves_and_stops_cleanly_on_ctrl_c():
         endpoint_url = exports[0].removeprefix("export AWS_ENDPOINT_URL=")
         assert endpoint_url.startswith("http://127.0.0.1:")
         assert "export AWS_ACCESS_KEY_ID=testing" in exports and "export AWS_REGION=us-east-1" in exports
-        account = local_aws_module.local_client("sts", endpoint_url).get_caller_identity()["Account"]
+        account = local_client("sts", endpoint_url).get_caller_identity()["Account"]
         assert account.isdigit()
     finally:
         process.send_signal(2)  # SIGINT, as Ctrl-C

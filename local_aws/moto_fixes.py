@@ -1,7 +1,5 @@
-"""A local AWS endpoint for the tests and `make run`: moto's server, in-process, on 127.0.0.1 only.
+"""Why the moto fixes exist, and the fixes.
 
-Why the moto fixes exist
-------------------------
 The deployer works the way CloudFormation is meant to be used: create a change set, show it, execute
 it, watch the events. moto 5.2.5 emulates `create_stack` well but its change-set path is broken in ways
 that make a faithful end-to-end run impossible:
@@ -31,47 +29,15 @@ Three more gaps stop the real templates and the deployer short of the end:
 three resource/response methods above, so that the deploy flow behaves as on AWS for these cases. The
 patch reaches into moto's internals and is written for moto==5.2.5 exactly (pinned in setup.cfg); on
 any other version it refuses to apply. Everything else moto does (and does not check) is left alone.
-
-Use
----
-    with LocalAWS() as aws:            # free port on 127.0.0.1, fixes applied, server answering
-        aws.endpoint_url               # "http://127.0.0.1:PORT"
-        aws.reset()                    # forget all state
-
-    python -m canary_deploy.local_aws [--port N]    # foreground, prints the exports, Ctrl-C stops
 """
 
 from __future__ import annotations
 
-import argparse
-import hashlib
-import http.client
-import json
-import os
-import signal
-import socket
-import sys
-import threading
 import traceback
-from urllib.parse import urlsplit
 
-from templates.parameter_store import DEFAULT_PREFIX, KAFKA_PARAMETERS, SENTRY_PARAMETER
+from .errors import LocalAWSError
 
 MOTO_VERSION = "5.2.5"
-HOST = "127.0.0.1"
-DEFAULT_REGION = "us-east-1"
-# moto accepts any credentials; these make sure nothing signs with a real key.
-DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-
-DEFAULT_REPOSITORY = "kafkajs-canary-app"
-
-
-class LocalAWSError(Exception):
-    """The local endpoint cannot be started or used; the message says what to do."""
-
-
-# --------------------------------------------------------------------------------------------------
-# moto fixes
 
 
 def apply_moto_fixes() -> None:
@@ -81,7 +47,7 @@ def apply_moto_fixes() -> None:
 
     if moto.__version__ != MOTO_VERSION:
         raise LocalAWSError(
-            f"canary_deploy.local_aws patches moto {MOTO_VERSION} internals but moto {moto.__version__} "
+            f"local_aws patches moto {MOTO_VERSION} internals but moto {moto.__version__} "
             f"is installed; run: pip install 'moto[server]=={MOTO_VERSION}'"
         )
     if CloudFormationBackend.execute_change_set is _execute_change_set:
@@ -297,237 +263,3 @@ def _restore_previous_template(stack) -> None:
     stack.resource_map.input_parameters = stack.parameters  # update() keeps the failed ones when given {}
     stack.resource_map.update(stack.template_dict, stack.parameters)
     stack.output_map = stack._create_output_map()
-
-
-# --------------------------------------------------------------------------------------------------
-# The endpoint
-
-
-class LocalAWS:
-    """moto's server on 127.0.0.1, in this process, with the change-set fixes applied.
-
-    The server is built with moto's own WSGI app and request handler, as `moto.server.ThreadedMotoServer`
-    does, but its socket is bound in the caller's thread: a port already in use is a LocalAWSError here,
-    where ThreadedMotoServer.start() would wait forever. `port=0` takes a free port from the kernel.
-
-    `ecs_running_tasks` sets moto's MOTO_ECS_SERVICE_RUNNING for the life of the server: moto reports
-    that many running tasks for every ECS service created meanwhile (0 would leave every deployment
-    "IN_PROGRESS" forever; 1 matches the app's default DesiredCount, so a deploy looks finished).
-    """
-
-    def __init__(self, port: int = 0, *, log_requests: bool = False, ecs_running_tasks: int = 1):
-        self._port = port
-        self._log_requests = log_requests
-        self._ecs_running_tasks = ecs_running_tasks
-        self._server = None
-        self._thread: threading.Thread | None = None
-        self._saved_ecs_setting: str | None = None
-        self.endpoint_url = ""
-
-    def start(self) -> LocalAWS:
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
-        from werkzeug.serving import make_server
-
-        apply_moto_fixes()
-
-        class QuietRequestHandler(MotoRequestHandler):
-            def log_request(self, *args) -> None:  # one line per request drowns test and make output
-                pass
-
-        handler = MotoRequestHandler if self._log_requests else QuietRequestHandler
-        # Bound here, not by werkzeug, which answers a busy port with sys.exit(1).
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
-            # As werkzeug does: a port in TIME_WAIT after a restart is free, a listening one is not.
-            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                listener.bind((HOST, self._port))
-                listener.listen(128)
-            except OSError as error:
-                raise LocalAWSError(
-                    f"cannot listen on {HOST}:{self._port} ({error.strerror}); "
-                    "choose another --port, or 0 for a free one"
-                ) from None
-            self._server = make_server(  # werkzeug keeps a duplicate of the listening socket
-                HOST,
-                self._port,
-                DomainDispatcherApplication(create_backend_app),
-                threaded=True,
-                request_handler=handler,
-                fd=listener.fileno(),
-            )
-        self._saved_ecs_setting = os.environ.get("MOTO_ECS_SERVICE_RUNNING")
-        os.environ["MOTO_ECS_SERVICE_RUNNING"] = str(self._ecs_running_tasks)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},  # how long stop() waits; the default 0.5 s slows every run
-            name="local-aws",
-            daemon=True,
-        )
-        self._thread.start()
-        self.endpoint_url = f"http://{HOST}:{self._server.port}"
-        try:
-            self._request("GET", "/moto-api/config")  # answers once the serving thread runs
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    @property
-    def port(self) -> int:
-        return self._server.port
-
-    def reset(self) -> None:
-        """Forget every resource in every service (moto's /moto-api/reset)."""
-        self._request("POST", "/moto-api/reset")
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._thread.join()
-        self._server.server_close()  # ThreadedMotoServer leaves the socket open
-        self._server = None
-        if self._saved_ecs_setting is None:
-            os.environ.pop("MOTO_ECS_SERVICE_RUNNING", None)
-        else:
-            os.environ["MOTO_ECS_SERVICE_RUNNING"] = self._saved_ecs_setting
-
-    def __enter__(self) -> LocalAWS:
-        return self.start()
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
-
-    def _request(self, method: str, path: str) -> None:
-        # http.client rather than urllib: urllib would honour an HTTP(S)_PROXY setting.
-        connection = http.client.HTTPConnection(HOST, self._server.port, timeout=10)
-        try:
-            connection.request(method, path)
-            response = connection.getresponse()
-            response.read()
-        finally:
-            connection.close()
-        if response.status >= 300:
-            raise LocalAWSError(f"local AWS endpoint answered {response.status} to {method} {path}")
-
-
-def local_client(service: str, endpoint_url: str, region: str = DEFAULT_REGION):
-    """A boto3 client for the local endpoint, with dummy credentials; refuses any host but 127.0.0.1."""
-    import boto3
-
-    if urlsplit(endpoint_url).hostname != HOST:
-        raise LocalAWSError(f"refusing endpoint {endpoint_url!r}: the local endpoint is on {HOST} only")
-    return boto3.client(service, endpoint_url=endpoint_url, region_name=region, **DUMMY_CREDENTIALS)
-
-
-# --------------------------------------------------------------------------------------------------
-# Seeding, as an operator does before the first deploy
-
-DEMO_VALUES = {
-    "KAFKA_HOST": "kafka.demo.internal",
-    "KAFKA_USERNAME": "canary",
-    "KAFKA_PASSWORD": "demo-password-not-a-secret",
-    "SENTRY_DSN": "https://public-key@sentry.demo.invalid/1",
-}
-
-
-def seed_parameters(
-    endpoint_url: str,
-    region: str = DEFAULT_REGION,
-    prefix: str = DEFAULT_PREFIX,
-    sentry: bool = True,
-) -> list[str]:
-    """Put the app's Parameter Store parameters (demo values); returns their names."""
-    ssm = local_client("ssm", endpoint_url, region)
-    names = []
-    for parameter in (*KAFKA_PARAMETERS, SENTRY_PARAMETER) if sentry else KAFKA_PARAMETERS:
-        name = f"{prefix}/{parameter.suffix}"
-        parameter_type = "SecureString" if parameter.secure else "String"
-        ssm.put_parameter(Name=name, Type=parameter_type, Value=DEMO_VALUES[parameter.env_name], Overwrite=True)
-        names.append(name)
-    return names
-
-
-def push_image(
-    endpoint_url: str,
-    version: str,
-    region: str = DEFAULT_REGION,
-    repository: str = DEFAULT_REPOSITORY,
-) -> str:
-    """Register `repository:version` in ECR as `docker push` would; returns the image digest.
-
-    The repository must exist (the registry stack creates it). No Docker needed: ECR accepts a
-    hand-written v2 manifest. Its digests derive from the tag, so each tag is a distinct image.
-    """
-    ecr = local_client("ecr", endpoint_url, region)
-
-    def blob(media_type: str, kind: str) -> dict:
-        digest = hashlib.sha256(f"{repository}:{version}:{kind}".encode()).hexdigest()
-        return {"mediaType": media_type, "size": 1024, "digest": f"sha256:{digest}"}
-
-    manifest = {
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-        "config": blob("application/vnd.docker.container.image.v1+json", "config"),
-        "layers": [blob("application/vnd.docker.image.rootfs.diff.tar.gzip", "layer")],
-    }
-    response = ecr.put_image(repositoryName=repository, imageManifest=json.dumps(manifest), imageTag=version)
-    return response["image"]["imageId"]["imageDigest"]
-
-
-# --------------------------------------------------------------------------------------------------
-# python -m canary_deploy.local_aws
-
-
-def _shell_exports(endpoint_url: str) -> str:
-    return "\n".join(
-        [
-            f"export AWS_ENDPOINT_URL={endpoint_url}",
-            f"export AWS_ACCESS_KEY_ID={DUMMY_CREDENTIALS['aws_access_key_id']}",
-            f"export AWS_SECRET_ACCESS_KEY={DUMMY_CREDENTIALS['aws_secret_access_key']}",
-            f"export AWS_DEFAULT_REGION={DEFAULT_REGION}",
-            f"export AWS_REGION={DEFAULT_REGION}",
-        ]
-    )
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m canary_deploy.local_aws",
-        description="Run a local AWS endpoint (moto, 127.0.0.1 only) in the foreground; Ctrl-C stops it.",
-    )
-    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
-    args = parser.parse_args(argv)
-    if not 0 <= args.port <= 65535:
-        parser.error(f"--port {args.port} is not a port number (0-65535)")
-
-    # SIGTERM (e.g. from a script that started us in the background) stops as cleanly as Ctrl-C.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored (`&`)
-    aws = LocalAWS(args.port, log_requests=True)
-    try:
-        aws.start()
-    except LocalAWSError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    try:
-        print(_shell_exports(aws.endpoint_url), flush=True)
-        print(
-            f"# local AWS (moto {MOTO_VERSION}) on {aws.endpoint_url}: an emulator, not AWS. Ctrl-C stops it.",
-            file=sys.stderr,
-            flush=True,
-        )
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        print("# local AWS stopped", file=sys.stderr)
-    finally:
-        aws.stop()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -5,7 +5,7 @@ Store, then an image in ECR after the registry exists), and runs the real CLI as
 `deploy.py registry`, `deploy.py app --version TAG`, `deploy.py status app`. The server stops at the
 end, also when a step fails or on Ctrl-C; the exit status says which step failed.
 
-    python -m canary_deploy.demo [--version TAG] [--skip parameters|image]
+    python -m local_aws.demo [--version TAG] [--skip parameters|image]
 """
 
 import argparse
@@ -20,8 +20,11 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .errors import EXIT_DEPLOY_FAILED, EXIT_INTERRUPTED, EXIT_OK
-from .local_aws import DEFAULT_REGION, DUMMY_CREDENTIALS, LocalAWS, LocalAWSError, push_image, seed_parameters
+from canary_deploy.errors import EXIT_DEPLOY_FAILED, EXIT_INTERRUPTED, EXIT_OK
+
+from .errors import LocalAWSError
+from .seeding import push_image, seed_parameters
+from .server import LocalAWS, endpoint_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_VERSION = "1.16.0-beta.12-5f5d22f1"
@@ -38,7 +41,7 @@ class StepFailed(Exception):
 
 def build_parser():
     parser = argparse.ArgumentParser(
-        prog="python -m canary_deploy.demo",
+        prog="python -m local_aws.demo",
         description="Deploy both stacks into a local AWS emulator (moto on 127.0.0.1), as `make run` does.",
     )
     parser.add_argument(
@@ -58,17 +61,7 @@ def deploy_environment(endpoint_url):
     """The child's environment: the local endpoint, dummy credentials, and nothing from the user's AWS
     setup (a profile, a config file or a per-service endpoint could otherwise point at real AWS)."""
     environment = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
-    environment.update(
-        AWS_ENDPOINT_URL=endpoint_url,
-        AWS_ACCESS_KEY_ID=DUMMY_CREDENTIALS["aws_access_key_id"],
-        AWS_SECRET_ACCESS_KEY=DUMMY_CREDENTIALS["aws_secret_access_key"],
-        AWS_REGION=DEFAULT_REGION,
-        AWS_DEFAULT_REGION=DEFAULT_REGION,
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-        AWS_EC2_METADATA_DISABLED="true",
-    )
-    return environment
+    return {**environment, **endpoint_environment(endpoint_url)}
 
 
 class Run:

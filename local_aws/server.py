@@ -1,0 +1,156 @@
+"""moto's server on 127.0.0.1, in this process, with the moto fixes applied; and the environment that
+points an AWS SDK or CLI at it.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import threading
+from urllib.parse import urlsplit
+
+from .errors import LocalAWSError
+from .moto_fixes import apply_moto_fixes
+
+HOST = "127.0.0.1"
+DEFAULT_REGION = "us-east-1"
+# moto accepts any credentials; these make sure nothing signs with a real key.
+DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+class LocalAWS:
+    """moto's server on 127.0.0.1, in this process, with the change-set fixes applied.
+
+    The server is built with moto's own WSGI app and request handler, as `moto.server.ThreadedMotoServer`
+    does, but its socket is bound in the caller's thread: a port already in use is a LocalAWSError here,
+    where ThreadedMotoServer.start() would wait forever. `port=0` takes a free port from the kernel.
+
+    `ecs_running_tasks` sets moto's MOTO_ECS_SERVICE_RUNNING for the life of the server: moto reports
+    that many running tasks for every ECS service created meanwhile (0 would leave every deployment
+    "IN_PROGRESS" forever; 1 matches the app's default DesiredCount, so a deploy looks finished).
+    """
+
+    def __init__(self, port: int = 0, *, log_requests: bool = False, ecs_running_tasks: int = 1):
+        self._port = port
+        self._log_requests = log_requests
+        self._ecs_running_tasks = ecs_running_tasks
+        self._server = None
+        self._thread: threading.Thread | None = None
+        self._saved_ecs_setting: str | None = None
+        self.endpoint_url = ""
+
+    def start(self) -> LocalAWS:
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        apply_moto_fixes()
+
+        class QuietRequestHandler(MotoRequestHandler):
+            def log_request(self, *args) -> None:  # one line per request drowns test and make output
+                pass
+
+        handler = MotoRequestHandler if self._log_requests else QuietRequestHandler
+        # Bound here, not by werkzeug, which answers a busy port with sys.exit(1).
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+            # As werkzeug does: a port in TIME_WAIT after a restart is free, a listening one is not.
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                listener.bind((HOST, self._port))
+                listener.listen(128)
+            except OSError as error:
+                raise LocalAWSError(
+                    f"cannot listen on {HOST}:{self._port} ({error.strerror}); "
+                    "choose another --port, or 0 for a free one"
+                ) from None
+            self._server = make_server(  # werkzeug keeps a duplicate of the listening socket
+                HOST,
+                self._port,
+                DomainDispatcherApplication(create_backend_app),
+                threaded=True,
+                request_handler=handler,
+                fd=listener.fileno(),
+            )
+        self._saved_ecs_setting = os.environ.get("MOTO_ECS_SERVICE_RUNNING")
+        os.environ["MOTO_ECS_SERVICE_RUNNING"] = str(self._ecs_running_tasks)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # how long stop() waits; the default 0.5 s slows every run
+            name="local-aws",
+            daemon=True,
+        )
+        self._thread.start()
+        self.endpoint_url = f"http://{HOST}:{self._server.port}"
+        try:
+            self._request("GET", "/moto-api/config")  # answers once the serving thread runs
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    @property
+    def port(self) -> int:
+        return self._server.port
+
+    def reset(self) -> None:
+        """Forget every resource in every service (moto's /moto-api/reset)."""
+        self._request("POST", "/moto-api/reset")
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._thread.join()
+        self._server.server_close()  # ThreadedMotoServer leaves the socket open
+        self._server = None
+        if self._saved_ecs_setting is None:
+            os.environ.pop("MOTO_ECS_SERVICE_RUNNING", None)
+        else:
+            os.environ["MOTO_ECS_SERVICE_RUNNING"] = self._saved_ecs_setting
+
+    def __enter__(self) -> LocalAWS:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def _request(self, method: str, path: str) -> None:
+        # http.client rather than urllib: urllib would honour an HTTP(S)_PROXY setting.
+        connection = http.client.HTTPConnection(HOST, self._server.port, timeout=10)
+        try:
+            connection.request(method, path)
+            response = connection.getresponse()
+            response.read()
+        finally:
+            connection.close()
+        if response.status >= 300:
+            raise LocalAWSError(f"local AWS endpoint answered {response.status} to {method} {path}")
+
+
+def endpoint_environment(endpoint_url: str) -> dict[str, str]:
+    """The AWS_* variables that point an SDK or the AWS CLI at the local endpoint with dummy credentials, and
+    away from the user's own AWS setup (a profile, a config file or instance metadata could otherwise reach
+    real AWS). The one copy: the demo, `python -m local_aws`, the tests and the benchmarks use it."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_ACCESS_KEY_ID": DUMMY_CREDENTIALS["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": DUMMY_CREDENTIALS["aws_secret_access_key"],
+        "AWS_REGION": DEFAULT_REGION,
+        "AWS_DEFAULT_REGION": DEFAULT_REGION,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+
+def local_client(service: str, endpoint_url: str, region: str = DEFAULT_REGION):
+    """A boto3 client for the local endpoint, with dummy credentials; refuses any host but 127.0.0.1."""
+    import boto3
+
+    if urlsplit(endpoint_url).hostname != HOST:
+        raise LocalAWSError(f"refusing endpoint {endpoint_url!r}: the local endpoint is on {HOST} only")
+    return boto3.client(service, endpoint_url=endpoint_url, region_name=region, **DUMMY_CREDENTIALS)
