@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from contract import MAX_INLINE_TEMPLATE_BYTES, TEMPLATE_FILES
 from rules import RULES_DIR, lint_config
 from templates.app import build_app_template
 from templates.diagram import build_diagram, embed_in_readme
@@ -24,13 +25,11 @@ OUTPUT_DIR = ROOT / "output"
 README = ROOT / "README.md"
 DIAGRAM_FILE = "architecture.mmd"
 LINT_CACHE = ROOT / ".cache" / "lint.json"
-# CloudFormation refuses a TemplateBody larger than this; bigger templates must go through S3.
-INLINE_TEMPLATE_LIMIT = 51_200
 LINT_CONFIG = lint_config(regions=["us-east-1"])
 
 STACK_TEMPLATES = {
-    "RegistryStack.json": build_registry_template,
-    "AppStack.json": build_app_template,
+    TEMPLATE_FILES["registry"]: build_registry_template,
+    TEMPLATE_FILES["app"]: build_app_template,
 }
 
 
@@ -134,7 +133,9 @@ def render_files(stacks: dict[str, str]) -> dict[Path, str]:
     """Everything generate.py keeps in step with templates/: the stack templates, the architecture
     diagram drawn from them, and the README that embeds that diagram."""
     try:
-        diagram = build_diagram(json.loads(stacks["RegistryStack.json"]), json.loads(stacks["AppStack.json"]))
+        diagram = build_diagram(
+            json.loads(stacks[TEMPLATE_FILES["registry"]]), json.loads(stacks[TEMPLATE_FILES["app"]])
+        )
         readme = embed_in_readme(README.read_text(encoding="utf-8"), diagram)
     except (OSError, ValueError) as error:
         raise UsageError(f"cannot draw the architecture diagram into {README.name}: {error}") from None
@@ -214,14 +215,14 @@ def run(argv: list[str] | None = None) -> int:
                 verdict += " (unchanged since it last passed)"
         print(f"output/{name}: {resources} resources, {size} bytes, {verdict}")
         compact_size = len(json.dumps(data, separators=(",", ":")).encode("utf-8"))
-        if size > INLINE_TEMPLATE_LIMIT:
+        if size > MAX_INLINE_TEMPLATE_BYTES:
             remedy = (
                 f"deploy.py sends it without indentation ({compact_size} bytes)"
-                if compact_size <= INLINE_TEMPLATE_LIMIT
+                if compact_size <= MAX_INLINE_TEMPLATE_BYTES
                 else "deploy it through S3 (deploy.py --s3-bucket)"
             )
             print(
-                f"warning: output/{name} is over CloudFormation's {INLINE_TEMPLATE_LIMIT}-byte inline limit; {remedy}",
+                f"warning: output/{name} is over CloudFormation's {MAX_INLINE_TEMPLATE_BYTES}-byte inline limit; {remedy}",
                 file=sys.stderr,
             )
     all_findings = [finding for per_file in findings.values() for finding in per_file]

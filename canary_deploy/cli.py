@@ -14,6 +14,8 @@ from botocore.exceptions import (
 )
 from botocore.parsers import ResponseParserError
 
+from contract import APP_STACK, REGISTRY_STACK
+
 from .commands import AppDeploy, DeployRequest, RegistryDeploy, StackNames
 from .console import Console
 from .deployer import DEFAULT_TIMEOUT_SECONDS, DeployOptions
@@ -48,8 +50,8 @@ def add_common_options(parser, suppress_defaults):
     group.add_argument("--profile", default=default(None), help="AWS profile (default: AWS_PROFILE)")
     group.add_argument("--region", default=default(None), help="AWS region (default: AWS_REGION)")
     group.add_argument("--endpoint-url", default=default(None), help="AWS endpoint (default: AWS_ENDPOINT_URL)")
-    group.add_argument("--registry-stack-name", default=default("RegistryStack"), help="default: RegistryStack")
-    group.add_argument("--app-stack-name", default=default("AppStack"), help="default: AppStack")
+    group.add_argument("--registry-stack-name", default=default(REGISTRY_STACK), help=f"default: {REGISTRY_STACK}")
+    group.add_argument("--app-stack-name", default=default(APP_STACK), help=f"default: {APP_STACK}")
     group.add_argument(
         "--output-dir", default=default(str(DEFAULT_OUTPUT_DIR)), help="where generate.py writes templates"
     )

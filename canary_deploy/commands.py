@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
+from contract import APP_STACK, REGISTRY_STACK, REPOSITORY_NAME
+
 from .deployer import DeployOptions, StackDeployer
 from .docker_hints import login_command, push_command, tag_command
 from .parameters import StackParameters
@@ -17,8 +19,8 @@ VERSION_PLACEHOLDER = "VERSION"
 
 @dataclass
 class StackNames:
-    registry: str = "RegistryStack"
-    app: str = "AppStack"
+    registry: str = REGISTRY_STACK
+    app: str = APP_STACK
 
 
 @dataclass
@@ -77,7 +79,7 @@ class RegistryDeploy(StackCommand):
         uri = outputs.get("RepositoryUri")
         if not uri:
             return
-        local_image = outputs.get("RepositoryName", "kafkajs-canary-app")
+        local_image = outputs.get("RepositoryName", REPOSITORY_NAME)
         self.console.line("\nPush the app image:")
         self.console.line(f"  {login_command(uri, self.clients.region)}")
         self.console.line(f"  {tag_command(local_image, uri, tag)}")

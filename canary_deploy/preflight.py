@@ -2,7 +2,7 @@
 
 from botocore.exceptions import ClientError
 
-from templates.parameter_store import KAFKA_PARAMETERS, SENTRY_PARAMETER
+from contract import KAFKA_PARAMETERS, REGISTRY_EXPORTS, SENTRY_PARAMETER
 
 from .docker_hints import login_command, push_command
 from .errors import PreflightFailed
@@ -41,7 +41,7 @@ class AppPreflight:
         if status not in SUCCESS_STATUSES and status != "UPDATE_ROLLBACK_COMPLETE":
             raise PreflightFailed(f"registry stack {name} is {status}, not complete: {deploy_it}")
         outputs = outputs_of(stack)
-        missing = [key for key in ("RepositoryName", "RepositoryUri") if key not in outputs]
+        missing = [key for key in REGISTRY_EXPORTS if key not in outputs]
         if missing:
             raise PreflightFailed(
                 f"registry stack {name} has no {' / '.join(missing)} output: redeploy it with `python deploy.py registry`"

@@ -7,11 +7,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BadInput
+from contract import MAX_INLINE_TEMPLATE_BYTES, TEMPLATE_FILES
 
-TEMPLATE_FILES = {"registry": "RegistryStack.json", "app": "AppStack.json"}
-# CloudFormation's limit for TemplateBody; bigger templates must be passed as a TemplateURL in S3.
-MAX_INLINE_TEMPLATE_BYTES = 51_200
+from .errors import BadInput
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 
-from templates.parameter_store import DEFAULT_PREFIX, KAFKA_PARAMETERS, SENTRY_PARAMETER
+from contract import DEFAULT_PARAMETER_PREFIX, KAFKA_PARAMETERS, REPOSITORY_NAME, SENTRY_PARAMETER
 
 from .server import DEFAULT_REGION, local_client
-
-DEFAULT_REPOSITORY = "kafkajs-canary-app"
 
 DEMO_VALUES = {
     "KAFKA_HOST": "kafka.demo.internal",
@@ -22,7 +20,7 @@ DEMO_VALUES = {
 def seed_parameters(
     endpoint_url: str,
     region: str = DEFAULT_REGION,
-    prefix: str = DEFAULT_PREFIX,
+    prefix: str = DEFAULT_PARAMETER_PREFIX,
     sentry: bool = True,
 ) -> list[str]:
     """Put the app's Parameter Store parameters (demo values); returns their names."""
@@ -40,7 +38,7 @@ def push_image(
     endpoint_url: str,
     version: str,
     region: str = DEFAULT_REGION,
-    repository: str = DEFAULT_REPOSITORY,
+    repository: str = REPOSITORY_NAME,
 ) -> str:
     """Register `repository:version` in ECR as `docker push` would; returns the image digest.
 

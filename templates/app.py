@@ -6,10 +6,11 @@ so a bad value is rejected before anything is created.
 
 from troposphere import Equals, GetAtt, Output, Parameter, Ref, Sub, Template
 
+from contract import DEFAULT_PARAMETER_PREFIX, REGISTRY_STACK
+
 from .common import import_from_registry, new_template
 from .monitoring import add_monitoring, alarm_email_parameter
 from .network import add_network, subnet_mode_parameter
-from .parameter_store import DEFAULT_PREFIX
 from .service import ServiceSettings, add_compute
 
 # Docker/ECR tag grammar.
@@ -64,14 +65,14 @@ def _add_parameters(template: Template) -> dict[str, Parameter]:
         Parameter(
             "RegistryStackName",
             Type="String",
-            Default="RegistryStack",
+            Default=REGISTRY_STACK,
             AllowedPattern=r"^[A-Za-z][A-Za-z0-9-]{0,127}$",
             Description="Name of the registry stack whose exports (repository URI and ARN) this stack imports",
         ),
         Parameter(
             "ParameterPrefix",
             Type="String",
-            Default=DEFAULT_PREFIX,
+            Default=DEFAULT_PARAMETER_PREFIX,
             AllowedPattern=r"^(/[A-Za-z0-9_.-]+)+$",
             ConstraintDescription="must be a Parameter Store path such as /kafkajs-canary-app (no trailing slash)",
             Description="Parameter Store path holding kafka-host, kafka-username, kafka-password and sentry-dsn",

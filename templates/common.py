@@ -5,10 +5,7 @@ from awacs.aws import Allow, PolicyDocument, Principal, Statement
 from troposphere import Export, ImportValue, Output, Sub, Tags, Template
 from troposphere.kms import Key
 
-APPLICATION = "kafkajs-canary-app"
-
-# What the registry stack exports and the app stack imports, by output key.
-REGISTRY_EXPORTS = ("RepositoryName", "RepositoryArn", "RepositoryUri")
+from contract import APPLICATION, REGISTRY_EXPORTS, export_name
 
 # Metadata key under which a resource justifies each IAM statement that needs `Resource: "*"`,
 # keyed by the statement's Sid. The custom lint rules check it is there.
@@ -32,7 +29,7 @@ def application_tags(**extra: str) -> Tags:
 def add_exported_output(template: Template, key: str, value, description: str) -> Output:
     """An output exported as `<stack name>-<key>`: two copies of a stack in one account cannot collide."""
     return template.add_output(
-        Output(key, Description=description, Value=value, Export=Export(Sub("${AWS::StackName}-" + key)))
+        Output(key, Description=description, Value=value, Export=Export(Sub(export_name("${AWS::StackName}", key))))
     )
 
 
@@ -40,7 +37,7 @@ def import_from_registry(registry_stack_name, key: str) -> ImportValue:
     """Import one of the registry stack's exports, given a Ref to the registry stack's name."""
     if key not in REGISTRY_EXPORTS:
         raise ValueError(f"the registry stack exports no {key!r}")
-    return ImportValue(Sub("${Registry}-" + key, Registry=registry_stack_name))
+    return ImportValue(Sub(export_name("${Registry}", key), Registry=registry_stack_name))
 
 
 def new_template(description: str) -> Template:

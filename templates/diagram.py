@@ -7,6 +7,8 @@ Pure functions: template dicts in, Mermaid text out. `generate.py` writes the re
 import re
 from collections import defaultdict
 
+from contract import APP_STACK, REGISTRY_STACK
+
 # Parts of a stack, in display order, chosen by the resource type's service prefix.
 PARTS = ("network", "compute", "registry", "monitoring", "IAM", "other")
 _PART_BY_SERVICE = {
@@ -37,7 +39,7 @@ def part_of(resource_type: str) -> str:
     return _PART_BY_SERVICE.get(service, "other")
 
 
-def build_diagram(registry: dict, app: dict, registry_stack: str = "RegistryStack", app_stack: str = "AppStack") -> str:
+def build_diagram(registry: dict, app: dict, registry_stack: str = REGISTRY_STACK, app_stack: str = APP_STACK) -> str:
     """Mermaid flowchart of both stacks: resources grouped by stack and part, their references, the
     cross-stack imports (dashed) and the external pieces the app stack points to.
 

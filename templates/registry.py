@@ -12,6 +12,8 @@ from troposphere.ecr import (
     Repository,
 )
 
+from contract import REPOSITORY_NAME
+
 from .common import add_exported_output, application_tags, new_template
 
 # The mutable tag the release workflow moves on every build; every other tag is immutable.
@@ -55,7 +57,7 @@ def build_registry_template() -> Template:
         Parameter(
             "RepositoryName",
             Type="String",
-            Default="kafkajs-canary-app",
+            Default=REPOSITORY_NAME,
             AllowedPattern=r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$",
             MinLength=2,
             MaxLength=256,

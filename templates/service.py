@@ -29,9 +29,10 @@ from troposphere.iam import Policy, Role
 from troposphere.kms import Key
 from troposphere.logs import LogGroup
 
+from contract import KAFKA_PARAMETERS, SENTRY_PARAMETER, StoredParameter
+
 from .common import WILDCARD_JUSTIFICATIONS, add_customer_managed_key, application_tags
 from .network import Network
-from .parameter_store import KAFKA_PARAMETERS, SENTRY_PARAMETER, StoredParameter
 
 CONTAINER_NAME = "app"
 SCRATCH_VOLUME = "tmp"

@@ -1,0 +1,51 @@
+"""The canary's contract, written once: what the templates, the generator, the deployer, the local AWS,
+the diagram and the tests must agree on. Plain Python with no third-party import, so `deploy.py` loads it
+without troposphere, awacs or cfn-lint.
+
+The app's side of it (environment, Parameter Store names) is read from the app's own files in the
+`kafkajs/canary-app` repository, `app/` folder.
+"""
+
+from dataclasses import dataclass
+
+APPLICATION = "kafkajs-canary-app"
+
+# Stacks, by the command that deploys them, and the file generate.py writes each one to.
+REGISTRY_STACK = "RegistryStack"
+APP_STACK = "AppStack"
+STACK_NAMES = {"registry": REGISTRY_STACK, "app": APP_STACK}
+TEMPLATE_FILES = {kind: f"{name}.json" for kind, name in STACK_NAMES.items()}
+
+# The ECR repository the registry stack creates (a parameter of its template; this is its default).
+REPOSITORY_NAME = APPLICATION
+# What the registry stack exports, by output key, each as `<registry stack name>-<key>`.
+REGISTRY_EXPORTS = ("RepositoryName", "RepositoryArn", "RepositoryUri")
+
+# CloudFormation's limit for an inline TemplateBody; bigger templates go through S3 (TemplateURL).
+MAX_INLINE_TEMPLATE_BYTES = 51_200
+
+
+def export_name(stack_name: str, output_key: str) -> str:
+    return f"{stack_name}-{output_key}"
+
+
+# Parameter Store: `<prefix>/<suffix>`, read by the app container.
+DEFAULT_PARAMETER_PREFIX = f"/{APPLICATION}"
+
+
+@dataclass(frozen=True)
+class StoredParameter:
+    """`<prefix>/<suffix>` in Parameter Store, handed to the container as the variable env_name."""
+
+    env_name: str
+    suffix: str
+    secure: bool  # SecureString, as upstream created it; the bootstrap broker address is a plain String
+
+
+KAFKA_PARAMETERS = (
+    StoredParameter("KAFKA_HOST", "kafka-host", secure=False),
+    StoredParameter("KAFKA_USERNAME", "kafka-username", secure=True),
+    StoredParameter("KAFKA_PASSWORD", "kafka-password", secure=True),
+)
+# Optional: without it the app runs with Sentry error reporting off.
+SENTRY_PARAMETER = StoredParameter("SENTRY_DSN", "sentry-dsn", secure=True)
