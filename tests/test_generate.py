@@ -110,7 +110,7 @@ def test_prints_one_line_per_template_with_resources_bytes_and_lint_verdict():
 
 def test_warns_when_a_template_is_over_the_inline_limit(tmp_path, monkeypatch, capsys):
     use_tmp_tree(tmp_path, monkeypatch)
-    monkeypatch.setattr(generate, "INLINE_TEMPLATE_LIMIT", 4000)
+    monkeypatch.setattr(generate, "MAX_INLINE_TEMPLATE_BYTES", 4000)
     assert generate.run(["--no-lint"]) == 0
     error = capsys.readouterr().err
     assert "output/AppStack.json is over CloudFormation's 4000-byte inline limit; deploy it through S3" in error
@@ -120,7 +120,7 @@ def test_warns_when_a_template_is_over_the_inline_limit(tmp_path, monkeypatch, c
 def test_says_when_only_the_indentation_is_over_the_inline_limit(tmp_path, monkeypatch, capsys):
     use_tmp_tree(tmp_path, monkeypatch)
     registry = generate.render_templates()["RegistryStack.json"]
-    monkeypatch.setattr(generate, "INLINE_TEMPLATE_LIMIT", len(registry) - 1)
+    monkeypatch.setattr(generate, "MAX_INLINE_TEMPLATE_BYTES", len(registry) - 1)
     assert generate.run(["--no-lint"]) == 0
     (line,) = [line for line in capsys.readouterr().err.splitlines() if "RegistryStack.json" in line]
     assert "is over CloudFormation's" in line and "deploy.py sends it without indentation" in line
