@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from contract import MAX_INLINE_TEMPLATE_BYTES, TEMPLATE_FILES
+from diagram import build_diagram, embed_in_readme
 from rules import RULES_DIR, lint_config
 from templates.app import build_app_template
-from templates.diagram import build_diagram, embed_in_readme
 from templates.registry import build_registry_template
 
 ROOT = Path(__file__).resolve().parent

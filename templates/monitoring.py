@@ -10,7 +10,7 @@ from troposphere.kms import Key
 from troposphere.sns import SubscriptionResource, Topic
 
 from .common import add_customer_managed_key, application_tags
-from .service import Compute
+from .compute import Compute
 
 HAS_ALARM_EMAIL = "HasAlarmEmail"
 UTILIZATION_THRESHOLD = 90

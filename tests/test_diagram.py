@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from templates.diagram import README_BEGIN, README_END, build_diagram, embed_in_readme
+from diagram import README_BEGIN, README_END, build_diagram, embed_in_readme
 
 NODE = re.compile(r'^\s*(\w+)\["([^"]*)"\]$')
 SUBGRAPH = re.compile(r'^\s*subgraph (\w+)\["([^"]*)"\]$')

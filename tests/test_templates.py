@@ -6,7 +6,7 @@ import re
 import pytest
 
 from generate import render_templates
-from templates.app import FARGATE_MEMORY_BY_CPU
+from templates.compute import FARGATE_MEMORY_BY_CPU
 from tests.template_eval import deployed_resources
 
 RENDERED = render_templates()

@@ -1,11 +1,12 @@
-"""Compute: the ECS cluster, the Fargate task (its image, secrets, logs and roles) and the service."""
+"""Compute: the ECS cluster, the Fargate task (its image, secrets, logs and roles) and the service, with the
+app stack parameters they read."""
 
 from dataclasses import dataclass
 
 from awacs import cloudwatch, ecr, kms, logs, ssm
 from awacs.aws import Allow, ArnLike, Condition, PolicyDocument, Principal, Statement, StringEquals
 from awacs.sts import AssumeRole
-from troposphere import GetAtt, If, Parameter, Ref, Sub, Template
+from troposphere import Equals, GetAtt, If, Parameter, Ref, Sub, Template
 from troposphere.ec2 import SecurityGroup, SecurityGroupRule
 from troposphere.ecs import (
     AwsvpcConfiguration,
@@ -29,7 +30,7 @@ from troposphere.iam import Policy, Role
 from troposphere.kms import Key
 from troposphere.logs import LogGroup
 
-from contract import KAFKA_PARAMETERS, SENTRY_PARAMETER, StoredParameter
+from contract import DEFAULT_PARAMETER_PREFIX, KAFKA_PARAMETERS, SENTRY_PARAMETER, StoredParameter
 
 from .common import WILDCARD_JUSTIFICATIONS, add_customer_managed_key, application_tags
 from .network import Network
@@ -40,13 +41,30 @@ SCRATCH_VOLUME = "tmp"
 CONTAINER_USER = "node"
 
 
+# Docker/ECR tag grammar.
+VERSION_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
+SENTRY_ENABLED = "SentryEnabled"
+
+# Fargate's valid task sizes: CPU units -> allowed memory (MiB).
+FARGATE_MEMORY_BY_CPU = {
+    "256": [512, 1024, 2048],
+    "512": list(range(1024, 4096 + 1, 1024)),
+    "1024": list(range(2048, 8192 + 1, 1024)),
+    "2048": list(range(4096, 16384 + 1, 1024)),
+    "4096": list(range(8192, 30720 + 1, 1024)),
+}
+# CloudWatch Logs' accepted retention periods.
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
-class ServiceSettings:
-    """The app stack's parameters and conditions the compute part reads."""
+class ComputeParameters:
+    """The app stack's parameters the compute part reads; `sentry_condition` is true when the app gets
+    SENTRY_DSN."""
 
     version: Parameter
-    image_repository_uri: object
-    image_repository_arn: object
     parameter_prefix: Parameter
     desired_count: Parameter
     cpu: Parameter
@@ -56,6 +74,121 @@ class ServiceSettings:
     health_check_command: Parameter
     metric_namespace: Parameter
     sentry_condition: str
+
+
+@dataclass(frozen=True)
+class ImageRepository:
+    """The registry stack's repository, as values imported from its exports."""
+
+    uri: object
+    arn: object
+
+
+def add_compute_parameters(template: Template) -> ComputeParameters:
+    """Declare the parameters, the Sentry condition and the task-size rules of the compute part."""
+    all_memory = sorted({memory for sizes in FARGATE_MEMORY_BY_CPU.values() for memory in sizes})
+
+    def add(title: str, **properties) -> Parameter:
+        return template.add_parameter(Parameter(title, **properties))
+
+    parameters = ComputeParameters(
+        version=add(
+            "Version",
+            Type="String",
+            AllowedPattern=VERSION_PATTERN,
+            ConstraintDescription="must be an image tag: letters, digits, _ . - (at most 128, not starting with . or -)",
+            Description="Image tag to run, e.g. 1.16.0-beta.12-5f5d22f1 (must exist in the registry)",
+        ),
+        parameter_prefix=add(
+            "ParameterPrefix",
+            Type="String",
+            Default=DEFAULT_PARAMETER_PREFIX,
+            AllowedPattern=r"^(/[A-Za-z0-9_.-]+)+$",
+            ConstraintDescription="must be a Parameter Store path such as /kafkajs-canary-app (no trailing slash)",
+            Description="Parameter Store path holding kafka-host, kafka-username, kafka-password and sentry-dsn",
+        ),
+        desired_count=add(
+            "DesiredCount",
+            Type="Number",
+            Default=1,
+            MinValue=0,
+            MaxValue=10,
+            Description="Number of canary tasks to run (0 pauses the canary)",
+        ),
+        cpu=add(
+            "Cpu",
+            Type="String",
+            Default="256",
+            AllowedValues=list(FARGATE_MEMORY_BY_CPU),
+            Description="Task CPU units (Fargate sizes)",
+        ),
+        memory=add(
+            "Memory",
+            Type="String",
+            Default="512",
+            AllowedValues=[str(memory) for memory in all_memory],
+            Description="Task memory in MiB; must be valid for the chosen Cpu (checked by the template's rules)",
+        ),
+        log_retention_days=add(
+            "LogRetentionDays",
+            Type="Number",
+            Default=365,
+            AllowedValues=list(LOG_RETENTION_DAYS),
+            Description="Days to keep the app's logs",
+        ),
+        kafka_port=add(
+            "KafkaPort",
+            Type="Number",
+            Default=9092,
+            MinValue=1,
+            MaxValue=65535,
+            Description="TCP port of the Kafka brokers (the only egress besides HTTPS)",
+        ),
+        health_check_command=add(
+            "HealthCheckCommand",
+            Type="String",
+            Default="node build/bin/healthcheck.js",
+            MinLength=1,
+            MaxLength=1024,
+            Description="Shell command the container health check runs (ECS ignores the Dockerfile's HEALTHCHECK)",
+        ),
+        metric_namespace=add(
+            "MetricNamespace",
+            Type="String",
+            Default="KafkaJS/Canary",
+            AllowedPattern=r"^[A-Za-z0-9_./#:-]{1,255}$",
+            Description="The only CloudWatch namespace the app may publish metrics to",
+        ),
+        sentry_condition=SENTRY_ENABLED,
+    )
+    sentry_enabled = add(
+        SENTRY_ENABLED,
+        Type="String",
+        Default="true",
+        AllowedValues=["true", "false"],
+        Description="Pass SENTRY_DSN from <ParameterPrefix>/sentry-dsn to the app (false when that parameter does not exist)",
+    )
+    template.add_condition(SENTRY_ENABLED, Equals(Ref(sentry_enabled), "true"))
+    _add_task_size_rules(template, parameters.cpu, parameters.memory)
+    return parameters
+
+
+def _add_task_size_rules(template: Template, cpu: Parameter, memory: Parameter) -> None:
+    """Reject a CPU/memory pair Fargate would refuse, when the change set is created."""
+    for cpu_units, memories in FARGATE_MEMORY_BY_CPU.items():
+        template.add_rule(
+            f"TaskSize{cpu_units}",
+            {
+                "RuleCondition": Equals(Ref(cpu), cpu_units),
+                "Assertions": [
+                    {
+                        "Assert": {"Fn::Contains": [[str(memory) for memory in memories], Ref(memory)]},
+                        "AssertDescription": f"With Cpu {cpu_units}, Memory must be one of "
+                        + ", ".join(str(memory) for memory in memories),
+                    }
+                ],
+            },
+        )
 
 
 @dataclass(frozen=True)
@@ -74,13 +207,13 @@ def parameter_arn(prefix: Parameter, secret: StoredParameter) -> Sub:
     )
 
 
-def with_sentry(settings: ServiceSettings, make) -> If:
+def with_sentry(parameters: ComputeParameters, make) -> If:
     """`make(secret)` for each secret in use: the Kafka ones always, Sentry's only when enabled.
 
     A whole list per branch rather than AWS::NoValue inside one list, which some tools leave as null.
     """
     kafka = [make(secret) for secret in KAFKA_PARAMETERS]
-    return If(settings.sentry_condition, kafka + [make(SENTRY_PARAMETER)], kafka)
+    return If(parameters.sentry_condition, kafka + [make(SENTRY_PARAMETER)], kafka)
 
 
 def _task_role(
@@ -159,9 +292,29 @@ def _add_logs_key(template: Template) -> Key:
     )
 
 
-def add_compute(template: Template, settings: ServiceSettings, network: Network) -> Compute:
-    security_group = add_security_group(template, network, settings.kafka_port)
-
+def add_compute(
+    template: Template, parameters: ComputeParameters, repository: ImageRepository, network: Network
+) -> Compute:
+    """The cluster, the task definition (container, roles, logs) and the service running it in `network`."""
+    log_group = _add_log_group(template, parameters)
+    image_uri = Sub("${Repository}:${Version}", Repository=repository.uri, Version=Ref(parameters.version))
+    task_definition = template.add_resource(
+        TaskDefinition(
+            "TaskDefinition",
+            Family=Ref("AWS::StackName"),
+            RequiresCompatibilities=["FARGATE"],
+            NetworkMode="awsvpc",
+            Cpu=Ref(parameters.cpu),
+            Memory=Ref(parameters.memory),
+            RuntimePlatform=RuntimePlatform(OperatingSystemFamily="LINUX", CpuArchitecture="X86_64"),
+            ExecutionRoleArn=GetAtt(_add_execution_role(template, parameters, repository, log_group), "Arn"),
+            TaskRoleArn=GetAtt(_add_app_role(template, parameters), "Arn"),
+            ContainerDefinitions=[_container(parameters, image_uri, log_group)],
+            # Writable scratch space on the task's ephemeral storage, since the root filesystem is not.
+            Volumes=[Volume(Name=SCRATCH_VOLUME)],
+            Tags=application_tags(),
+        )
+    )
     cluster = template.add_resource(
         Cluster(
             "Cluster",
@@ -169,10 +322,15 @@ def add_compute(template: Template, settings: ServiceSettings, network: Network)
             Tags=application_tags(),
         )
     )
-    log_group = template.add_resource(
+    service = _add_service(template, parameters, cluster, task_definition, network)
+    return Compute(cluster=cluster, service=service, log_group=log_group, image_uri=image_uri)
+
+
+def _add_log_group(template: Template, parameters: ComputeParameters) -> LogGroup:
+    return template.add_resource(
         LogGroup(
             "LogGroup",
-            RetentionInDays=Ref(settings.log_retention_days),
+            RetentionInDays=Ref(parameters.log_retention_days),
             KmsKeyId=GetAtt(_add_logs_key(template), "Arn"),
             Tags=application_tags(),
             # Logs outlive the stack: they are what you read after a failed deployment.
@@ -181,8 +339,12 @@ def add_compute(template: Template, settings: ServiceSettings, network: Network)
         )
     )
 
-    # Used by ECS itself to start the task: pull the image, write logs, read the secrets.
-    execution_role = _task_role(
+
+def _add_execution_role(
+    template: Template, parameters: ComputeParameters, repository: ImageRepository, log_group: LogGroup
+) -> Role:
+    """Used by ECS itself to start the task: pull the image, write logs, read the secrets."""
+    return _task_role(
         template,
         "TaskExecutionRole",
         "start-canary-task",
@@ -197,7 +359,7 @@ def add_compute(template: Template, settings: ServiceSettings, network: Network)
                 Sid="PullCanaryImage",
                 Effect=Allow,
                 Action=[ecr.BatchCheckLayerAvailability, ecr.GetDownloadUrlForLayer, ecr.BatchGetImage],
-                Resource=[settings.image_repository_arn],
+                Resource=[repository.arn],
             ),
             Statement(
                 Sid="WriteCanaryLogs",
@@ -209,13 +371,16 @@ def add_compute(template: Template, settings: ServiceSettings, network: Network)
                 Sid="ReadCanarySecrets",
                 Effect=Allow,
                 Action=[ssm.GetParameters],
-                Resource=with_sentry(settings, lambda secret: parameter_arn(settings.parameter_prefix, secret)),
+                Resource=with_sentry(parameters, lambda secret: parameter_arn(parameters.parameter_prefix, secret)),
             ),
         ],
         wildcard_reasons={"EcrLogin": "ecr:GetAuthorizationToken supports no resource-level permissions"},
     )
-    # Used by the app: publish its metrics, and nothing else.
-    task_role = _task_role(
+
+
+def _add_app_role(template: Template, parameters: ComputeParameters) -> Role:
+    """Used by the app: publish its metrics, and nothing else."""
+    return _task_role(
         template,
         "TaskRole",
         "publish-canary-metrics",
@@ -225,7 +390,7 @@ def add_compute(template: Template, settings: ServiceSettings, network: Network)
                 Effect=Allow,
                 Action=[cloudwatch.PutMetricData],
                 Resource=["*"],
-                Condition=Condition(StringEquals("cloudwatch:namespace", Ref(settings.metric_namespace))),
+                Condition=Condition(StringEquals("cloudwatch:namespace", Ref(parameters.metric_namespace))),
             )
         ],
         wildcard_reasons={
@@ -236,8 +401,10 @@ def add_compute(template: Template, settings: ServiceSettings, network: Network)
         },
     )
 
-    image_uri = Sub("${Repository}:${Version}", Repository=settings.image_repository_uri, Version=Ref(settings.version))
-    container = ContainerDefinition(
+
+def _container(parameters: ComputeParameters, image_uri: Sub, log_group: LogGroup) -> ContainerDefinition:
+    """The app container: read-only root filesystem, unprivileged user, secrets from Parameter Store."""
+    return ContainerDefinition(
         Name=CONTAINER_NAME,
         Image=image_uri,
         Essential=True,
@@ -246,16 +413,16 @@ def add_compute(template: Template, settings: ServiceSettings, network: Network)
         MountPoints=[MountPoint(SourceVolume=SCRATCH_VOLUME, ContainerPath="/tmp", ReadOnly=False)],
         Environment=[
             Environment(Name="AWS_REGION", Value=Ref("AWS::Region")),
-            Environment(Name="APP_VERSION", Value=Ref(settings.version)),
+            Environment(Name="APP_VERSION", Value=Ref(parameters.version)),
         ],
         # Values are read by ECS when a task starts: nothing secret is in the template or its parameters.
         Secrets=with_sentry(
-            settings,
-            lambda secret: Secret(Name=secret.env_name, ValueFrom=parameter_arn(settings.parameter_prefix, secret)),
+            parameters,
+            lambda secret: Secret(Name=secret.env_name, ValueFrom=parameter_arn(parameters.parameter_prefix, secret)),
         ),
         # ECS ignores the Dockerfile's HEALTHCHECK: it must be declared here.
         HealthCheck=HealthCheck(
-            Command=["CMD-SHELL", Ref(settings.health_check_command)],
+            Command=["CMD-SHELL", Ref(parameters.health_check_command)],
             Interval=30,
             Timeout=5,
             Retries=3,
@@ -270,30 +437,22 @@ def add_compute(template: Template, settings: ServiceSettings, network: Network)
             },
         ),
     )
-    task_definition = template.add_resource(
-        TaskDefinition(
-            "TaskDefinition",
-            Family=Ref("AWS::StackName"),
-            RequiresCompatibilities=["FARGATE"],
-            NetworkMode="awsvpc",
-            Cpu=Ref(settings.cpu),
-            Memory=Ref(settings.memory),
-            RuntimePlatform=RuntimePlatform(OperatingSystemFamily="LINUX", CpuArchitecture="X86_64"),
-            ExecutionRoleArn=GetAtt(execution_role, "Arn"),
-            TaskRoleArn=GetAtt(task_role, "Arn"),
-            ContainerDefinitions=[container],
-            # Writable scratch space on the task's ephemeral storage, since the root filesystem is not.
-            Volumes=[Volume(Name=SCRATCH_VOLUME)],
-            Tags=application_tags(),
-        )
-    )
 
-    service = template.add_resource(
+
+def _add_service(
+    template: Template,
+    parameters: ComputeParameters,
+    cluster: Cluster,
+    task_definition: TaskDefinition,
+    network: Network,
+) -> Service:
+    security_group = add_security_group(template, network, parameters.kafka_port)
+    return template.add_resource(
         Service(
             "Service",
             Cluster=Ref(cluster),
             TaskDefinition=Ref(task_definition),
-            DesiredCount=Ref(settings.desired_count),
+            DesiredCount=Ref(parameters.desired_count),
             LaunchType="FARGATE",
             PlatformVersion="LATEST",
             SchedulingStrategy="REPLICA",
@@ -317,4 +476,3 @@ def add_compute(template: Template, settings: ServiceSettings, network: Network)
             DependsOn=[network.egress_ready],
         )
     )
-    return Compute(cluster=cluster, service=service, log_group=log_group, image_uri=image_uri)
