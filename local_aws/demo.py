@@ -28,10 +28,10 @@ from .server import LocalAWS, endpoint_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_VERSION = "1.16.0-beta.12-5f5d22f1"
-# After Ctrl-C, how long a deploy.py child gets to finish on its own (a terminal's Ctrl-C reaches it
-# too), then, after one SIGINT from us (a SIGTERM reaches only us), before it is killed.
-CHILD_OWN_EXIT_SECONDS = 2
-CHILD_GRACE_SECONDS = 10
+DEPLOY_COMMAND = (sys.executable, "deploy.py")
+# After Ctrl-C, how long the deploy.py child, which got its own Ctrl-C from us, may take to clean up
+# (delete its change set, cancel its update) before it is killed.
+CHILD_GRACE_SECONDS = 30
 SKIPPABLE = ("parameters", "image")
 
 
@@ -65,14 +65,70 @@ def deploy_environment(endpoint_url):
 
 
 class Run:
-    """Numbered steps with a banner each, their timings, and the deploy.py child currently running."""
+    """Numbered steps with a banner each, their timings, and the deploy.py child currently running.
 
-    def __init__(self, total_steps):
+    Ctrl-C reaches the child through the run, never straight from the terminal: the child runs in a process
+    group of its own, and each SIGINT (or SIGTERM) the run gets is forwarded to it once, as SIGINT. So the
+    child sees exactly the Ctrl-Cs the user pressed (one means "clean up", a second "detach"), whether they
+    came from a terminal, which signals the whole foreground group, or from `kill -INT` on the run alone.
+    """
+
+    def __init__(self, total_steps, deploy_command=DEPLOY_COMMAND):
         self.total_steps = total_steps
+        self.deploy_command = deploy_command
         self.number = 0
         self.current = "start"
         self.timings = []
         self.child = None
+        self.child_exit_code = None
+        self._starting_child = False
+        self._interrupt_pending = False
+
+    def handle_signals(self):
+        """Install our own handlers: one inherited as ignored (a background job of a script, some CI
+        runners) would otherwise make the run, and its children, deaf to Ctrl-C."""
+        signal.signal(signal.SIGINT, self._interrupt)
+        signal.signal(signal.SIGTERM, self._interrupt)
+
+    def stop_children(self):
+        """Cleanup after the steps, whatever ended them. A Ctrl-C from here on goes on to the child (its
+        "detach") and never cuts the cleanup short."""
+        signal.signal(signal.SIGINT, self._forward_only)
+        signal.signal(signal.SIGTERM, self._forward_only)
+        self.child_exit_code = self._stop_child()
+
+    def outcome(self, action):
+        """Runs the steps; returns the exit code, having said in one line how a failed or interrupted run
+        ended (the action stops the children and the local AWS itself, also on failure)."""
+        try:
+            action()
+        except StepFailed as error:
+            print(f"\n❌ make run failed at step '{self.current}': {error}; local AWS stopped", file=sys.stderr)
+            return EXIT_DEPLOY_FAILED
+        except KeyboardInterrupt:
+            child = "" if self.child_exit_code is None else f" (deploy.py exited {self.child_exit_code})"
+            print(f"\n❌ make run interrupted during step '{self.current}'{child}; local AWS stopped", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        return EXIT_OK
+
+    def _interrupt(self, signum, frame):
+        if self._starting_child:
+            # Raised as soon as the child exists, so that it is known, and gets its Ctrl-C, too.
+            self._interrupt_pending = True
+            return
+        self.forward_interrupt()
+        raise KeyboardInterrupt
+
+    def _forward_only(self, signum, frame):
+        self.forward_interrupt()
+
+    def forward_interrupt(self):
+        child = self.child
+        if child is not None and child.returncode is None:
+            try:
+                os.kill(child.pid, signal.SIGINT)
+            except ProcessLookupError:  # it ended meanwhile
+                pass
 
     def step(self, name, detail=""):
         self.number += 1
@@ -87,10 +143,8 @@ class Run:
         return result
 
     def deploy_py(self, name, environment, *arguments):
-        command = [sys.executable, "deploy.py", *arguments]
-
         def run():
-            self.child = subprocess.Popen(command, cwd=ROOT, env=environment)
+            self._start_child([*self.deploy_command, *arguments], environment)
             code = self.child.wait()
             self.child = None
             if code != EXIT_OK:
@@ -98,22 +152,31 @@ class Run:
 
         self.timed(name, run, "python deploy.py " + " ".join(arguments))
 
-    def stop_child(self):
-        """After Ctrl-C: let the child say what it leaves behind, then make sure it is gone. A second
-        SIGINT right away would read as a second Ctrl-C (detach) to deploy.py, hence the first wait."""
+    def _start_child(self, command, environment):
+        # The child inherits SIGINT blocked, so a Ctrl-C forwarded while its interpreter starts waits, pending,
+        # until deploy.py unblocks it in its own code (one during Python's start-up would end it with a fatal
+        # error), and none is lost.
+        self._starting_child = True
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            self.child = subprocess.Popen(command, cwd=ROOT, env=environment, process_group=0)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+            self._starting_child = False
+        if self._interrupt_pending:
+            self._interrupt(signal.SIGINT, None)
+
+    def _stop_child(self):
+        """After Ctrl-C: the child got it too; wait while it cleans up and says what it leaves behind, then
+        make sure it is gone. Returns its exit code, None when no child was running."""
         child, self.child = self.child, None
         if child is None:
-            return
+            return None
         try:
-            child.wait(CHILD_OWN_EXIT_SECONDS)
-            return
-        except subprocess.TimeoutExpired:
-            child.send_signal(signal.SIGINT)
-        try:
-            child.wait(CHILD_GRACE_SECONDS)
+            return child.wait(CHILD_GRACE_SECONDS)
         except subprocess.TimeoutExpired:
             child.kill()
-            child.wait()
+            return child.wait()
 
 
 def run_demo(args, run):
@@ -124,8 +187,8 @@ def run_demo(args, run):
             raise StepFailed(str(error)) from None
 
     aws = LocalAWS()
-    run.timed("start local AWS", lambda: in_process(aws.start), "moto server in this process, 127.0.0.1 only")
     try:
+        run.timed("start local AWS", lambda: in_process(aws.start), "moto server in this process, 127.0.0.1 only")
         print(f"local AWS endpoint: {aws.endpoint_url}  (an emulator, not AWS)", flush=True)
         environment = deploy_environment(aws.endpoint_url)
         if "parameters" in args.skip:
@@ -146,9 +209,7 @@ def run_demo(args, run):
         run.deploy_py("deploy app", environment, "app", "--version", args.version, "--yes")
         run.deploy_py("status app", environment, "status", "app")
     finally:
-        # A second Ctrl-C must not interrupt the cleanup and leave the child or the server behind.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        run.stop_child()
+        run.stop_children()  # first: the child may still need the endpoint to clean up
         aws.stop()
 
 
@@ -158,18 +219,13 @@ def main(argv=None):
     # the deploy; what the emulator skips is documented, not news in the middle of that output.
     logging.getLogger("moto").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", category=UserWarning, module=r"moto\.")
-    # A SIGTERM (e.g. from a supervisor) stops the run as cleanly as Ctrl-C.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
     run = Run(total_steps=6)
+    # Ctrl-C, or a SIGTERM from a supervisor, stops the run cleanly, even if we were started ignoring it.
+    run.handle_signals()
     started = time.perf_counter()
-    try:
-        run_demo(args, run)
-    except StepFailed as error:
-        print(f"\n❌ make run failed at step '{run.current}': {error}; local AWS stopped", file=sys.stderr)
-        return EXIT_DEPLOY_FAILED
-    except KeyboardInterrupt:
-        print(f"\n❌ make run interrupted during step '{run.current}'; local AWS stopped", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    code = run.outcome(lambda: run_demo(args, run))
+    if code != EXIT_OK:
+        return code
     steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in run.timings)
     print(
         f"\n✅ both stacks deployed on local AWS in {time.perf_counter() - started:.1f} s ({steps}); local AWS stopped",

@@ -103,8 +103,9 @@ class LocalAWS:
     def stop(self) -> None:
         if self._server is None:
             return
-        self._server.shutdown()
-        self._thread.join()
+        if self._thread is not None and self._thread.is_alive():  # shutdown() waits for serve_forever forever
+            self._server.shutdown()
+            self._thread.join()
         self._server.server_close()  # ThreadedMotoServer leaves the socket open
         self._server = None
         if self._saved_ecs_setting is None:
