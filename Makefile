@@ -4,6 +4,8 @@ BIN := $(VENV)/bin
 # checkov pins an old boto3/botocore, so it lives in a virtual environment of its own, never in .venv.
 CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
+# The stack templates generate.py writes (output/ also holds its manifest.json, which is not a template).
+TEMPLATES = $(filter-out output/manifest.json,$(wildcard output/*.json))
 
 .PHONY: install run local-aws test lint security clean
 
@@ -40,7 +42,7 @@ local-aws: $(VENV)/.stamp-local
 
 # cfn-lint CLI with the project's rules and informational checks, then checkov (no network: --skip-download).
 security: $(VENV)/.stamp-test $(CHECKOV_VENV)/.stamp-$(CHECKOV_VERSION)
-	$(BIN)/cfn-lint --append-rules rules --include-checks I -- output/*.json
+	$(BIN)/cfn-lint --append-rules rules --include-checks I -- $(TEMPLATES)
 	$(CHECKOV_VENV)/bin/checkov --framework cloudformation --directory output --skip-download --quiet --compact
 
 # ruff: the lint rules and the formatting are configured in pyproject.toml.

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from contract import MAX_INLINE_TEMPLATE_BYTES, TEMPLATE_FILES
 from diagram import build_diagram, embed_in_readme
+from manifest import MANIFEST_FILE, manifest_text
 from rules import RULES_DIR, lint_config
 from templates.app import build_app_template
 from templates.registry import build_registry_template
@@ -130,8 +131,8 @@ class LintCache:
 
 
 def render_files(stacks: dict[str, str]) -> dict[Path, str]:
-    """Everything generate.py keeps in step with templates/: the stack templates, the architecture
-    diagram drawn from them, and the README that embeds that diagram."""
+    """Everything generate.py keeps in step with templates/: the stack templates, the manifest the deployer
+    checks them against, the architecture diagram drawn from them, and the README that embeds it."""
     try:
         diagram = build_diagram(
             json.loads(stacks[TEMPLATE_FILES["registry"]]), json.loads(stacks[TEMPLATE_FILES["app"]])
@@ -140,6 +141,7 @@ def render_files(stacks: dict[str, str]) -> dict[Path, str]:
     except (OSError, ValueError) as error:
         raise UsageError(f"cannot draw the architecture diagram into {README.name}: {error}") from None
     files = {OUTPUT_DIR / name: text for name, text in stacks.items()}
+    files[OUTPUT_DIR / MANIFEST_FILE] = manifest_text(stacks)
     files[OUTPUT_DIR / DIAGRAM_FILE] = diagram
     files[README] = readme
     return files

@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from contract import TEMPLATE_FILES
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
@@ -20,7 +22,7 @@ COMMANDS = {
     "generate.py --no-cache (lints all)": [sys.executable, "generate.py", "--no-cache"],
     "generate.py (unchanged: lint cached)": [sys.executable, "generate.py"],
     "cfn-lint CLI on output/*.json": [
-        str(BIN / "cfn-lint"), "output/RegistryStack.json", "output/AppStack.json",
+        str(BIN / "cfn-lint"), *(f"output/{name}" for name in TEMPLATE_FILES.values()),
         "--include-checks", "I", "--append-rules", "rules",
     ],
 }  # fmt: skip

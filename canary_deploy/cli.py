@@ -15,6 +15,7 @@ from botocore.exceptions import (
 from botocore.parsers import ResponseParserError
 
 from contract import APP_STACK, REGISTRY_STACK
+from manifest import PROJECT_ROOT
 
 from .commands import AppDeploy, DeployRequest, RegistryDeploy, StackNames
 from .console import Console
@@ -22,11 +23,9 @@ from .deployer import DEFAULT_TIMEOUT_SECONDS, DeployOptions
 from .errors import EXIT_BAD_INPUT, EXIT_DEPLOY_FAILED, EXIT_INTERRUPTED, EXIT_OK, BadInput, DeployError
 from .parameters import parse_overrides
 from .session import AwsClients
-from .template_source import RenderCache, TemplateSource
+from .template_source import TemplateSource
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT_DIR = PROJECT_ROOT / "output"
-RENDER_CACHE_FILE = PROJECT_ROOT / ".cache" / "render.json"
 # AWS answers these when the credentials, not the request, are wrong: the user must fix configuration.
 CREDENTIAL_ERROR_CODES = {
     "UnrecognizedClientException",
@@ -105,11 +104,7 @@ def run_command(args, console, deployer_kwargs):
     clients = AwsClients(profile=args.profile, region=args.region, endpoint_url=args.endpoint_url)
     names = StackNames(registry=args.registry_stack_name, app=args.app_stack_name)
     if args.command in ("registry", "app"):
-        # The cache describes what generate.py writes to output/, so it only serves the default directory.
-        default_dir = Path(args.output_dir).resolve() == DEFAULT_OUTPUT_DIR
-        source = TemplateSource(
-            args.output_dir, cache=RenderCache(PROJECT_ROOT, RENDER_CACHE_FILE) if default_dir else None
-        )
+        source = TemplateSource(args.output_dir)
         options = DeployOptions(
             yes=args.yes,
             dry_run=args.dry_run,

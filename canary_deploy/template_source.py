@@ -1,13 +1,12 @@
-"""Templates from output/: refused when stale against templates/, uploaded to S3 when too big to inline."""
+"""Templates from output/: refused when stale against templates/ (by output/manifest.json), uploaded to S3 when
+too big to inline."""
 
-import hashlib
-import importlib.util
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from contract import MAX_INLINE_TEMPLATE_BYTES, TEMPLATE_FILES
+from manifest import MANIFEST_FILE, PROJECT_ROOT, Manifest, sha256
 
 from .errors import BadInput
 
@@ -30,80 +29,50 @@ class StackTemplate:
         return [resource["Type"] for resource in self.data.get("Resources", {}).values()]
 
 
-def render_current_templates():
-    """What generate.py would write now; imported lazily so deploy.py starts fast and tests can swap it."""
-    from generate import render_templates
-
-    return render_templates()
-
-
-def sha256(text):
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-class RenderCache:
-    """Remembers the digests generate.py rendered for given inputs, so a deploy whose templates/ did not
-    change skips importing troposphere and rendering (~0.1 s of every run). The key covers everything the
-    rendering depends on: generate.py, templates/**.py, troposphere's and awacs' __init__.py (which carry
-    their versions) and the Python version."""
-
-    def __init__(self, project_root, cache_file):
-        self.project_root = Path(project_root)
-        self.cache_file = Path(cache_file)
-
-    def digests(self, render):
-        key = self._inputs_key()
-        try:
-            cached = json.loads(self.cache_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            cached = {}
-        if cached.get("key") == key:
-            return cached["digests"]
-        digests = {Path(name).name: sha256(text) for name, text in render().items()}
-        try:
-            self.cache_file.parent.mkdir(parents=True, exist_ok=True)
-            self.cache_file.write_text(json.dumps({"key": key, "digests": digests}), encoding="utf-8")
-        except OSError:
-            pass  # a cache that cannot be written only costs time
-        return digests
-
-    def _inputs_key(self):
-        inputs = [self.project_root / "generate.py", *sorted((self.project_root / "templates").rglob("*.py"))]
-        inputs += [Path(importlib.util.find_spec(package).origin) for package in ("troposphere", "awacs")]
-        digest = hashlib.sha256(sys.version.encode())
-        for path in inputs:
-            digest.update(str(path.name).encode())
-            digest.update(path.read_bytes())
-        return digest.hexdigest()
-
-
 class TemplateSource:
-    def __init__(self, output_dir, render=None, cache=None):
-        self.output_dir = Path(output_dir)
-        self.render = render or render_current_templates
-        self.cache = cache
-        self._digests = None
+    """The templates in output_dir, each checked against the manifest generate.py wrote beside them: a
+    template edited by hand, or rendered from template sources that changed since, is refused."""
 
-    def load(self, kind):
+    def __init__(self, output_dir: str | Path, project_root: Path = PROJECT_ROOT):
+        self.output_dir = Path(output_dir)
+        self.project_root = project_root
+        self._manifest: Manifest | None = None
+
+    def load(self, kind: str) -> StackTemplate:
         filename = TEMPLATE_FILES[kind]
         path = self.output_dir / filename
-        shown = f"{self.output_dir.name}/{filename}"
+        shown = self._shown(filename)
         if not path.is_file():
             raise BadInput(f"{shown} not found: run `python generate.py` first")
         body = path.read_text(encoding="utf-8")
-        if sha256(body) != self._current_digest(filename):
-            raise BadInput(f"{shown} is stale against templates/: run `python generate.py` and retry")
+        manifest = self._load_manifest()
+        if filename not in manifest.templates:
+            raise BadInput(f"{self._shown(MANIFEST_FILE)} lists no {filename}: run `python generate.py` and retry")
+        changed = manifest.changed_inputs(self.project_root)
+        if changed:
+            raise BadInput(
+                f"{shown} is stale against templates/ ({changed[0]} changed since generate.py ran): "
+                "run `python generate.py` and retry"
+            )
+        if sha256(body) != manifest.templates[filename]:
+            raise BadInput(f"{shown} differs from what generate.py wrote: run `python generate.py` and retry")
         return StackTemplate(filename, body)
 
-    def _current_digest(self, filename):
-        if self._digests is None:
-            if self.cache:
-                self._digests = self.cache.digests(self.render)
-            else:
-                self._digests = {Path(name).name: sha256(text) for name, text in self.render().items()}
-        if filename not in self._digests:
-            raise BadInput(f"generate.py does not build {filename}: check templates/ and generate.py")
-        return self._digests[filename]
+    def _shown(self, filename: str) -> str:
+        return f"{self.output_dir.name}/{filename}"
+
+    def _load_manifest(self) -> Manifest:
+        if self._manifest is None:
+            path = self.output_dir / MANIFEST_FILE
+            try:
+                self._manifest = Manifest.parse(path.read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                raise BadInput(f"{self._shown(MANIFEST_FILE)} not found: run `python generate.py` first") from None
+            except (OSError, ValueError) as error:
+                raise BadInput(
+                    f"{self._shown(MANIFEST_FILE)} is unreadable ({error}): run `python generate.py` and retry"
+                ) from None
+        return self._manifest
 
 
 def template_argument(template, stack_name, s3_bucket, clients):
@@ -120,7 +89,7 @@ def template_argument(template, stack_name, s3_bucket, clients):
             f"CloudFormation's {MAX_INLINE_TEMPLATE_BYTES:,}-byte limit for inline templates: pass --s3-bucket "
             "BUCKET to upload it"
         )
-    digest = hashlib.sha256(template.body.encode("utf-8")).hexdigest()[:16]
+    digest = sha256(template.body)[:16]
     key = f"{stack_name}/{digest}.json"
     clients.s3.put_object(Bucket=s3_bucket, Key=key, Body=template.body.encode("utf-8"))
     return {"TemplateURL": f"https://{s3_bucket}.s3.{clients.region}.amazonaws.com/{key}"}

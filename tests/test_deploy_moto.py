@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from canary_deploy import template_source
 from canary_deploy.cli import main
 from canary_deploy.console import Console
 from local_aws import push_image, seed_parameters
+from tests.generated_output import write_output
 
 pytestmark = pytest.mark.deploy
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -109,16 +109,18 @@ def small_app_template(broken=False):
     }
 
 
-@pytest.fixture
-def small_templates(tmp_path, monkeypatch):
-    """Writes the small templates to an output dir and makes the stale check compare against them."""
-    rendered = {
-        "RegistryStack.json": json.dumps(small_registry_template(), indent=2),
-        "AppStack.json": json.dumps(small_app_template(), indent=2),
+def small_output(directory, registry=None, app=None):
+    """The small templates (or the given ones) in `directory`, as generate.py would have written them."""
+    templates = {
+        "RegistryStack.json": registry or small_registry_template(),
+        "AppStack.json": app or small_app_template(),
     }
-    for name, text in rendered.items():
-        (tmp_path / name).write_text(text)
-    monkeypatch.setattr(template_source, "render_current_templates", lambda: dict(rendered))
+    write_output(directory, {name: json.dumps(template, indent=2) for name, template in templates.items()})
+
+
+@pytest.fixture
+def small_templates(tmp_path):
+    small_output(tmp_path)
     return tmp_path
 
 
@@ -250,21 +252,16 @@ def test_preflight_failures_exit_2_and_change_nothing(deploy, aws, setup, argv, 
     assert stack_names(aws) == before
 
 
-def test_failing_stack_rolls_back_then_next_deploy_recreates_it(deploy, aws, monkeypatch):
+def test_failing_stack_rolls_back_then_next_deploy_recreates_it(deploy, aws):
     ready_for_app(deploy, aws)
-    broken = json.dumps(small_app_template(broken=True), indent=2)
-    fixed = (deploy.output_dir / "AppStack.json").read_text()
-    (deploy.output_dir / "AppStack.json").write_text(broken)
-    rendered = template_source.render_current_templates()
-    monkeypatch.setattr(template_source, "render_current_templates", lambda: {**rendered, "AppStack.json": broken})
+    small_output(deploy.output_dir, app=small_app_template(broken=True))
     assert deploy("app", "--version", VERSION, "--yes") == 1
     assert "Root cause:" in deploy.out and "BrokenService" in deploy.out.split("Root cause:")[1]
     assert "AppStack deployment failed: the stack is ROLLBACK_COMPLETE" in deploy.err
     cfn = aws.client("cloudformation")
     assert cfn.describe_stacks(StackName="AppStack")["Stacks"][0]["StackStatus"] == "ROLLBACK_COMPLETE"
 
-    (deploy.output_dir / "AppStack.json").write_text(fixed)
-    monkeypatch.setattr(template_source, "render_current_templates", lambda: {**rendered, "AppStack.json": fixed})
+    small_output(deploy.output_dir)
     assert deploy("app", "--version", VERSION, "--yes") == 0, deploy.err
     assert "ROLLBACK_COMPLETE (its creation failed, it holds nothing): deleting it" in deploy.out
     assert cfn.describe_stacks(StackName="AppStack")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
@@ -310,10 +307,8 @@ def test_real_templates_deploy_from_output(aws, capsys):
 
 
 @pytest.mark.parametrize("answer, code", [("n\n", 2), ("y\n", 0)])
-def test_flagged_changes_are_confirmed_on_a_terminal(deploy, aws, monkeypatch, capsys, answer, code):
-    text = json.dumps(registry_template_with_role(), indent=2)
-    (deploy.output_dir / "RegistryStack.json").write_text(text)
-    monkeypatch.setattr(template_source, "render_current_templates", lambda: {"RegistryStack.json": text})
+def test_flagged_changes_are_confirmed_on_a_terminal(deploy, aws, capsys, answer, code):
+    small_output(deploy.output_dir, registry=registry_template_with_role())
     console = Console(stdin=io.StringIO(answer), interactive=True, color=False)
     assert main(["registry", "--output-dir", str(deploy.output_dir)], console=console) == code
     assert "flagged (⚠). Execute the change set? [y/N]" in capsys.readouterr().out
@@ -337,20 +332,18 @@ def registry_template_with_role():
     return template
 
 
-def test_flagged_changes_without_terminal_or_yes_are_refused(deploy, aws, monkeypatch):
-    text = json.dumps(registry_template_with_role(), indent=2)
-    (deploy.output_dir / "RegistryStack.json").write_text(text)
-    monkeypatch.setattr(template_source, "render_current_templates", lambda: {"RegistryStack.json": text})
+def test_flagged_changes_without_terminal_or_yes_are_refused(deploy, aws):
+    small_output(deploy.output_dir, registry=registry_template_with_role())
     assert deploy("registry") == 2
     assert "Role" in deploy.out and "⚠ IAM" in deploy.out
     assert "flagged change(s) need confirmation and there is no terminal: rerun with --yes" in deploy.err
     assert stack_names(aws) == []
 
 
-def test_stale_template_is_refused(deploy, aws):
+def test_template_edited_after_generate_is_refused(deploy, aws):
     (deploy.output_dir / "RegistryStack.json").write_text("{}")
     assert deploy("registry") == 2
-    assert "RegistryStack.json is stale against templates/: run `python generate.py`" in deploy.err
+    assert "RegistryStack.json differs from what generate.py wrote: run `python generate.py`" in deploy.err
     assert stack_names(aws) == []
 
 
@@ -401,12 +394,10 @@ def test_destroy_registry_refused_while_app_imports_then_both_destroyed(deploy, 
     assert aws.client("ecr").describe_repositories()["repositories"][0]["repositoryName"] == "kafkajs-canary-app"
 
 
-def test_template_over_51200_bytes_goes_through_s3_bucket(deploy, aws, monkeypatch):
+def test_template_over_51200_bytes_goes_through_s3_bucket(deploy, aws):
     template = small_registry_template()
     template["Metadata"] = {"Padding": "x" * 52_000}
-    text = json.dumps(template, indent=2)
-    (deploy.output_dir / "RegistryStack.json").write_text(text)
-    monkeypatch.setattr(template_source, "render_current_templates", lambda: {"RegistryStack.json": text})
+    small_output(deploy.output_dir, registry=template)
     assert deploy("registry", "--yes") == 2
     assert "pass --s3-bucket BUCKET" in deploy.err
     aws.client("s3").create_bucket(Bucket="templates-bucket")

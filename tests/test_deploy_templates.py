@@ -1,55 +1,123 @@
-"""Template loading: stale check against what generate.py renders, its cache, and the S3 size limit."""
+"""Template loading: the stale check against output/manifest.json, and the S3 size limit."""
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from canary_deploy.errors import BadInput
 from canary_deploy.parameters import constraint_violation
-from canary_deploy.template_source import RenderCache, StackTemplate, TemplateSource, template_argument
+from canary_deploy.template_source import StackTemplate, TemplateSource, template_argument
+from tests.generated_output import write_output
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+FORBIDDEN_IN_THE_DEPLOYER = ("troposphere", "awacs", "cfnlint", "generate")
 
 
 @pytest.fixture
 def project(tmp_path):
+    """A project with one template source and output/ as generate.py leaves it."""
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "registry.py").write_text("REPOSITORY = 'a'\n")
-    (tmp_path / "generate.py").write_text("# generator\n")
-    (tmp_path / "output").mkdir()
-    (tmp_path / "output" / "RegistryStack.json").write_text('{"Resources": {}}\n')
+    (tmp_path / "contract.py").write_text("REGISTRY_STACK = 'RegistryStack'\n")
+    write_output(tmp_path / "output", {"RegistryStack.json": '{"Resources": {}}\n'}, root=tmp_path)
     return tmp_path
 
 
-class CountingRender:
-    def __init__(self, text):
-        self.text = text
-        self.calls = 0
-
-    def __call__(self):
-        self.calls += 1
-        return {"RegistryStack.json": self.text}
+def load_registry(project):
+    return TemplateSource(project / "output", project_root=project).load("registry")
 
 
-def test_cache_skips_rendering_until_an_input_changes(project):
-    render = CountingRender('{"Resources": {}}\n')
-    cache = RenderCache(project, project / ".cache" / "render.json")
-    load = lambda: TemplateSource(project / "output", render=render, cache=cache).load("registry")  # noqa: E731
-    assert load().body == '{"Resources": {}}\n'
-    assert load().body == '{"Resources": {}}\n'
-    assert render.calls == 1
+def test_template_generated_from_the_current_sources_loads(project):
+    assert load_registry(project).body == '{"Resources": {}}\n'
+
+
+def test_template_whose_sources_changed_since_generate_is_stale(project):
     (project / "templates" / "registry.py").write_text("REPOSITORY = 'b'\n")
-    render.text = '{"Resources": {"Repo": {}}}\n'
     with pytest.raises(
-        BadInput, match=r"output/RegistryStack.json is stale against templates/: run `python generate.py`"
+        BadInput,
+        match=r"^output/RegistryStack.json is stale against templates/ \(templates/registry.py changed since "
+        r"generate.py ran\): run `python generate.py` and retry$",
     ):
-        load()
-    assert render.calls == 2
+        load_registry(project)
+
+
+def test_new_template_source_makes_the_templates_stale(project):
+    (project / "templates" / "monitoring.py").write_text("")
+    with pytest.raises(BadInput, match=r"templates/monitoring.py changed since generate.py ran"):
+        load_registry(project)
+
+
+def test_template_edited_after_generate_is_refused(project):
+    (project / "output" / "RegistryStack.json").write_text("{}")
+    with pytest.raises(BadInput, match=r"^output/RegistryStack.json differs from what generate.py wrote: run"):
+        load_registry(project)
 
 
 def test_missing_output_file_says_to_generate(project):
     (project / "output" / "RegistryStack.json").unlink()
     with pytest.raises(BadInput, match=r"output/RegistryStack.json not found: run `python generate.py` first"):
-        TemplateSource(project / "output", render=CountingRender("")).load("registry")
+        load_registry(project)
+
+
+@pytest.mark.parametrize("text, problem", [(None, "not found"), ("[]", "is unreadable"), ("{", "is unreadable")])
+def test_missing_or_broken_manifest_says_to_generate(project, text, problem):
+    manifest = project / "output" / "manifest.json"
+    manifest.unlink() if text is None else manifest.write_text(text)
+    with pytest.raises(BadInput, match=rf"^output/manifest.json {problem}.*run `python generate.py`"):
+        load_registry(project)
+
+
+def test_committed_manifest_matches_the_committed_sources_and_templates():
+    for kind in ("registry", "app"):
+        assert TemplateSource(ROOT / "output").load(kind).data["Resources"]
+
+
+def run_deploy_py(*argv, env_extra=None):
+    """deploy.py in a fresh interpreter, reporting which of the generator's modules it imported."""
+    script = (
+        "import runpy, sys\n"
+        f"sys.argv = ['deploy.py', *{list(argv)!r}]\n"
+        "try:\n"
+        f"    runpy.run_path({str(ROOT / 'deploy.py')!r}, run_name='__main__')\n"
+        "except SystemExit as exit:\n"
+        "    code = exit.code\n"
+        f"loaded = sorted(m for m in sys.modules if m.split('.')[0] in {FORBIDDEN_IN_THE_DEPLOYER!r})\n"
+        "print('imported:', loaded)\n"
+        "sys.exit(code)\n"
+    )
+    environment = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    environment.update({"AWS_MAX_ATTEMPTS": "1", "AWS_REGION": "us-east-1", **(env_extra or {})})
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=environment, timeout=60)
+
+
+def test_deploy_py_checks_the_templates_without_importing_the_generator():
+    """The whole path up to the first request (an unreachable endpoint on 127.0.0.1) runs on the manifest."""
+    result = run_deploy_py("app", "--version", "1.0.0", "--dry-run", "--endpoint-url", "http://127.0.0.1:9")
+    assert result.returncode == 2 and "check --endpoint-url" in result.stderr, result.stderr
+    assert "imported: []" in result.stdout
+
+
+def test_deploy_py_refuses_a_stale_template_in_one_line(tmp_path):
+    """generate.py wrote output/ from sources that have changed since (the manifest says so)."""
+    output = tmp_path / "output"
+    output.mkdir()
+    for name in ("RegistryStack.json", "manifest.json"):
+        (output / name).write_text((ROOT / "output" / name).read_text())
+    manifest = json.loads((output / "manifest.json").read_text())
+    manifest["inputs"]["templates/registry.py"] = "0" * 64
+    (output / "manifest.json").write_text(json.dumps(manifest))
+    result = run_deploy_py("registry", "--output-dir", str(output))
+    assert result.returncode == 2
+    assert result.stderr == (
+        "❌ output/RegistryStack.json is stale against templates/ (templates/registry.py changed "
+        "since generate.py ran): run `python generate.py` and retry\n"
+    )
 
 
 def json_of_size(size: int, indent=None) -> str:
@@ -79,9 +147,7 @@ def test_big_template_needs_a_bucket():
         template_argument(template, "AppStack", None, None)
 
 
-APP_PARAMETERS = json.loads((Path(__file__).resolve().parent.parent / "output" / "AppStack.json").read_text())[
-    "Parameters"
-]
+APP_PARAMETERS = json.loads((ROOT / "output" / "AppStack.json").read_text())["Parameters"]
 
 
 @pytest.mark.parametrize(
