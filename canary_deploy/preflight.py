@@ -2,7 +2,7 @@
 
 from botocore.exceptions import ClientError
 
-from contract import KAFKA_PARAMETERS, REGISTRY_EXPORTS, SENTRY_PARAMETER
+from contract import KAFKA_PARAMETERS, REGISTRY_EXPORTS, SENTRY_PARAMETER, StoredParameter
 
 from .docker_hints import login_command, push_command
 from .errors import PreflightFailed
@@ -10,6 +10,12 @@ from .stack_state import SUCCESS_STATUSES, describe_stack, is_in_progress, outpu
 
 REQUIRED_PARAMETERS = tuple(parameter.suffix for parameter in KAFKA_PARAMETERS)
 SENTRY_SUFFIX = SENTRY_PARAMETER.suffix
+
+
+def put_parameter_command(name: str, parameter: StoredParameter) -> str:
+    """The command that creates a missing parameter, with the type the app's contract gives it."""
+    parameter_type = "SecureString" if parameter.secure else "String"
+    return f"aws ssm put-parameter --type {parameter_type} --name {name} --value ..."
 
 
 class AppPreflight:
@@ -73,11 +79,12 @@ class AppPreflight:
         names = {suffix: f"{prefix}/{suffix}" for suffix in (*REQUIRED_PARAMETERS, SENTRY_SUFFIX)}
         response = self.clients.ssm.get_parameters(Names=list(names.values()))
         invalid = set(response.get("InvalidParameters", []))
-        missing = [names[suffix] for suffix in REQUIRED_PARAMETERS if names[suffix] in invalid]
+        missing = [parameter for parameter in KAFKA_PARAMETERS if names[parameter.suffix] in invalid]
         if missing:
+            commands = ", ".join(f"`{put_parameter_command(names[p.suffix], p)}`" for p in missing)
             raise PreflightFailed(
-                f"missing Parameter Store parameter(s) {', '.join(missing)}: create each with `aws ssm put-parameter "
-                f"--type SecureString --name {missing[0]} --value ...`"
+                f"missing Parameter Store parameter(s) {', '.join(names[p.suffix] for p in missing)}: "
+                f"create them with {commands}"
             )
         if names[SENTRY_SUFFIX] in invalid and not parameters.is_overridden("SentryEnabled"):
             parameters.set_computed("SentryEnabled", "false")

@@ -216,7 +216,9 @@ def test_missing_sentry_parameter_deploys_with_sentry_off(deploy, aws):
         (
             "registry+image",
             ("--version", VERSION),
-            "missing Parameter Store parameter(s) /kafkajs-canary-app/kafka-host",
+            # The broker address is a plain String, the credentials SecureStrings: each command says which.
+            "create them with `aws ssm put-parameter --type String --name /kafkajs-canary-app/kafka-host --value ...`, "
+            "`aws ssm put-parameter --type SecureString --name /kafkajs-canary-app/kafka-username --value ...`",
         ),
         (
             "nothing",
