@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import http.server
+import json
 import os
+import threading
 from dataclasses import dataclass
 
 import pytest
@@ -51,3 +54,46 @@ def aws(local_aws, monkeypatch) -> LocalAccount:
     for variable in ("NO_PROXY", "no_proxy"):
         monkeypatch.setenv(variable, ",".join(filter(None, ["127.0.0.1", os.environ.get(variable)])))
     return LocalAccount(local_aws.endpoint_url)
+
+
+class RecordingWebhook:
+    """An HTTP server on 127.0.0.1 standing in for a Slack incoming webhook: it records each JSON body it is
+    sent and answers `status` (200 unless a test sets another)."""
+
+    def __init__(self):
+        self.bodies: list[dict] = []
+        self.status = 200
+        recorder = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                recorder.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                answer = b"ok" if recorder.status == 200 else b"invalid_token"
+                self.send_response(recorder.status)
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/services/T000/B000/secret"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05})
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def slack_webhook(monkeypatch):
+    """A `RecordingWebhook` running for one test; proxies configured on the machine are bypassed for it."""
+    for variable in ("NO_PROXY", "no_proxy"):
+        monkeypatch.setenv(variable, ",".join(filter(None, ["127.0.0.1", os.environ.get(variable)])))
+    with RecordingWebhook() as webhook:
+        yield webhook

@@ -114,27 +114,77 @@ def test_release_is_dispatched_by_hand_with_a_required_kafkajs_version():
     assert inputs["kafkajs_version"]["required"] is True
 
 
-def test_release_pushes_version_sha8_and_latest_then_deploys_that_tag():
-    workflow = load("release.yml")
-    by_id = {step["id"]: step for step in steps(workflow) if "id" in step}
-    assert "--short=8" in by_id["tag"]["run"] and "${KAFKAJS_VERSION}-" in by_id["tag"]["run"]
+def release_steps(job):
+    return {step.get("name", step.get("uses")): step for step in load("release.yml")["jobs"][job]["steps"]}
+
+
+def test_release_bumps_records_tags_and_pushes_through_the_tested_scripts_in_that_order():
+    build = load("release.yml")["jobs"]["build"]
+    runs = [step["run"] for step in build["steps"] if ".github/scripts/" in step.get("run", "")]
+    scripts = [re.search(r"\.github/scripts/([\w-]+\.sh)", run)[1] for run in runs]
+    assert scripts == ["bump-kafkajs.sh", "commit-bump.sh", "image-tag.sh", "push-image.sh"]
+    # The app folder (APP_PATH in its repository) is both the bump's directory and the build context.
+    assert runs[0].split()[1] == runs[3].split()[2] == '"$APP_CHECKOUT/$APP_PATH"'
+    assert "--short" not in " ".join(runs)
     tag = "${{ steps.tag.outputs.tag }}"
-    build = next(step for step in steps(workflow) if "docker push" in step.get("run", ""))
-    deploy = next(step for step in steps(workflow) if "deploy.py app" in step.get("run", ""))
-    assert build["env"]["TAG"] == deploy["env"]["TAG"] == tag
-    assert 'docker push "$repository_uri:$TAG"' in build["run"]
-    assert 'docker push "$repository_uri:latest"' in build["run"]
-    names = [step.get("uses", step.get("name")) for step in steps(workflow)]
-    assert names.index("aws-actions/amazon-ecr-login@v2") < names.index(build["name"]) < names.index(deploy["name"])
+    assert build["outputs"]["tag"] == tag and release_steps("build")["Build and push the image"]["env"]["TAG"] == tag
+
+
+def test_release_scripts_are_all_used_and_executable():
+    used = set(re.findall(r"\.github/scripts/([\w-]+\.sh)", (WORKFLOWS / "release.yml").read_text()))
+    shipped = {path.name for path in (ROOT / ".github" / "scripts").glob("*.sh")}
+    assert used | {"retry.sh"} == shipped  # retry.sh is run by bump-kafkajs.sh
+    assert all((ROOT / ".github" / "scripts" / name).stat().st_mode & 0o111 for name in shipped)
+
+
+def test_release_deploys_the_built_tag_in_an_environment_with_the_registry_stack_name():
+    workflow = load("release.yml")
+    deploy = workflow["jobs"]["deploy"]
+    assert deploy["needs"] == "build" and deploy["environment"]
+    assert deploy["env"]["TAG"] == "${{ needs.build.outputs.tag }}"
+    command = release_steps("deploy")["Deploy the app stack"]["run"]
+    assert '--registry-stack-name "$REGISTRY_STACK"' in command and '--version "$TAG"' in command
+    assert "REGISTRY_STACK" in workflow["env"]
+
+
+def test_release_tells_slack_only_when_the_webhook_secret_is_set():
+    deploy = load("release.yml")["jobs"]["deploy"]
+    assert deploy["env"]["SLACK_WEBHOOK_URL"] == "${{ secrets.SLACK_WEBHOOK_URL }}"
+    slack = release_steps("deploy")["Tell Slack"]
+    assert slack["if"] == "env.SLACK_WEBHOOK_URL != ''"
+    assert slack["run"].startswith(".github/scripts/notify-slack.sh") and "$TAG" in slack["run"]
+
+
+def test_release_actions_are_pinned_to_commits_with_their_version_in_a_comment():
+    uses = [line.strip() for line in (WORKFLOWS / "release.yml").read_text().splitlines() if "uses:" in line]
+    assert uses
+    for line in uses:
+        assert re.fullmatch(r"(- )?uses: [\w-]+/[\w-]+@[0-9a-f]{40}  # v\d+\.\d+\.\d+", line), line
+
+
+def test_only_the_checkout_that_pushes_keeps_its_credentials():
+    checkouts = [
+        step
+        for job in load("release.yml")["jobs"].values()
+        for step in job["steps"]
+        if step.get("uses", "").startswith("actions/checkout@")
+    ]
+    keeping = [step["name"] for step in checkouts if step.get("with", {}).get("persist-credentials") is not False]
+    assert keeping == ["Check out the app"]
+    assert release_steps("build")["Record the bump in the app repository"]["run"].startswith(
+        ".github/scripts/commit-bump.sh "
+    )
 
 
 def test_release_uses_oidc_credentials_and_keeps_inputs_out_of_scripts():
     workflow = load("release.yml")
-    assert workflow["permissions"]["id-token"] == "write"
-    credentials = next(
-        step for step in steps(workflow) if step.get("uses", "").startswith("aws-actions/configure-aws-credentials@")
-    )
-    assert credentials["with"]["role-to-assume"].startswith("${{ secrets.")
+    assert workflow["permissions"] == {"contents": "read"}
+    for job in workflow["jobs"].values():
+        assert job["permissions"] == {"contents": "read", "id-token": "write"}
+        (credentials,) = [
+            step for step in job["steps"] if step.get("uses", "").startswith("aws-actions/configure-aws-credentials@")
+        ]
+        assert credentials["with"]["role-to-assume"].startswith("${{ secrets.")
     assert not any("aws-access-key-id" in step.get("with", {}) for step in steps(workflow))
     for step in steps(workflow):
         assert "${{ inputs." not in step.get("run", ""), f"input spliced into a script: {step.get('name')}"
