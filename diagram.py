@@ -8,6 +8,7 @@ import re
 from collections import defaultdict
 
 from contract import APP_STACK, REGISTRY_STACK
+from rules import every_value
 
 # Parts of a stack, in display order, chosen by the resource type's service prefix.
 PARTS = ("network", "compute", "registry", "monitoring", "IAM", "other")
@@ -254,15 +255,8 @@ def _external_links(resource, parameters, ids):
 
 
 def _plain_items(value):
-    """A property list's entries as dicts, looking into both branches of conditional (Fn::If) lists and
-    entries, and dropping AWS::NoValue."""
-    if isinstance(value, list):
-        return [entry for item in value for entry in _plain_items(item)]
-    if isinstance(value, dict) and "Fn::If" in value:
-        return _plain_items(value["Fn::If"][1:])
-    if isinstance(value, dict) and "Ref" not in value:
-        return [value]
-    return []
+    """A property list's entries as dicts, in both branches of conditional (Fn::If) lists and entries."""
+    return [entry for entry in every_value(value) if isinstance(entry, dict) and "Ref" not in entry]
 
 
 def _label(text: str) -> str:

@@ -1,9 +1,9 @@
 """cfn-lint rules for ECS hardening that no CloudFormation linter ships (Security Hub ECS.2-ECS.20).
 
-cfn-lint loads this file by path (`--append-rules rules/`), not as part of the `rules` package, so it
-imports nothing from its siblings. Values may be intrinsic functions: `Fn::If` is expanded into each
-branch, `Ref: AWS::NoValue` counts as "property absent", and any other intrinsic (Ref to a parameter,
-Fn::ImportValue, ...) is a value these rules cannot judge, so they let it pass.
+Values may be intrinsic functions: `Fn::If` is expanded into each branch (rules/_conditions.py), `Ref:
+AWS::NoValue` counts as "property absent", and any other intrinsic (Ref to a parameter, Fn::ImportValue,
+...) is a value these rules cannot judge, so they let it pass. cfn-lint loads this file by path
+(`--append-rules rules/`); it imports the `rules` package (installed with the project) for its condition evaluation.
 """
 
 from __future__ import annotations
@@ -14,100 +14,17 @@ from typing import Any
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 
+from rules import ABSENT, Branch, Conditions, both
+
 TASK_DEFINITION = "AWS::ECS::TaskDefinition"
 SERVICE = "AWS::ECS::Service"
 SOURCE_URL = "https://docs.aws.amazon.com/securityhub/latest/userguide/ecs-controls.html"
 
-# Marks a property removed by `Ref: AWS::NoValue` (or never set).
-ABSENT = None
 
-
-def _is_no_value(value: Any) -> bool:
-    return isinstance(value, dict) and value.get("Ref") == "AWS::NoValue"
-
-
-def _fn_if_args(value: Any) -> list | None:
-    """The [condition, when_true, when_false] of an `Fn::If`, or None for anything else."""
-    if isinstance(value, dict) and len(value) == 1:
-        args = value.get("Fn::If")
-        if isinstance(args, list) and len(args) == 3 and isinstance(args[0], str):
-            return args
-    return None
-
-
-def _default_scalar(template: dict, value: Any) -> str | None:
-    """A literal, or a Ref to a parameter with a Default, as the string CloudFormation compares."""
-    if isinstance(value, (str, int, float, bool)):
-        return str(value).lower() if isinstance(value, bool) else str(value)
-    if isinstance(value, dict) and isinstance(value.get("Ref"), str):
-        parameter = template.get("Parameters", {}).get(value["Ref"])
-        if isinstance(parameter, dict) and "Default" in parameter:
-            return str(parameter["Default"])
-    return None
-
-
-def condition_by_default(template: dict, expression: Any, seen: frozenset = frozenset()) -> bool | None:
-    """Whether a condition holds when every parameter keeps its Default; None when that is unknowable."""
-    if isinstance(expression, str):  # a condition name
-        conditions = template.get("Conditions", {})
-        if expression in seen or not isinstance(conditions, dict) or expression not in conditions:
-            return None
-        return condition_by_default(template, conditions[expression], seen | {expression})
-    if not isinstance(expression, dict) or len(expression) != 1:
-        return None
-    ((function, args),) = expression.items()
-    if function == "Condition":
-        return condition_by_default(template, args, seen)
-    if function == "Fn::Equals" and isinstance(args, list) and len(args) == 2:
-        left, right = (_default_scalar(template, arg) for arg in args)
-        return None if left is None or right is None else left == right
-    if not isinstance(args, list):
-        return None
-    results = [condition_by_default(template, arg, seen) for arg in args]
-    if function == "Fn::Not" and len(results) == 1:
-        return None if results[0] is None else not results[0]
-    if function == "Fn::And":
-        return False if False in results else (None if None in results else True)
-    if function == "Fn::Or":
-        return True if True in results else (None if None in results else False)
-    return None
-
-
-def possible_values(template: dict, value: Any, path: list) -> Iterator[tuple[Any, list, bool | None]]:
-    """Every value a property can take, each with its path and whether parameter defaults select it.
-
-    Yields (value, path, chosen_by_default); chosen_by_default is None when a condition on the way
-    cannot be evaluated from the parameter defaults.
-    """
-    args = _fn_if_args(value)
-    if args is None:
-        yield (ABSENT if _is_no_value(value) else value), path, True
-        return
-    holds = condition_by_default(template, args[0])
-    for index, taken in ((1, holds), (2, None if holds is None else not holds)):
-        for branch_value, branch_path, chosen in possible_values(template, args[index], path + ["Fn::If", index]):
-            yield branch_value, branch_path, _both(taken, chosen)
-
-
-def _both(first: bool | None, second: bool | None) -> bool | None:
-    """Three-valued AND: False wins over unknown (None), unknown wins over True."""
-    return False if False in (first, second) else None if None in (first, second) else True
-
-
-def _possible_items(template: dict, value: Any, path: list) -> Iterator[tuple[dict, list]]:
-    """The dict items of a list property, through `Fn::If` around the list or around an item."""
-    for items, items_path, _ in possible_values(template, value, path):
-        if isinstance(items, list):
-            for index, item in enumerate(items):
-                for item_value, item_path, _ in possible_values(template, item, items_path + [index]):
-                    if isinstance(item_value, dict):
-                        yield item_value, item_path
-
-
-def _property(template: dict, parent: dict, parent_path: list, name: str) -> Iterator[tuple[Any, list]]:
+def _property(cfn, parent: dict, parent_path: list, name: str) -> Iterator[tuple[Any, list]]:
     """Each possible value of parent[name] (ABSENT when missing), with its path."""
-    for value, path, _ in possible_values(template, parent.get(name, ABSENT), parent_path + [name]):
-        yield value, path if name in parent else parent_path
+    for branch in Conditions(cfn.template).branches(parent.get(name, ABSENT), parent_path + [name]):
+        yield branch.value, branch.path if name in parent else parent_path
 
 
 def _is_true(value: Any) -> bool:
@@ -128,10 +45,11 @@ def _resources(cfn, resource_type: str) -> Iterator[tuple[str, dict, list]]:
 def _containers(cfn) -> Iterator[tuple[dict, dict, list]]:
     """(task definition properties, container definition, container path) for every container."""
     for _, properties, path in _resources(cfn, TASK_DEFINITION):
-        for container, container_path in _possible_items(
-            cfn.template, properties.get("ContainerDefinitions"), path + ["ContainerDefinitions"]
+        for container in Conditions(cfn.template).items(
+            properties.get("ContainerDefinitions"), path + ["ContainerDefinitions"]
         ):
-            yield properties, container, container_path
+            if isinstance(container.value, dict):
+                yield properties, container.value, container.path
 
 
 class ServicePublicIp(CloudFormationLintRule):
@@ -176,26 +94,23 @@ class ServicePublicIpUndecidable(CloudFormationLintRule):
 
 def _public_ip_paths(cfn, chosen_by_default: bool | None) -> Iterator[list]:
     """Paths where AssignPublicIp can be ENABLED and parameter defaults select it (True), or may (None)."""
+    conditions = Conditions(cfn.template)  # every parameter at its Default
     for _, properties, path in _resources(cfn, SERVICE):
-        for assign, assign_path, by_default in _service_assign_public_ip(cfn.template, properties, path):
-            if assign == "ENABLED" and by_default is chosen_by_default:
-                yield assign_path
+        for assign in _service_assign_public_ip(conditions, properties, path):
+            if assign.value == "ENABLED" and assign.chosen is chosen_by_default:
+                yield assign.path
 
 
-def _service_assign_public_ip(template: dict, properties: dict, path: list):
-    for network, network_path, _ in possible_values(
-        template, properties.get("NetworkConfiguration"), path + ["NetworkConfiguration"]
-    ):
-        if not isinstance(network, dict):
+def _service_assign_public_ip(conditions: Conditions, properties: dict, path: list) -> Iterator[Branch]:
+    for network in conditions.branches(properties.get("NetworkConfiguration"), path + ["NetworkConfiguration"]):
+        if not isinstance(network.value, dict):
             continue
-        for awsvpc, awsvpc_path, awsvpc_default in possible_values(
-            template, network.get("AwsvpcConfiguration"), network_path + ["AwsvpcConfiguration"]
+        for awsvpc in conditions.branches(
+            network.value.get("AwsvpcConfiguration"), network.path + ["AwsvpcConfiguration"]
         ):
-            if isinstance(awsvpc, dict) and "AssignPublicIp" in awsvpc:
-                for assign, assign_path, default in possible_values(
-                    template, awsvpc["AssignPublicIp"], awsvpc_path + ["AssignPublicIp"]
-                ):
-                    yield assign, assign_path, _both(awsvpc_default, default)
+            if isinstance(awsvpc.value, dict) and "AssignPublicIp" in awsvpc.value:
+                for assign in conditions.branches(awsvpc.value["AssignPublicIp"], awsvpc.path + ["AssignPublicIp"]):
+                    yield Branch(assign.value, assign.path, both(awsvpc.chosen, assign.chosen))
 
 
 class PrivilegedContainer(CloudFormationLintRule):
@@ -207,7 +122,7 @@ class PrivilegedContainer(CloudFormationLintRule):
 
     def match(self, cfn):
         for _, container, container_path in _containers(cfn):
-            for privileged, path in _property(cfn.template, container, container_path, "Privileged"):
+            for privileged, path in _property(cfn, container, container_path, "Privileged"):
                 if _is_true(privileged):
                     yield RuleMatch(path, "ECS container runs privileged; remove Privileged or set it to false (ECS.4)")
 
@@ -231,7 +146,7 @@ class RootContainer(CloudFormationLintRule):
             family = platform.get("OperatingSystemFamily") if isinstance(platform, dict) else None
             if isinstance(family, str) and family.startswith("WINDOWS"):
                 continue
-            for user, path in _property(cfn.template, container, container_path, "User"):
+            for user, path in _property(cfn, container, container_path, "User"):
                 if user is ABSENT:
                     yield RuleMatch(
                         path,
@@ -253,7 +168,7 @@ class WritableRootFilesystem(CloudFormationLintRule):
 
     def match(self, cfn):
         for _, container, container_path in _containers(cfn):
-            for readonly, path in _property(cfn.template, container, container_path, "ReadonlyRootFilesystem"):
+            for readonly, path in _property(cfn, container, container_path, "ReadonlyRootFilesystem"):
                 if _is_false_or_absent(readonly):
                     yield RuleMatch(
                         path,
@@ -271,7 +186,7 @@ class FargatePlatformVersion(CloudFormationLintRule):
 
     def match(self, cfn):
         for _, properties, service_path in _resources(cfn, SERVICE):
-            for version, path in _property(cfn.template, properties, service_path, "PlatformVersion"):
+            for version, path in _property(cfn, properties, service_path, "PlatformVersion"):
                 if isinstance(version, str) and version != "LATEST":
                     yield RuleMatch(
                         path,
@@ -295,17 +210,17 @@ class DeploymentCircuitBreaker(CloudFormationLintRule):
             kind = controller.get("Type", "ECS") if isinstance(controller, dict) else "ECS"
             if kind != "ECS":
                 continue
-            for config, config_path in _property(cfn.template, properties, service_path, "DeploymentConfiguration"):
+            for config, config_path in _property(cfn, properties, service_path, "DeploymentConfiguration"):
                 if not isinstance(config, dict):
                     config = {}
-                for breaker, breaker_path in _property(cfn.template, config, config_path, "DeploymentCircuitBreaker"):
+                for breaker, breaker_path in _property(cfn, config, config_path, "DeploymentCircuitBreaker"):
                     if not isinstance(breaker, dict):
                         yield RuleMatch(
                             breaker_path, "ECS service has no DeploymentCircuitBreaker; set Enable and Rollback to true"
                         )
                         continue
                     for key in ("Enable", "Rollback"):
-                        for flag, flag_path in _property(cfn.template, breaker, breaker_path, key):
+                        for flag, flag_path in _property(cfn, breaker, breaker_path, key):
                             if _is_false_or_absent(flag):
                                 yield RuleMatch(
                                     flag_path,
@@ -362,13 +277,13 @@ class CredentialsInEnvironment(CloudFormationLintRule):
 
     def match(self, cfn):
         for _, container, container_path in _containers(cfn):
-            for variable, variable_path in _possible_items(
-                cfn.template, container.get("Environment"), container_path + ["Environment"]
+            for variable in Conditions(cfn.template).items(
+                container.get("Environment"), container_path + ["Environment"]
             ):
-                name = variable.get("Name")
+                name = variable.value.get("Name") if isinstance(variable.value, dict) else None
                 if isinstance(name, str) and CREDENTIAL_NAME.search(name):
                     yield RuleMatch(
-                        variable_path + ["Name"],
+                        variable.path + ["Name"],
                         f"ECS environment variable {name} looks like a "
                         "credential; move it to Secrets with a ValueFrom (ECS.8)",
                     )

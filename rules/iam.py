@@ -5,7 +5,7 @@ carries a Sid, and the resource holding the policy explains it in its Metadata:
 
     "Metadata": {"WildcardResourceJustifications": {"<Sid>": "why this statement needs Resource *"}}
 
-cfn-lint loads this file by path (`--append-rules rules/`), so it imports nothing from its siblings.
+cfn-lint loads this file by path (`--append-rules rules/`); it imports the `rules` package (installed with the project) for its condition evaluation.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
+
+from rules import every_value
 
 JUSTIFICATION_KEY = "WildcardResourceJustifications"
 # Resources whose properties hold policy documents: identity policies, and resource policies where
@@ -49,14 +51,8 @@ def _statements(value: Any, path: list) -> Iterator[tuple[dict, list]]:
 
 
 def _strings(value: Any) -> Iterator[str]:
-    """The literal strings a Resource or Action can be: itself, list items, Fn::If branches."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-    elif isinstance(value, dict) and isinstance(value.get("Fn::If"), list):
-        yield from _strings(value["Fn::If"][1:])
+    """The literal strings a Resource or Action can be, in any Fn::If branch: itself or its list items."""
+    return (item for item in every_value(value) if isinstance(item, str))
 
 
 def _allow_statements(cfn) -> Iterator[tuple[dict, dict, list]]:

@@ -6,8 +6,8 @@ import re
 import pytest
 
 from generate import render_templates
+from rules import Conditions
 from templates.compute import FARGATE_MEMORY_BY_CPU
-from tests.template_eval import deployed_resources
 
 RENDERED = render_templates()
 REGISTRY = json.loads(RENDERED["RegistryStack.json"])
@@ -205,7 +205,7 @@ def test_no_account_region_or_zone_is_hard_coded():
 
 
 def service_network(mode: str) -> tuple[dict, dict]:
-    resources = deployed_resources(APP, {"SubnetMode": mode, "Version": "1"})
+    resources = Conditions(APP, {"SubnetMode": mode, "Version": "1"}).deployed_resources()
     service = next(r for r in resources.values() if r["Type"] == "AWS::ECS::Service")
     return resources, service["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"]
 
@@ -240,7 +240,7 @@ def test_service_waits_for_the_egress_route_of_its_mode():
     service = only(APP, "AWS::ECS::Service")
     assert service["DependsOn"] == "EgressReady" or service["DependsOn"] == ["EgressReady"]
     for mode, route in (("private", "PrivateDefaultRoute"), ("public", "PublicDefaultRoute")):
-        handle = deployed_resources(APP, {"SubnetMode": mode})["EgressReady"]
+        handle = Conditions(APP, {"SubnetMode": mode}).deployed_resources()["EgressReady"]
         assert {"Ref": route} in handle["Metadata"].values()
 
 
@@ -284,7 +284,7 @@ def parameter_arn(suffix: str) -> dict:
 
 @pytest.mark.parametrize("sentry, suffixes", [("true", SECRET_SUFFIXES), ("false", SECRET_SUFFIXES[:3])])
 def test_secrets_come_from_parameter_store_and_sentry_only_when_enabled(sentry, suffixes):
-    resources = deployed_resources(APP, {"SentryEnabled": sentry})
+    resources = Conditions(APP, {"SentryEnabled": sentry}).deployed_resources()
     names = ["KAFKA_HOST", "KAFKA_USERNAME", "KAFKA_PASSWORD", "SENTRY_DSN"][: len(suffixes)]
     assert container(resources)["Secrets"] == [
         {"Name": name, "ValueFrom": parameter_arn(suffix)} for name, suffix in zip(names, suffixes, strict=True)
@@ -375,8 +375,8 @@ def test_alerts_topic_is_encrypted_and_email_subscription_exists_only_with_an_ad
     key_policy = APP["Resources"]["AlertsKey"]["Properties"]["KeyPolicy"]["Statement"]
     cloudwatch = next(s for s in key_policy if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"})
     assert set(cloudwatch["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey"}
-    without = deployed_resources(APP, {"AlarmEmail": ""})
-    with_email = deployed_resources(APP, {"AlarmEmail": "ops@example.com"})
+    without = Conditions(APP, {"AlarmEmail": ""}).deployed_resources()
+    with_email = Conditions(APP, {"AlarmEmail": "ops@example.com"}).deployed_resources()
     assert "AlertsEmailSubscription" not in without
     assert with_email["AlertsEmailSubscription"]["Properties"]["Protocol"] == "email"
 
