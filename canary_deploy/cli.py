@@ -21,7 +21,7 @@ from .commands import AppDeploy, DeployRequest, RegistryDeploy, StackNames
 from .console import Console
 from .deployer import DEFAULT_TIMEOUT_SECONDS, DeployOptions
 from .errors import EXIT_BAD_INPUT, EXIT_DEPLOY_FAILED, EXIT_INTERRUPTED, EXIT_OK, BadInput, DeployError
-from .parameters import parse_overrides
+from .parameters import parse_overrides, read_parameters_file
 from .session import AwsClients
 from .template_source import TemplateSource
 
@@ -66,7 +66,12 @@ def add_deploy_options(parser):
     parser.add_argument("--outputs-file", help="write the stack outputs to this JSON file")
     parser.add_argument("--s3-bucket", help="bucket for templates over 51,200 bytes")
     parser.add_argument(
-        "--parameter", action="append", metavar="KEY=VALUE", help="override a template parameter (repeatable)"
+        "--parameter", action="append", metavar="KEY=VALUE", help="set a template parameter (repeatable)"
+    )
+    parser.add_argument(
+        "--parameters-file",
+        metavar="FILE",
+        help='JSON object of parameter values, e.g. {"DesiredCount": 2}; --parameter wins over it',
     )
 
 
@@ -115,7 +120,13 @@ def run_command(args, console, deployer_kwargs):
         )
         if args.outputs_file and not Path(args.outputs_file).resolve().parent.is_dir():
             raise BadInput(f"--outputs-file {args.outputs_file}: its directory does not exist")
-        request = DeployRequest(names, options, parse_overrides(args.parameter), args.version)
+        request = DeployRequest(
+            names,
+            options,
+            parse_overrides(args.parameter),
+            args.version,
+            configured=read_parameters_file(args.parameters_file),
+        )
         command = RegistryDeploy if args.command == "registry" else AppDeploy
         command(clients, console, source, **deployer_kwargs).run(request)
     elif args.command == "status":

@@ -1,6 +1,6 @@
 """The deploy commands: `registry` and `app`, each a template, its parameters, checks and a StackDeployer."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
@@ -9,7 +9,7 @@ from contract import APP_STACK, REGISTRY_STACK, REPOSITORY_NAME
 
 from .deployer import DeployOptions, StackDeployer
 from .docker_hints import login_command, push_command, tag_command
-from .parameters import StackParameters
+from .parameters import ParameterSource, StackParameters
 from .preflight import AppPreflight
 from .stack_state import outputs_of
 from .template_source import TemplateSource
@@ -27,8 +27,9 @@ class StackNames:
 class DeployRequest:
     names: StackNames
     options: DeployOptions
-    overrides: dict
-    version: str = None
+    overrides: ParameterSource
+    version: str | None = None
+    configured: ParameterSource = field(default_factory=ParameterSource)  # --parameters-file
 
 
 class StackCommand:
@@ -49,10 +50,10 @@ class StackCommand:
 class RegistryDeploy(StackCommand):
     def run(self, request):
         template = self.source.load("registry")
-        parameters = StackParameters(template, request.overrides)
+        parameters = StackParameters(template, request.overrides, configured=request.configured)
         self.clients.check_configuration()
         deployer = self.deployer(request.options, "registry")
-        stack = deployer.deploy(request.names.registry, template, parameters.as_cloudformation())
+        stack = deployer.deploy(request.names.registry, template, parameters)
         if stack is None:
             return
         self.protect(stack)
@@ -95,7 +96,10 @@ class AppDeploy(StackCommand):
             request.overrides,
             fixed={"Version": version, "RegistryStackName": request.names.registry},
             flags={"Version": "--version", "RegistryStackName": "--registry-stack-name"},
+            configured=request.configured,
         )
         self.clients.check_configuration()
-        AppPreflight(self.clients, self.console, request.names.registry).run(parameters, version)
-        self.deployer(request.options, "app").deploy(request.names.app, template, parameters.as_cloudformation())
+        preflight = AppPreflight(self.clients, self.console, request.names.registry)
+        self.deployer(request.options, "app").deploy(
+            request.names.app, template, parameters, preflight=lambda stack: preflight.run(parameters, version)
+        )

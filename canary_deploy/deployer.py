@@ -10,6 +10,8 @@ from .change_table import ChangeTable
 from .changeset import ChangeSet, required_capabilities
 from .errors import ChangesRefused, DeploymentFailed, Interrupted
 from .events import EventStream
+from .parameter_diff import ParameterDiff
+from .parameters import StackParameters, deployed_values
 from .stack_state import SUCCESS_STATUSES, describe_stack, is_in_progress, outputs_of, refuse_if_stuck
 from .template_source import template_argument
 
@@ -71,17 +73,32 @@ class StackDeployer:
         self.clock = clock
         self.sleep = sleep
 
-    def deploy(self, stack_name, template, parameters):
-        """Returns the stack description after success or no changes; None after a dry run."""
-        stack = self.existing_stack(stack_name)
+    def deploy(self, stack_name, template, parameters: StackParameters, preflight=None):
+        """Returns the stack description after success or no changes; None after a dry run.
+
+        Reads the stack first (nothing changes before preflight): on update, the parameters the command
+        does not set keep the stack's values. `preflight(stack)` then checks the account; only after it
+        passes may a stack whose creation failed be deleted and the change set be made."""
+        stack = self.current_stack(stack_name)
+        parameters.keep_deployed(deployed_values(stack))
+        if preflight:
+            preflight(stack)
+        if stack is not None and stack["StackStatus"] == "ROLLBACK_COMPLETE":
+            self.console.notice(
+                f"{stack_name} is ROLLBACK_COMPLETE (its creation failed, it holds nothing): deleting it to create it again"
+            )
+            self.delete_and_wait(stack)
+            stack = None
         change_set_type = "CREATE" if stack is None or stack["StackStatus"] == "REVIEW_IN_PROGRESS" else "UPDATE"
         change_set = ChangeSet(self.cfn, stack_name, change_set_type, sleep=self.sleep)
         change_set.creates_stack = stack is None
         body = template_argument(template, stack_name, self.options.s3_bucket, self.clients)
+        sent = parameters.as_cloudformation()
+        diff = ParameterDiff(stack_name, template.parameters, parameters.deployed, sent)
         try:
-            has_changes = change_set.create(body, parameters, required_capabilities(template)) and change_set.wait()
+            has_changes = change_set.create(body, sent, required_capabilities(template)) and change_set.wait()
             if has_changes:
-                table = self.review(change_set)
+                table = self.review(change_set, diff)
         except (DeploymentFailed, KeyboardInterrupt) as error:
             self.discard(change_set)
             if isinstance(error, KeyboardInterrupt):
@@ -99,9 +116,11 @@ class StackDeployer:
             return None
         return self.execute(change_set, total_resources=len(table.changes))
 
-    def review(self, change_set):
-        """Shows the changes; returns the table to execute, or None after a dry run (change set discarded).
-        Flagged changes need confirmation: ChangesRefused discards the change set and stops here."""
+    def review(self, change_set, diff):
+        """Shows the parameter changes and the resource changes; returns the table to execute, or None after
+        a dry run (change set discarded). Flagged changes need confirmation: ChangesRefused discards the
+        change set and stops here."""
+        diff.print(self.console)
         table = ChangeTable(change_set.stack_name, change_set.changes())
         table.print(self.console)
         if self.options.dry_run:
@@ -111,8 +130,9 @@ class StackDeployer:
         self.confirm(table, change_set)
         return table
 
-    def existing_stack(self, stack_name):
-        """The stack to update, or None to create; deals with failed creations and in-progress stacks."""
+    def current_stack(self, stack_name):
+        """The stack as it is, or None; waits for one in progress (--wait) and refuses states no deploy
+        may start from. Changes nothing."""
         stack = describe_stack(self.cfn, stack_name)
         if stack is None:
             return None
@@ -121,13 +141,7 @@ class StackDeployer:
             stream = self.stream(stack["StackId"], stack_name)
             stream.mark()
             stream.wait(self.options.timeout, on_interrupt=self._raise_detached)
-            return self.existing_stack(stack_name)
-        if stack["StackStatus"] == "ROLLBACK_COMPLETE":
-            self.console.notice(
-                f"{stack_name} is ROLLBACK_COMPLETE (its creation failed, it holds nothing): deleting it to create it again"
-            )
-            self.delete_and_wait(stack)
-            return None
+            return self.current_stack(stack_name)
         refuse_if_stuck(stack, self.status_command)
         return stack
 

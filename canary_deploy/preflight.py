@@ -86,6 +86,14 @@ class AppPreflight:
                 f"missing Parameter Store parameter(s) {', '.join(names[p.suffix] for p in missing)}: "
                 f"create them with {commands}"
             )
-        if names[SENTRY_SUFFIX] in invalid and not parameters.is_overridden("SentryEnabled"):
+        if parameters.is_explicit("SentryEnabled"):
+            return
+        if names[SENTRY_SUFFIX] in invalid:
             parameters.set_computed("SentryEnabled", "false")
             self.console.notice(f"{names[SENTRY_SUFFIX]} not found: deploying with SentryEnabled=false")
+        elif parameters.get("SentryEnabled") == "false":
+            # Kept from the deployed stack (UsePreviousValue): maybe set while sentry-dsn was missing.
+            self.console.notice(
+                f"{names[SENTRY_SUFFIX]} exists but the stack keeps SentryEnabled=false: pass "
+                "--parameter SentryEnabled=true to report errors to Sentry"
+            )

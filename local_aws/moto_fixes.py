@@ -24,6 +24,9 @@ Three more gaps stop the real templates and the deployer short of the end:
 - AWS::KMS::Key hands CloudFormation's Tags (Key/Value) to a backend that wants TagKey/TagValue, so
   any tagged key fails with KeyError: 'TagKey'.
 
+More fixes live in modules of their own, each saying why: `previous_values` (UsePreviousValue takes
+the value the stack was given, not what moto resolved it to).
+
 `apply_moto_fixes()` replaces `CloudFormationBackend.create_change_set` (a wrapper around moto's),
 `CloudFormationBackend.execute_change_set` (rewritten: moto's has nothing worth keeping), and wraps the
 three resource/response methods above, so that the deploy flow behaves as on AWS for these cases. The
@@ -35,6 +38,7 @@ from __future__ import annotations
 
 import traceback
 
+from . import previous_values
 from .errors import LocalAWSError
 
 MOTO_VERSION = "5.2.5"
@@ -71,6 +75,7 @@ def apply_moto_fixes() -> None:
     CloudFormationBackend.create_change_set = create_change_set
     CloudFormationBackend.execute_change_set = _execute_change_set
     _fix_resource_gaps()
+    previous_values.apply()
 
 
 def _fix_resource_gaps() -> None:

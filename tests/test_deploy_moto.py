@@ -57,7 +57,9 @@ def small_app_template(broken=False):
         ]
     }
     resources = {
-        "Cluster": {"Type": "AWS::ECS::Cluster"},
+        # With Properties, as in the real template: moto adds an empty one to what it parsed, so a resource
+        # without it reads as modified on every update (and moto replaces the cluster).
+        "Cluster": {"Type": "AWS::ECS::Cluster", "Properties": {}},
         "TaskDefinition": {
             "Type": "AWS::ECS::TaskDefinition",
             "Properties": {
@@ -100,6 +102,7 @@ def small_app_template(broken=False):
             "ParameterPrefix": {"Type": "String", "Default": "/kafkajs-canary-app"},
             "SentryEnabled": {"Type": "String", "Default": "true", "AllowedValues": ["true", "false"]},
             "DesiredCount": REAL_APP_PARAMETERS["DesiredCount"],
+            "AlarmEmail": REAL_APP_PARAMETERS["AlarmEmail"],
         },
         "Resources": resources,
         "Outputs": {
@@ -188,7 +191,7 @@ def test_new_version_registers_task_definition_with_new_image(deploy, aws):
     assert deploy("app", "--version", VERSION, "--yes") == 0, deploy.err
     push_image(aws.endpoint_url, "1.16.1")
     assert deploy("app", "--version", "1.16.1", "--yes", "--outputs-file", str(deploy.output_dir / "out.json")) == 0
-    assert "Modify" in deploy.out  # moto lists the wrong logical ids for a parameter-only update
+    assert f"  Version  {VERSION} → 1.16.1\n" in deploy.out  # moto lists no resource change for it
     ecs = aws.client("ecs")
     latest = ecs.list_task_definitions(familyPrefix="kafkajs-canary-app")["taskDefinitionArns"][-1]
     image = ecs.describe_task_definition(taskDefinition=latest)["taskDefinition"]["containerDefinitions"][0]["image"]
@@ -203,6 +206,72 @@ def test_missing_sentry_parameter_deploys_with_sentry_off(deploy, aws):
     assert "sentry-dsn not found: deploying with SentryEnabled=false" in deploy.out
     parameters = aws.client("cloudformation").describe_stacks(StackName="AppStack")["Stacks"][0]["Parameters"]
     assert {"ParameterKey": "SentryEnabled", "ParameterValue": "false"} in parameters
+    # Created later, the DSN does not switch Sentry on behind the operator's back: it is pointed out.
+    seed_parameters(aws.endpoint_url)
+    assert deploy("app", "--version", VERSION, "--yes") == 0, deploy.err
+    assert (
+        "sentry-dsn exists but the stack keeps SentryEnabled=false: pass --parameter SentryEnabled=true" in deploy.out
+    )
+    assert stack_parameters(aws)["SentryEnabled"] == "false"
+
+
+def stack_parameters(aws, stack_name="AppStack"):
+    stack = aws.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
+    return {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+
+
+def service_desired_count(aws):
+    stack = aws.client("cloudformation").describe_stacks(StackName="AppStack")["Stacks"][0]
+    cluster = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}["ClusterName"]
+    service = aws.client("ecs").describe_services(cluster=cluster, services=["kafkajs-canary-app"])["services"][0]
+    return service["desiredCount"]
+
+
+def test_release_with_only_version_keeps_operator_settings(deploy, aws):
+    ready_for_app(deploy, aws)
+    operator_settings = ("--parameter", "AlarmEmail=ops@example.com", "--parameter", "DesiredCount=2")
+    assert deploy("app", "--version", VERSION, "--yes", *operator_settings) == 0, deploy.err
+    push_image(aws.endpoint_url, "1.16.1")
+
+    assert deploy("app", "--version", "1.16.1", "--yes") == 0, deploy.err
+
+    parameters = stack_parameters(aws)
+    assert (parameters["AlarmEmail"], parameters["DesiredCount"], parameters["Version"]) == (
+        "ops@example.com",
+        "2",
+        "1.16.1",
+    )
+    assert service_desired_count(aws) == 2
+    # Before execution, only what changes is listed.
+    assert f"Parameter changes for AppStack (1):\n  Version  {VERSION} → 1.16.1\n" in deploy.out
+
+
+def test_parameters_file_configures_and_flags_win_over_it(deploy, aws):
+    ready_for_app(deploy, aws)
+    settings = deploy.output_dir / "prod.json"
+    settings.write_text(json.dumps({"DesiredCount": 3, "AlarmEmail": "ops@example.com"}))
+    argv = ("app", "--version", VERSION, "--yes", "--parameters-file", str(settings))
+    assert deploy(*argv, "--parameter", "DesiredCount=4") == 0, deploy.err
+    assert stack_parameters(aws)["DesiredCount"] == "4" and stack_parameters(aws)["AlarmEmail"] == "ops@example.com"
+
+    settings.write_text(json.dumps({"DesiredCount": 3, "AlarmEmail": ""}))
+    assert deploy(*argv) == 0, deploy.err
+    assert "  DesiredCount  4 → 3\n  AlarmEmail    ops@example.com → (empty)\n" in deploy.out
+    assert (stack_parameters(aws)["DesiredCount"], stack_parameters(aws)["AlarmEmail"]) == ("3", "")
+    assert service_desired_count(aws) == 3
+
+
+def test_parameter_new_to_the_stack_takes_its_default(deploy, aws):
+    ready_for_app(deploy, aws)
+    assert deploy("app", "--version", VERSION, "--yes", "--parameter", "DesiredCount=2") == 0, deploy.err
+    template = small_app_template()
+    template["Parameters"]["KafkaPort"] = REAL_APP_PARAMETERS["KafkaPort"]
+    small_output(deploy.output_dir, app=template)
+
+    assert deploy("app", "--version", VERSION, "--yes") == 0, deploy.err
+
+    assert stack_parameters(aws)["KafkaPort"] == "9092" and stack_parameters(aws)["DesiredCount"] == "2"
+    assert "  KafkaPort  (not set) → 9092\n" in deploy.out
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ from canary_deploy.console import Console
 from canary_deploy.deployer import DeployOptions, StackDeployer
 from canary_deploy.errors import Interrupted
 from canary_deploy.events import EventStream
+from canary_deploy.parameters import ParameterSource, StackParameters
 from canary_deploy.session import AwsClients
 from canary_deploy.stack_state import describe_stack
 from canary_deploy.template_source import StackTemplate
@@ -387,7 +388,7 @@ def test_wait_option_waits_for_an_in_progress_stack_then_updates_it(clients, stu
     )
     stub.add_response("describe_stacks", described("UPDATE_COMPLETE"), {"StackName": STACK})
 
-    assert deployer.existing_stack(STACK)["StackStatus"] == "UPDATE_COMPLETE"
+    assert deployer.current_stack(STACK)["StackStatus"] == "UPDATE_COMPLETE"
     assert "AppStack is UPDATE_IN_PROGRESS: waiting for it (--wait)" in out.getvalue()
     assert time.delays == [], "the end was seen on the first poll, no sleep"
 
@@ -406,7 +407,8 @@ def test_ctrl_c_while_the_change_set_is_prepared_leaves_nothing_behind(clients, 
     )
     stub.add_response("delete_stack", {}, {"StackName": STACK_ID})
     with pytest.raises(Interrupted, match=r"interrupted before executing: AppStack not changed \(change set deleted\)"):
-        deployer.deploy(STACK, StackTemplate("AppStack.json", '{"Resources": {}}'), [])
+        template = StackTemplate("AppStack.json", '{"Resources": {}}')
+        deployer.deploy(STACK, template, StackParameters(template, ParameterSource()))
 
 
 @pytest.mark.parametrize(

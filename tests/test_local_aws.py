@@ -348,3 +348,36 @@ def test_cli_busy_port_is_a_one_line_error(local_aws):
         f"error: cannot listen on 127.0.0.1:{local_aws.port} (Address already in use); "
         "choose another --port, or 0 for a free one"
     ]
+
+
+def test_previous_value_of_an_ssm_typed_parameter_is_its_name(aws):
+    """UsePreviousValue keeps the name given (resolved afresh), and describe_stacks shows name and value."""
+    ssm = aws.client("ssm")
+    ssm.put_parameter(Name="/canary/topic-name", Type="String", Value="alerts")
+    template = {
+        "Parameters": {
+            "TopicName": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/canary/topic-name"},
+            "Count": {"Type": "Number", "Default": "1"},
+        },
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": {"Ref": "TopicName"}}}},
+        "Outputs": {"Count": {"Value": {"Ref": "Count"}}},
+    }
+    cloudformation = aws.client("cloudformation")
+    run_change_set(cloudformation, "TopicStack", template)
+    ssm.put_parameter(Name="/canary/topic-name", Type="String", Value="alerts-v2", Overwrite=True)
+
+    previous = [{"ParameterKey": key, "UsePreviousValue": True} for key in ("TopicName", "Count")]
+    change_set = cloudformation.create_change_set(
+        StackName="TopicStack",
+        ChangeSetName="keep",
+        ChangeSetType="UPDATE",
+        TemplateBody=json.dumps({**template, "Outputs": {"Count": {"Value": {"Fn::Sub": "${Count}!"}}}}),
+        Parameters=previous,
+    )
+    cloudformation.execute_change_set(ChangeSetName=change_set["Id"])
+
+    stack = cloudformation.describe_stacks(StackName="TopicStack")["Stacks"][0]
+    assert stack["StackStatus"] == "UPDATE_COMPLETE"
+    topic = {p["ParameterKey"]: p for p in stack["Parameters"]}["TopicName"]
+    assert (topic["ParameterValue"], topic["ResolvedValue"]) == ("/canary/topic-name", "alerts-v2")
+    assert outputs_of(stack) == {"Count": "1!"}
