@@ -7,7 +7,7 @@ CHECKOV_VERSION := 3.3.30
 # The stack templates generate.py writes (output/ also holds its manifest.json, which is not a template).
 TEMPLATES = $(filter-out output/manifest.json,$(wildcard output/*.json))
 
-.PHONY: install run local-aws test lint security clean
+.PHONY: install run local-aws test lint security checkov clean
 
 # One stamp per set of extras, so `make run` and `make test` each install what they need once.
 $(VENV)/.stamp-local: setup.cfg pyproject.toml
@@ -40,9 +40,12 @@ run: $(VENV)/.stamp-local
 local-aws: $(VENV)/.stamp-local
 	$(BIN)/python -m local_aws
 
-# cfn-lint CLI with the project's rules and informational checks, then checkov (no network: --skip-download).
-security: $(VENV)/.stamp-test $(CHECKOV_VENV)/.stamp-$(CHECKOV_VERSION)
+# cfn-lint CLI with the project's rules and informational checks, then checkov.
+security: $(VENV)/.stamp-test checkov
 	$(BIN)/cfn-lint --append-rules rules --include-checks I -- $(TEMPLATES)
+
+# checkov on output/ (no network: --skip-download).
+checkov: $(CHECKOV_VENV)/.stamp-$(CHECKOV_VERSION)
 	$(CHECKOV_VENV)/bin/checkov --framework cloudformation --directory output --skip-download --quiet --compact
 
 # ruff: the lint rules and the formatting are configured in pyproject.toml.
@@ -50,7 +53,8 @@ lint: $(VENV)/.stamp-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: $(VENV)/.stamp-test lint security
+# The templates are linted once, end to end, by the suite (tests/test_generate.py), not by the CLI again.
+test: $(VENV)/.stamp-test lint checkov
 	$(BIN)/python generate.py --check
 	$(BIN)/python -m pytest
 

@@ -8,6 +8,7 @@ stubbed responses shaped like CloudFormation's own (each test says which gap it 
 import io
 from datetime import UTC, datetime, timedelta
 
+import botocore.retries.bucket
 import botocore.retries.standard
 import pytest
 from botocore.awsrequest import AWSResponse
@@ -159,7 +160,9 @@ def test_replacements_removals_iam_and_security_groups_are_highlighted():
 def test_throttling_is_retried_not_a_crash(clients, monkeypatch):
     """moto never throttles: recorded 'Rate exceeded' answers are injected before the request is sent,
     which goes through botocore's real retry handler (the Stubber would bypass it)."""
+    # No real waiting, neither the backoff nor the adaptive mode's rate limiter: the retry is the point.
     monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, context: 0)
+    monkeypatch.setattr(botocore.retries.bucket.TokenBucket, "_sleep_amount", lambda self, amount: 0)
     throttled = (
         b'<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><Error><Type>Sender</Type>'
         b"<Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>1</RequestId></ErrorResponse>"

@@ -1,5 +1,8 @@
 """generate.py as a user runs it: deterministic output, in-process lint, --check, one-line errors."""
 
+import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,12 +14,30 @@ import generate
 ROOT = Path(generate.__file__).parent
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "generate.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+def run_cli(*args: str, **environment: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "generate.py", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **environment},
+    )
 
 
-def test_rendering_is_byte_identical_across_runs():
-    assert generate.render_templates() == generate.render_templates()
+@pytest.fixture(scope="module")
+def linted(tmp_path_factory):
+    """The rendered templates, linted once in-process as generate.py does, with the lint cache it left."""
+    cache_file = tmp_path_factory.mktemp("lint") / "lint.json"
+    rendered = generate.render_templates()
+    return rendered, generate.lint(rendered, generate.LintCache(cache_file)), cache_file
+
+
+def test_rendering_does_not_depend_on_the_interpreter_or_its_hash_seed():
+    """Fresh interpreters with different string hashing render exactly the committed files."""
+    for seed in ("1", "2"):
+        result = run_cli("--check", PYTHONHASHSEED=seed)
+        assert result.returncode == 0, result.stderr
 
 
 def test_output_files_are_sorted_two_space_json_with_trailing_newline():
@@ -31,17 +52,10 @@ def test_committed_output_diagram_and_readme_are_up_to_date():
     assert generate.check(generate.render_files(generate.render_templates())) == []
 
 
-def test_committed_output_has_zero_lint_findings_including_informational_and_custom_rules():
-    findings = generate.lint(generate.render_templates())
+def test_committed_output_has_zero_lint_findings_including_informational_and_custom_rules(linted):
+    """The one end-to-end lint of each template in the suite."""
+    _, findings, _ = linted
     assert {name: [str(f) for f in found] for name, found in findings.items() if found} == {}
-
-
-def test_lint_reports_rule_template_and_path_for_a_broken_template():
-    broken = generate.render_templates()["RegistryStack.json"].replace('"ScanOnPush": true', '"ScanOnPush": "maybe"')
-    (finding, *_) = generate.lint({"RegistryStack.json": broken})["RegistryStack.json"]
-    assert finding.rule_id.startswith("E")
-    assert finding.filename == "RegistryStack.json"
-    assert "ScanOnPush" in finding.path
 
 
 def use_tmp_tree(tmp_path, monkeypatch):
@@ -95,16 +109,18 @@ def test_check_passes_and_writes_nothing_when_up_to_date(tmp_path, monkeypatch):
     assert {p.name: p.stat().st_mtime_ns for p in tmp_path.rglob("*")} == before
 
 
-def test_prints_one_line_per_template_with_resources_bytes_and_lint_verdict():
-    result = run_cli("--check")
-    assert result.returncode == 0, result.stderr
-    result = run_cli()
-    assert result.returncode == 0, result.stderr
-    lines = [line for line in result.stdout.splitlines() if line.endswith(".json") or "resources" in line]
+def test_prints_one_line_per_template_with_resources_bytes_and_lint_verdict(linted, tmp_path, monkeypatch, capsys):
+    use_tmp_tree(tmp_path, monkeypatch)
+    monkeypatch.setattr(generate, "LINT_CACHE", tmp_path / "lint.json")
+    shutil.copy(linted[2], generate.LINT_CACHE)  # both passed unchanged: not linted again
+    assert generate.run([]) == 0
+    lines = capsys.readouterr().out.splitlines()
     assert any(
-        line.startswith("output/AppStack.json: ") and "resources" in line and "bytes, cfn-lint clean" in line
+        re.fullmatch(
+            r"output/AppStack.json: \d+ resources, \d+ bytes, cfn-lint clean \(unchanged since it last passed\)", line
+        )
         for line in lines
-    )
+    ), lines
     assert any(line.startswith("output/RegistryStack.json: 1 resources") for line in lines)
 
 
@@ -145,10 +161,12 @@ def test_output_path_that_is_not_a_directory_is_a_one_line_error_with_exit_2(tmp
     assert line.startswith("generate.py: error: cannot write") and "output/ is writable" in line
 
 
-def test_lint_cache_skips_only_templates_that_passed_unchanged(tmp_path):
+def test_lint_cache_skips_only_templates_that_passed_unchanged_and_findings_name_rule_template_and_path(
+    linted, tmp_path
+):
+    rendered, _, passed = linted
     cache_file = tmp_path / "lint.json"
-    rendered = generate.render_templates()
-    assert generate.lint(rendered, generate.LintCache(cache_file)) == {name: [] for name in rendered}
+    shutil.copy(passed, cache_file)
 
     unchanged = generate.LintCache(cache_file)
     generate.lint(rendered, unchanged)
@@ -161,6 +179,9 @@ def test_lint_cache_skips_only_templates_that_passed_unchanged(tmp_path):
     edited = generate.LintCache(cache_file)
     findings = generate.lint(broken, edited)
     assert edited.hits == {"AppStack.json"}
-    assert findings["RegistryStack.json"], "an edited template must be linted again"
+    (finding, *_) = findings["RegistryStack.json"]  # an edited template is linted again
+    assert finding.rule_id.startswith("E")
+    assert finding.filename == "RegistryStack.json"
+    assert "ScanOnPush" in finding.path
     # A failing template is never recorded as passed.
     assert generate.LintCache(cache_file).passed("RegistryStack.json", broken["RegistryStack.json"]) is False

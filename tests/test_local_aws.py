@@ -340,11 +340,13 @@ def test_cli_prints_exports_serves_and_stops_cleanly_on_ctrl_c():
     assert "Traceback" not in stderr
 
 
-def test_cli_busy_port_is_a_one_line_error(local_aws):
-    process = start_cli("--port", str(local_aws.port))
-    _, stderr = process.communicate(timeout=30)
-    assert process.returncode == 2
-    assert stderr.strip().splitlines() == [
+def test_cli_busy_port_is_a_one_line_error(local_aws, monkeypatch, capsys):
+    """In this process (signal handlers are process-wide, so main() installs none here)."""
+    from local_aws.__main__ import main
+
+    monkeypatch.setattr("signal.signal", lambda *args: None)
+    assert main(["--port", str(local_aws.port)]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
         f"error: cannot listen on 127.0.0.1:{local_aws.port} (Address already in use); "
         "choose another --port, or 0 for a free one"
     ]

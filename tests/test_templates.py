@@ -5,9 +5,9 @@ import re
 
 import pytest
 
+from contract import APPLICATION
 from generate import render_templates
 from rules import Conditions
-from templates.compute import FARGATE_MEMORY_BY_CPU
 
 RENDERED = render_templates()
 REGISTRY = json.loads(RENDERED["RegistryStack.json"])
@@ -187,9 +187,22 @@ def test_invalid_fargate_task_sizes_are_rejected_by_the_rules(cpu, memory):
     assert failed_task_size_rules(cpu, memory) == [f"TaskSize{cpu}"]
 
 
-def test_task_size_table_matches_fargate():
-    assert FARGATE_MEMORY_BY_CPU["256"] == [512, 1024, 2048]
-    assert FARGATE_MEMORY_BY_CPU["4096"][0] == 8192 and FARGATE_MEMORY_BY_CPU["4096"][-1] == 30720
+# Fargate's Linux task sizes up to 4 vCPU, as the ECS Developer Guide lists them (memory in MiB).
+DOCUMENTED_FARGATE_MEMORY = {
+    "256": [512, 1024, 2048],
+    "512": [1024, 2048, 3072, 4096],
+    "1024": [2048 + 1024 * step for step in range(7)],
+    "2048": [4096 + 1024 * step for step in range(13)],
+    "4096": [8192 + 1024 * step for step in range(23)],
+}
+
+
+def test_the_rules_accept_exactly_the_task_sizes_fargate_documents():
+    cpus, memories = (APP["Parameters"][name]["AllowedValues"] for name in ("Cpu", "Memory"))
+    assert cpus == list(DOCUMENTED_FARGATE_MEMORY)
+    for cpu in cpus:
+        accepted = [int(memory) for memory in memories if not failed_task_size_rules(cpu, memory)]
+        assert accepted == DOCUMENTED_FARGATE_MEMORY[cpu], f"Cpu {cpu}"
 
 
 # --- Network ------------------------------------------------------------------------------------------
@@ -428,11 +441,17 @@ def test_outputs_give_operators_what_they_look_up():
 
 
 def test_every_taggable_resource_carries_the_application_tag():
-    from templates.app import build_app_template
-    from templates.registry import build_registry_template
+    """Taggable by the resource type's own schema (cfn-lint ships CloudFormation's), not by what is tagged."""
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
-    for template in (build_registry_template(), build_app_template()):
-        for name, resource in template.resources.items():
-            if "Tags" in resource.props:
-                tags = resource.to_dict()["Properties"].get("Tags", [])
-                assert {"Key": "Application", "Value": "kafkajs-canary-app"} in tags, name
+    untagged = []
+    for template in (REGISTRY, APP):
+        for name, resource in template["Resources"].items():
+            schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", resource["Type"]).schema
+            if "Tags" not in schema.get("properties", {}):
+                continue
+            tags = resource.get("Properties", {}).get("Tags", [])
+            pairs = tags.items() if isinstance(tags, dict) else [(tag.get("Key"), tag.get("Value")) for tag in tags]
+            if ("Application", APPLICATION) not in pairs:
+                untagged.append(name)
+    assert untagged == []
