@@ -16,20 +16,23 @@ that make a faithful end-to-end run impossible:
 - a CREATE change set for a stack left in REVIEW_IN_PROGRESS (a dry run of a first deploy) makes a
   second stack of the same name instead of reusing the first.
 
-Three more gaps stop the real templates and the deployer short of the end:
+More gaps stop the real templates and the deployer short of the end:
 
-- UpdateTerminationProtection is not implemented (HTTP 500); the deployer protects the registry;
-- an AWS::ECS::TaskDefinition update skips the PascalCase -> camelCase remap that creation does, so
-  the new revision loses its image and every other container setting;
+- UpdateTerminationProtection and CancelUpdateStack are not implemented (HTTP 500);
 - AWS::KMS::Key hands CloudFormation's Tags (Key/Value) to a backend that wants TagKey/TagValue, so
-  any tagged key fails with KeyError: 'TagKey'.
+  any tagged key fails with KeyError: 'TagKey';
+- a `Number` parameter left at its default stays a string (given values become numbers), so e.g. an
+  ECS service's DesiredCount default fails with TypeError;
 
 More fixes live in modules of their own, each saying why: `previous_values` (UsePreviousValue takes
-the value the stack was given, not what moto resolved it to).
+the value the stack was given, not what moto resolved it to), `change_set_model` (what a change set
+changes and how it is executed), `ecs_model` (ECS deployments with tasks that run or fail) and
+`service_stabilization` (CloudFormation waiting for them).
 
 `apply_moto_fixes()` replaces `CloudFormationBackend.create_change_set` (a wrapper around moto's),
-`CloudFormationBackend.execute_change_set` (rewritten: moto's has nothing worth keeping), and wraps the
-three resource/response methods above, so that the deploy flow behaves as on AWS for these cases. The
+`CloudFormationBackend.execute_change_set` (rewritten: moto's has nothing worth keeping), wraps the
+resource/response methods above and installs the three models, so that the deploy flow behaves as on
+AWS for these cases. The
 patch reaches into moto's internals and is written for moto==5.2.5 exactly (pinned in setup.cfg); on
 any other version it refuses to apply. Everything else moto does (and does not check) is left alone.
 """
@@ -38,7 +41,7 @@ from __future__ import annotations
 
 import traceback
 
-from . import previous_values
+from . import change_set_model, ecs_model, previous_values, service_stabilization
 from .errors import LocalAWSError
 
 MOTO_VERSION = "5.2.5"
@@ -76,13 +79,19 @@ def apply_moto_fixes() -> None:
     CloudFormationBackend.execute_change_set = _execute_change_set
     _fix_resource_gaps()
     previous_values.apply()
+    # moto lists changes by template text and updates only those; CloudFormation resolves properties.
+    change_set_model.install()
+    # moto starts no ECS task and has no circuit breaker; releases and their failures need both.
+    ecs_model.install()
+    # CloudFormation keeps a stack in progress until its ECS services stabilise; moto never waits.
+    _wait_for_services_on_stack_reads()
 
 
 def _fix_resource_gaps() -> None:
+    from moto.cloudformation.exceptions import ValidationError
+    from moto.cloudformation.parsing import ResourceMap
     from moto.cloudformation.responses import CloudFormationResponse
-    from moto.core.responses import ActionResult
-    from moto.core.utils import pascal_to_camelcase, remap_nested_keys
-    from moto.ecs.models import TaskDefinition
+    from moto.core.responses import ActionResult, EmptyResult
     from moto.kms.models import Key
 
     def update_termination_protection(self):
@@ -90,16 +99,15 @@ def _fix_resource_gaps() -> None:
         stack.enable_termination_protection = self._get_bool_param("EnableTerminationProtection")
         return ActionResult({"StackId": stack.stack_id})
 
-    original_update_task_definition = TaskDefinition.update_from_cloudformation_json.__func__
-
-    def update_task_definition(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
-        containers = cloudformation_json["Properties"].get("ContainerDefinitions", [])
-        remapped = _with_properties(
-            cloudformation_json, ContainerDefinitions=remap_nested_keys(containers, pascal_to_camelcase)
-        )
-        return original_update_task_definition(
-            cls, original_resource, new_resource_name, remapped, account_id, region_name
-        )
+    def cancel_update_stack(self):
+        backend = self.cloudformation_backend
+        stack = backend.get_stack(self._get_param("StackName"))
+        if stack.status != "UPDATE_IN_PROGRESS" or not service_stabilization.is_waiting(backend, stack.stack_id):
+            raise ValidationError(
+                stack.stack_id, message="CancelUpdateStack cannot be called from current stack status"
+            )
+        service_stabilization.cancel(backend, stack.stack_id)
+        return EmptyResult()
 
     original_create_key = Key.create_from_cloudformation_json.__func__
 
@@ -111,9 +119,47 @@ def _fix_resource_gaps() -> None:
         remapped = _with_properties(cloudformation_json, Tags=tags)
         return original_create_key(cls, resource_name, remapped, account_id, region_name, **kwargs)
 
+    original_load_parameters = ResourceMap.load_parameters
+
+    def load_parameters(self):
+        original_load_parameters(self)
+        for name, spec in self._template.get("Parameters", {}).items():
+            value = self.resolved_parameters.get(name)
+            if spec.get("Type") == "Number" and isinstance(value, str):
+                number = float(value)
+                self.resolved_parameters[name] = self._parsed_resources[name] = (
+                    int(number) if number.is_integer() else number
+                )
+
     CloudFormationResponse.update_termination_protection = update_termination_protection
-    TaskDefinition.update_from_cloudformation_json = classmethod(update_task_definition)
+    ResourceMap.load_parameters = load_parameters
+    CloudFormationResponse.cancel_update_stack = cancel_update_stack
     Key.create_from_cloudformation_json = classmethod(create_key)
+
+
+def _wait_for_services_on_stack_reads() -> None:
+    """Each read of a stack is CloudFormation's poll of the services it waits for (service_stabilization)."""
+    from moto.cloudformation.models import CloudFormationBackend
+
+    original_describe_stacks = CloudFormationBackend.describe_stacks
+    original_describe_stack_events = CloudFormationBackend.describe_stack_events
+
+    def describe_stacks(self, name_or_stack_id=None):
+        _settle(self, name_or_stack_id)
+        return original_describe_stacks(self, name_or_stack_id)
+
+    def describe_stack_events(self, stack_name):
+        _settle(self, stack_name)
+        return original_describe_stack_events(self, stack_name)
+
+    CloudFormationBackend.describe_stacks = describe_stacks
+    CloudFormationBackend.describe_stack_events = describe_stack_events
+
+
+def _settle(backend, name_or_stack_id: str | None) -> None:
+    for stack_id, stack in list(backend.stacks.items()):
+        if name_or_stack_id in (None, stack_id, stack.name):
+            service_stabilization.settle(backend, stack_id)
 
 
 def _with_properties(resource_json: dict, **properties) -> dict:
@@ -139,8 +185,10 @@ def _take_over_stack_under_review(backend, stack_name: str, change_set_name: str
 
 
 def _execute_change_set(self, change_set_name: str, stack_name: str | None = None) -> None:
-    """Execute like CloudFormation: outputs and exports on success, FAILED events and rollback on error."""
+    """Execute like CloudFormation: resource events, a wait for ECS services, outputs and exports on
+    success, the failed resource's event and a rollback on error."""
     from moto.cloudformation.exceptions import CloudFormationError
+    from moto.core.utils import utcnow
 
     change_set = self.describe_change_set(change_set_name)
     if change_set.execution_status != "AVAILABLE":  # FAILED ("no changes") or already executed
@@ -151,30 +199,91 @@ def _execute_change_set(self, change_set_name: str, stack_name: str | None = Non
         )
     stack = self.stacks[change_set.stack_id]
     operation = change_set.change_set_type  # CREATE or UPDATE
-    previous_template = stack.template
+    previous = (stack.template, stack.parameters)
 
     stack.status = f"{operation}_IN_PROGRESS"
+    if operation == "UPDATE":
+        stack.last_updated_time = utcnow()
     stack._add_stack_event(stack.status, resource_status_reason="User Initiated")
+    change_set.execution_status = "EXECUTE_IN_PROGRESS"
+    plan = change_set.plan
     try:
-        change_set.apply()
+        plan.apply()
         stack.template = change_set.template
         stack._parse_template()
-        stack.output_map = stack._create_output_map()
-        _register_exports(self, stack)
     except Exception as error:  # any failure of any resource: AWS reports it and rolls back
-        _record_failure(stack, change_set, error)
-        if operation == "CREATE":
-            # deletes what was created, keeping resources with DeletionPolicy Retain, as AWS does
-            _roll_back(stack, "ROLLBACK", stack.resource_map.delete)
-        else:
-            stack.template = previous_template
-            _roll_back(stack, "UPDATE_ROLLBACK", lambda: _restore_previous_template(stack))
-        change_set.execution_status = "EXECUTE_FAILED"
+        _record_failure(stack, change_set, _failed_logical_id(error), _failure_reason(error))
+        _roll_back(self, stack, change_set, previous)
         return
+    awaited = service_stabilization.awaited_services(stack, plan.changes, _verb)
+    waiting = {service.logical_id for service in awaited}
+    for change in plan.changes:
+        status = f"{_verb(change)}_IN_PROGRESS"
+        _resource_event(stack, change, status, "Resource creation Initiated" if change.action == "Add" else None)
+        if change.logical_resource_id not in waiting and change.action != "Remove":
+            _resource_event(stack, change, f"{_verb(change)}_COMPLETE")
+
+    def stable() -> None:
+        for service in awaited:
+            _resource_event(stack, _change(plan, service.logical_id), f"{service.verb}_COMPLETE")
+        _complete(self, stack, change_set, previous)
+
+    def failed(logical_id: str, reason: str) -> None:
+        _record_failure(stack, change_set, logical_id, reason)
+        _roll_back(self, stack, change_set, previous)
+
+    service_stabilization.wait_for(self, stack, awaited, stable, failed)
+
+
+def _complete(backend, stack, change_set, previous) -> None:
+    """Outputs and exports, then the cleanup phase (removals, superseded copies), then *_COMPLETE."""
+    operation = change_set.change_set_type
+    try:
+        stack.output_map = stack._create_output_map()
+        _register_exports(backend, stack)
+    except Exception as error:
+        _record_failure(stack, change_set, None, _failure_reason(error))
+        _roll_back(backend, stack, change_set, previous)
+        return
+    if operation == "UPDATE" and any(
+        change.action == "Remove" or change.replacement == "True" for change in change_set.plan.changes
+    ):
+        stack._add_stack_event("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
+        for change in change_set.plan.changes:
+            if change.action == "Remove":
+                _resource_event(stack, change, "DELETE_IN_PROGRESS")
+                _resource_event(stack, change, "DELETE_COMPLETE")
+    change_set.plan.clean_up()
     stack.parameters = change_set.parameters
     stack.status = f"{operation}_COMPLETE"
     stack._add_stack_event(stack.status)
     change_set.execution_status = "EXECUTE_COMPLETE"
+
+
+def _verb(change) -> str:
+    return {"Add": "CREATE", "Modify": "UPDATE", "Remove": "DELETE"}[change.action]
+
+
+def _change(plan, logical_id: str):
+    return next(change for change in plan.changes if change.logical_resource_id == logical_id)
+
+
+def _resource_event(stack, change, status: str, reason: str | None = None) -> None:
+    from moto.cloudformation.models import Event
+
+    resource = stack.resource_map._parsed_resources.get(change.logical_resource_id)
+    stack.events.append(
+        Event(
+            stack_id=stack.stack_id,
+            stack_name=stack.name,
+            logical_resource_id=change.logical_resource_id,
+            physical_resource_id=getattr(resource, "physical_resource_id", None) or change.physical_resource_id or "",
+            resource_type=change.resource_type,
+            resource_status=status,
+            resource_status_reason=reason,
+            resource_properties=None,
+        )
+    )
 
 
 def _register_exports(backend, stack) -> None:
@@ -197,12 +306,10 @@ def _register_exports(backend, stack) -> None:
         backend.exports[export.name] = export
 
 
-def _record_failure(stack, change_set, error: Exception) -> None:
+def _record_failure(stack, change_set, logical_id: str | None, reason: str) -> None:
     """Add the failed resource's event (when one can be named) and the stack's rollback event."""
     from moto.cloudformation.models import Event
 
-    reason = _failure_reason(error)
-    logical_id = _failed_logical_id(error)
     resources = change_set.template_dict.get("Resources", {})
     if logical_id in resources:
         action = next((c.action for c in change_set.changes if c.logical_resource_id == logical_id), "Add")
@@ -251,20 +358,47 @@ def _failed_logical_id(error: Exception) -> str | None:
     return logical_ids[-1] if logical_ids else None
 
 
-def _roll_back(stack, kind: str, undo) -> None:
-    """Run `undo`, then end in `<kind>_COMPLETE`, or `<kind>_FAILED` with the reason if undo fails."""
+def _roll_back(backend, stack, change_set, previous) -> None:
+    """CREATE: delete what was created (Retain kept). UPDATE: undo the plan, wait for the services it
+    touched to stabilise again, end in UPDATE_ROLLBACK_COMPLETE (or _FAILED with the reason)."""
+    change_set.execution_status = "EXECUTE_FAILED"
+    if change_set.change_set_type == "CREATE":
+        _end_rollback(stack, "ROLLBACK", stack.resource_map.delete)
+        return
+    previous_template, previous_parameters = previous
+    plan = change_set.plan
+
+    def undo() -> None:
+        stack.template = previous_template
+        stack._parse_template()
+        plan.roll_back(stack.template_dict, previous_parameters)
+        stack.output_map = stack._create_output_map()
+
     try:
         undo()
     except Exception as error:
+        _end_rollback(stack, "UPDATE_ROLLBACK", None, _failure_reason(error))
+        return
+    awaited = service_stabilization.awaited_services(stack, plan.changes, lambda change: "UPDATE")
+    service_stabilization.wait_for(
+        backend,
+        stack,
+        awaited,
+        lambda: _end_rollback(stack, "UPDATE_ROLLBACK"),
+        lambda logical_id, reason: _end_rollback(stack, "UPDATE_ROLLBACK", None, f"{logical_id}: {reason}"),
+    )
+
+
+def _end_rollback(stack, kind: str, undo=None, failure: str | None = None) -> None:
+    """Run `undo`, then end in `<kind>_COMPLETE`, or `<kind>_FAILED` with the reason if it fails."""
+    if undo is not None and failure is None:
+        try:
+            undo()
+        except Exception as error:
+            failure = _failure_reason(error)
+    if failure is not None:
         stack.status = f"{kind}_FAILED"
-        stack._add_stack_event(stack.status, resource_status_reason=_failure_reason(error))
+        stack._add_stack_event(stack.status, resource_status_reason=failure)
         return
     stack.status = f"{kind}_COMPLETE"
     stack._add_stack_event(stack.status)
-
-
-def _restore_previous_template(stack) -> None:
-    stack._parse_template()
-    stack.resource_map.input_parameters = stack.parameters  # update() keeps the failed ones when given {}
-    stack.resource_map.update(stack.template_dict, stack.parameters)
-    stack.output_map = stack._create_output_map()

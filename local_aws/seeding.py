@@ -7,6 +7,7 @@ import json
 
 from contract import DEFAULT_PARAMETER_PREFIX, KAFKA_PARAMETERS, REPOSITORY_NAME, SENTRY_PARAMETER
 
+from .ecs_model import EXIT_CODE_ANNOTATION, FARGATE_PLATFORM
 from .server import DEFAULT_REGION, local_client
 
 DEMO_VALUES = {
@@ -39,11 +40,21 @@ def push_image(
     version: str,
     region: str = DEFAULT_REGION,
     repository: str = REPOSITORY_NAME,
+    *,
+    platform: str = FARGATE_PLATFORM,
+    exit_code: int | None = None,
 ) -> str:
     """Register `repository:version` in ECR as `docker push` would; returns the image digest.
 
     The repository must exist (the registry stack creates it). No Docker needed: ECR accepts a
-    hand-written v2 manifest. Its digests derive from the tag, so each tag is a distinct image.
+    hand-written manifest. Its digests derive from the tag, so each tag is a distinct image. What the
+    local ECS then does with it (local_aws.ecs_model):
+
+    - `platform` other than linux/amd64 pushes an image index for that platform only, as
+      `docker buildx build --platform linux/arm64 --push` on an arm64 laptop does: Fargate's tasks
+      (linux/amd64) stop with CannotPullContainerError;
+    - `exit_code` marks the image as one whose container exits with that code once started (an OCI
+      annotation only this emulator reads): tasks stop with "Essential container in task exited".
     """
     ecr = local_client("ecr", endpoint_url, region)
 
@@ -53,9 +64,23 @@ def push_image(
 
     manifest = {
         "schemaVersion": 2,
-        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-        "config": blob("application/vnd.docker.container.image.v1+json", "config"),
-        "layers": [blob("application/vnd.docker.image.rootfs.diff.tar.gzip", "layer")],
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": blob("application/vnd.oci.image.config.v1+json", "config"),
+        "layers": [blob("application/vnd.oci.image.layer.v1.tar+gzip", "layer")],
     }
+    if exit_code is not None:
+        manifest["annotations"] = {EXIT_CODE_ANNOTATION: str(exit_code)}
+    if platform != FARGATE_PLATFORM:
+        operating_system, architecture = platform.split("/", 1)
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [
+                {
+                    **blob("application/vnd.oci.image.manifest.v1+json", platform),
+                    "platform": {"os": operating_system, "architecture": architecture},
+                }
+            ],
+        }
     response = ecr.put_image(repositoryName=repository, imageManifest=json.dumps(manifest), imageTag=version)
     return response["image"]["imageId"]["imageDigest"]

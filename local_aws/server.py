@@ -10,6 +10,7 @@ import socket
 import threading
 from urllib.parse import urlsplit
 
+from . import ecs_model
 from .errors import LocalAWSError
 from .moto_fixes import apply_moto_fixes
 
@@ -26,18 +27,19 @@ class LocalAWS:
     does, but its socket is bound in the caller's thread: a port already in use is a LocalAWSError here,
     where ThreadedMotoServer.start() would wait forever. `port=0` takes a free port from the kernel.
 
-    `ecs_running_tasks` sets moto's MOTO_ECS_SERVICE_RUNNING for the life of the server: moto reports
-    that many running tasks for every ECS service created meanwhile (0 would leave every deployment
-    "IN_PROGRESS" forever; 1 matches the app's default DesiredCount, so a deploy looks finished).
+    `ecs_pace` is how ECS deployments move on (local_aws.ecs_model): "stepwise", one scheduler step each
+    time a service or a stack waiting for it is read (a rollout can be watched; tests need no sleep), or
+    "instant", settled at each read (benchmarks). The pace is the process's: the last server started sets it.
     """
 
-    def __init__(self, port: int = 0, *, log_requests: bool = False, ecs_running_tasks: int = 1):
+    def __init__(self, port: int = 0, *, log_requests: bool = False, ecs_pace: str = ecs_model.STEPWISE):
+        if ecs_pace not in ecs_model.PACES:
+            raise LocalAWSError(f"ecs_pace must be one of {', '.join(ecs_model.PACES)}, not {ecs_pace!r}")
         self._port = port
         self._log_requests = log_requests
-        self._ecs_running_tasks = ecs_running_tasks
+        self._ecs_pace = ecs_pace
         self._server = None
         self._thread: threading.Thread | None = None
-        self._saved_ecs_setting: str | None = None
         self.endpoint_url = ""
 
     def start(self) -> LocalAWS:
@@ -75,8 +77,7 @@ class LocalAWS:
                 request_handler=handler,
                 fd=listener.fileno(),
             )
-        self._saved_ecs_setting = os.environ.get("MOTO_ECS_SERVICE_RUNNING")
-        os.environ["MOTO_ECS_SERVICE_RUNNING"] = str(self._ecs_running_tasks)
+        ecs_model.set_pace(self._ecs_pace)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},  # how long stop() waits; the default 0.5 s slows every run
@@ -108,10 +109,6 @@ class LocalAWS:
             self._thread.join()
         self._server.server_close()  # ThreadedMotoServer leaves the socket open
         self._server = None
-        if self._saved_ecs_setting is None:
-            os.environ.pop("MOTO_ECS_SERVICE_RUNNING", None)
-        else:
-            os.environ["MOTO_ECS_SERVICE_RUNNING"] = self._saved_ecs_setting
 
     def __enter__(self) -> LocalAWS:
         return self.start()

@@ -29,8 +29,9 @@ class LocalAccount:
 def local_aws():
     """The session's one local AWS endpoint (`local_aws.LocalAWS`), started on first use.
 
-    moto's server runs in this process on 127.0.0.1 with the change-set fixes applied and reports one
-    running task per ECS service. Tests normally want `aws` instead, which also resets state.
+    moto's server runs in this process on 127.0.0.1 with the fixes applied; its ECS services move one
+    scheduler step per observation (local_aws.ecs_model). Tests normally want `aws` instead, which also
+    resets state.
     """
     with LocalAWS() as endpoint:
         yield endpoint

@@ -1,0 +1,503 @@
+"""ECS services whose deployments start tasks that run or fail, as ECS does.
+
+moto 5.2.5 starts no task for a service: it reports `MOTO_ECS_SERVICE_RUNNING` running tasks whatever the
+image, an update keeps the old deployment, and the deployment circuit breaker does not exist. Here:
+
+- CreateService and every UpdateService that changes the task definition (or forces a new deployment)
+  start a deployment (PRIMARY, rolloutState IN_PROGRESS) whose tasks are launched PENDING; the previous
+  deployment stays ACTIVE, its tasks running, until the new one runs all its tasks;
+- a task that starts either runs or stops with the reason ECS would give, from the state of the account
+  when it starts: the image must be in ECR (else `CannotPullContainerError ... not found`), built for the
+  task's platform (`... does not contain descriptor matching platform 'linux/amd64'`), and every secret
+  must be in Parameter Store (`ResourceInitializationError: unable to pull secrets ...`); an image pushed
+  with an exit code (`push_image(exit_code=1)`, an OCI annotation only this emulator reads) runs, then
+  stops with `Essential container in task exited` and that exit code;
+- the circuit breaker (DeploymentConfiguration.DeploymentCircuitBreaker, given through CloudFormation)
+  fails a deployment once `failedTasks` reaches 0.5 x desired count, clamped to 3..200, and with
+  `Rollback` starts a deployment of the last task definition that completed;
+- ListTasks filters by `serviceName` and lists RUNNING tasks unless `desiredStatus` says otherwise.
+
+Time. The scheduler acts in steps, one each time the service is observed: each DescribeServices call,
+and each read of a CloudFormation stack that waits for the service (CloudFormation polls ECS the same
+way). A launched task is PENDING; one step later it runs (or stops); one step after all of a deployment's
+tasks run, the old deployment's tasks stop and the deployment is COMPLETED. A healthy release therefore
+stabilises within two steps and a broken one trips the circuit breaker after `threshold` steps: tests
+need no sleep and stay deterministic, and `make run` shows a rollout live. With the `instant` pace each
+observation runs the steps until the service settles (benchmarks measure the tools, not the model).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+STEPWISE = "stepwise"
+INSTANT = "instant"
+PACES = (STEPWISE, INSTANT)
+# An instant observation stops here if a service never settles (a broken image without circuit breaker
+# relaunches forever on AWS too).
+INSTANT_STEP_LIMIT = 200
+EVENTS_KEPT = 100
+FARGATE_PLATFORM = "linux/amd64"
+EXIT_CODE_ANNOTATION = "local-aws.exit-code"
+ECR_IMAGE = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<repo>[^:@]+)[:@](?P<ref>.+)$"
+)
+CIRCUIT_BREAKER_FAILED = "ECS deployment circuit breaker: tasks failed to start."
+
+_pace = STEPWISE
+
+
+def set_pace(pace: str) -> None:
+    """STEPWISE (one scheduler step per observation) or INSTANT (settle at every observation)."""
+    global _pace
+    if pace not in PACES:
+        raise ValueError(f"ECS pace must be one of {', '.join(PACES)}, not {pace!r}")
+    _pace = pace
+
+
+def failure_threshold(desired_count: int) -> int:
+    """The circuit breaker's threshold: 0.5 x desired count, rounded up, at least 3 and at most 200."""
+    return min(max(math.ceil(0.5 * desired_count), 3), 200)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class StartFailure:
+    """Why a task stops: what DescribeTasks shows for the task and its container."""
+
+    def __init__(self, stopped_reason: str, stop_code: str, container_reason: str | None = None, exit_code=None):
+        self.stopped_reason = stopped_reason
+        self.stop_code = stop_code
+        self.container_reason = container_reason
+        self.exit_code = exit_code
+
+
+class ServiceTask:
+    """A task of a service deployment, shaped for moto's serializer and its task lists."""
+
+    def __init__(self, service, deployment: dict, task_definition):
+        self.id = uuid.uuid4().hex
+        self.cluster_name = service.cluster_name
+        self.cluster_arn = service.cluster_arn
+        self.task_arn = service.cluster_arn.replace(":cluster/", ":task/") + f"/{self.id}"
+        self.task_definition_arn = task_definition.arn
+        self.container_instance_arn = None
+        self.resource_requirements = None
+        self.started_by = deployment["id"]
+        self.group = f"service:{service.name}"
+        self.launch_type = service.launch_type or "FARGATE"
+        self.last_status = "PENDING"
+        self.desired_status = "RUNNING"
+        self.health_status = "UNKNOWN"
+        self.created_at = _now()
+        self.started_at = self.stopping_at = self.stopped_at = None
+        self.stopped_reason = self.stop_code = None
+        self.exit_code_after_start = None
+        self.tags: list = []
+        self.containers = [
+            {
+                "containerArn": f"{self.task_arn}/{uuid.uuid4()}",
+                "taskArn": self.task_arn,
+                "name": container.get("name"),
+                "image": container.get("image"),
+                "lastStatus": "PENDING",
+                "healthStatus": "UNKNOWN",
+            }
+            for container in task_definition.container_definitions
+        ]
+
+    def advance(self) -> None:
+        """moto's DescribeTasks moves its own tasks on; these move with their service's scheduler."""
+
+    def start(self, failure: StartFailure | None, exit_code) -> None:
+        if failure:
+            self.stop(failure)
+            return
+        self.last_status = "RUNNING"
+        self.started_at = _now()
+        self.exit_code_after_start = exit_code
+        for container in self.containers:
+            container["lastStatus"] = "RUNNING"
+
+    def stop(self, failure: StartFailure) -> None:
+        self.last_status = self.desired_status = "STOPPED"
+        self.stopping_at = self.stopped_at = _now()
+        self.stopped_reason, self.stop_code = failure.stopped_reason, failure.stop_code
+        for container in self.containers:
+            container["lastStatus"] = "STOPPED"
+            if failure.container_reason:
+                container["reason"] = failure.container_reason
+            if failure.exit_code is not None:
+                container["exitCode"] = failure.exit_code
+
+
+class Scheduler:
+    """The ECS service scheduler for one service: deployments, tasks, circuit breaker, events."""
+
+    def __init__(self, backend, service):
+        self.backend = backend
+        self.service = service
+
+    # Deployments ---------------------------------------------------------------------------------
+
+    def start_deployment(self, task_definition_arn: str, desired_count: int) -> dict:
+        service = self.service
+        for deployment in service.deployments:
+            deployment["status"] = "ACTIVE"
+        deployment = {
+            "id": f"ecs-svc/{uuid.uuid4().int % 10**19:019d}",
+            "status": "PRIMARY",
+            "taskDefinition": task_definition_arn,
+            "desiredCount": desired_count,
+            "pendingCount": 0,
+            "runningCount": 0,
+            "failedTasks": 0,
+            "createdAt": _now(),
+            "updatedAt": _now(),
+            "launchType": service.launch_type or "FARGATE",
+            "rolloutState": "IN_PROGRESS",
+        }
+        deployment["rolloutStateReason"] = f"ECS deployment {deployment['id']} in progress."
+        service.deployments.insert(0, deployment)
+        service.task_definition = task_definition_arn
+        self.launch(deployment)
+        self.count()
+        return deployment
+
+    def launch(self, deployment: dict) -> None:
+        wanted = deployment["desiredCount"] - len(self.tasks(deployment, "PENDING", "RUNNING"))
+        if wanted <= 0 or deployment["rolloutState"] == "FAILED":
+            return
+        task_definition = self.backend.describe_task_definition(deployment["taskDefinition"])
+        started = []
+        for _ in range(wanted):
+            task = ServiceTask(self.service, deployment, task_definition)
+            self.backend.tasks.setdefault(self.service.cluster_name, {})[task.task_arn] = task
+            started.append(task.id)
+        self.event(f"has started {len(started)} tasks: {' '.join(f'(task {task_id})' for task_id in started)}.")
+
+    def tasks(self, deployment: dict, *statuses: str) -> list[ServiceTask]:
+        return [
+            task
+            for task in self.backend.tasks.get(self.service.cluster_name, {}).values()
+            if isinstance(task, ServiceTask) and task.started_by == deployment["id"] and task.last_status in statuses
+        ]
+
+    # One step of the scheduler --------------------------------------------------------------------
+
+    def step(self) -> None:
+        deployments = self.service.deployments
+        if not deployments:
+            return
+        primary = deployments[0]
+        was_running = self.fully_running(primary)
+        for deployment in deployments:
+            for task in self.tasks(deployment, "RUNNING"):
+                if task.exit_code_after_start is not None:
+                    task.stop(
+                        StartFailure(
+                            "Essential container in task exited",
+                            "EssentialContainerExited",
+                            exit_code=task.exit_code_after_start,
+                        )
+                    )
+                    self.failed(deployment)
+            for task in self.tasks(deployment, "PENDING"):
+                failure, exit_code = TaskStart(self.backend, task).outcome()
+                task.start(failure, exit_code)
+                if failure:
+                    self.failed(deployment)
+        still_running = was_running and self.fully_running(primary)
+        if primary["rolloutState"] == "IN_PROGRESS" and self.breaker_trips(primary):
+            self.fail(primary)
+            primary = self.service.deployments[0]
+        self.launch(primary)
+        if still_running and primary["rolloutState"] == "IN_PROGRESS":
+            self.complete(primary)
+        self.count()
+
+    def fully_running(self, deployment: dict) -> bool:
+        running = len(self.tasks(deployment, "RUNNING"))
+        return running == deployment["desiredCount"] and not self.tasks(deployment, "PENDING")
+
+    def failed(self, deployment: dict) -> None:
+        if deployment["rolloutState"] == "IN_PROGRESS":
+            deployment["failedTasks"] += 1
+        deployment["updatedAt"] = _now()
+
+    def breaker(self) -> dict:
+        configuration = getattr(self.service, "deployment_configuration", None) or {}
+        return configuration.get("deploymentCircuitBreaker") or {}
+
+    def breaker_trips(self, deployment: dict) -> bool:
+        return bool(self.breaker().get("enable")) and deployment["failedTasks"] >= failure_threshold(
+            deployment["desiredCount"]
+        )
+
+    def fail(self, deployment: dict) -> None:
+        deployment["rolloutState"] = "FAILED"
+        deployment["rolloutStateReason"] = CIRCUIT_BREAKER_FAILED
+        self.event(f"(deployment {deployment['id']}) deployment failed: tasks failed to start.")
+        completed = getattr(self.service, "last_completed_task_definition", None)
+        if not (self.breaker().get("rollback") and completed):
+            return
+        deployment["desiredCount"] = 0
+        rollback = self.start_deployment(completed, self.service.desired_count)
+        self.event(f"rolling back to deployment {rollback['id']}.")
+
+    def complete(self, primary: dict) -> None:
+        stopped = []
+        for deployment in self.service.deployments[1:]:
+            for task in self.tasks(deployment, "PENDING", "RUNNING"):
+                task.stop(
+                    StartFailure(
+                        f"Scaling activity initiated by (deployment {primary['id']})", "ServiceSchedulerInitiated"
+                    )
+                )
+                stopped.append(task.id)
+        if stopped:
+            self.event(
+                f"has stopped {len(stopped)} running tasks: {' '.join(f'(task {task_id})' for task_id in stopped)}."
+            )
+        del self.service.deployments[1:]
+        primary["rolloutState"] = "COMPLETED"
+        primary["rolloutStateReason"] = f"ECS deployment {primary['id']} completed."
+        primary["updatedAt"] = _now()
+        self.service.last_completed_task_definition = primary["taskDefinition"]
+        self.event(f"(deployment {primary['id']}) deployment completed.")
+        self.event("has reached a steady state.")
+
+    def settled(self) -> bool:
+        primary = self.service.deployments[0] if self.service.deployments else None
+        return primary is None or primary["rolloutState"] != "IN_PROGRESS"
+
+    def count(self) -> None:
+        for deployment in self.service.deployments:
+            deployment["runningCount"] = len(self.tasks(deployment, "RUNNING"))
+            deployment["pendingCount"] = len(self.tasks(deployment, "PENDING"))
+        self.service.running_count = sum(d["runningCount"] for d in self.service.deployments)
+        self.service.pending_count = sum(d["pendingCount"] for d in self.service.deployments)
+
+    def event(self, message: str) -> None:
+        self.service.events.insert(
+            0, {"id": str(uuid.uuid4()), "createdAt": _now(), "message": f"(service {self.service.name}) {message}"}
+        )
+        del self.service.events[EVENTS_KEPT:]
+
+
+class TaskStart:
+    """What happens when ECS starts a task: pull the image, read the secrets, run the container."""
+
+    def __init__(self, backend, task: ServiceTask):
+        self.backend = backend
+        self.task = task
+
+    def outcome(self) -> tuple[StartFailure | None, Any]:
+        """(why it stops, None if it starts), and the exit code its image was pushed with, if any."""
+        task_definition = self.backend.describe_task_definition(self.task.task_definition_arn)
+        exit_code = None
+        for container in task_definition.container_definitions:
+            image = container.get("image") or ""
+            manifest, failure = self.pull(image)
+            if failure:
+                return failure, None
+            failure = self.read_secrets(container.get("secrets") or [])
+            if failure:
+                return failure, None
+            annotation = (manifest or {}).get("annotations", {}).get(EXIT_CODE_ANNOTATION)
+            if annotation is not None and container.get("essential", True):
+                exit_code = int(annotation)
+        return None, exit_code
+
+    def pull(self, image: str) -> tuple[dict | None, StartFailure | None]:
+        from moto.ecr.models import ecr_backends
+
+        match = ECR_IMAGE.match(image)
+        if not match:  # a public registry: not modelled, it pulls
+            return None, None
+        retried = "pull image manifest has been retried 7 time(s)"
+        repositories = ecr_backends[match["account"]][match["region"]].repositories
+        repository = repositories.get(match["repo"])
+        reference = match["ref"]
+        found = [
+            candidate
+            for candidate in (repository.images if repository else [])
+            if reference in candidate.image_tags or candidate.image_digest == reference
+        ]
+        if not found:
+            reason = f"CannotPullContainerError: {retried}: failed to resolve ref {image}: {image}: not found"
+            return None, StartFailure(reason, "TaskFailedToStart", reason)
+        manifest = json.loads(found[0].image_manifest)
+        platforms = [
+            f"{entry['platform']['os']}/{entry['platform']['architecture']}"
+            for entry in manifest.get("manifests", [])
+            if "platform" in entry
+        ]
+        if manifest.get("manifests") is not None and FARGATE_PLATFORM not in platforms:
+            reason = (
+                f"CannotPullContainerError: {retried}: image Manifest does not contain descriptor matching "
+                f"platform '{FARGATE_PLATFORM}'"
+            )
+            return None, StartFailure(reason, "TaskFailedToStart", reason)
+        return manifest, None
+
+    def read_secrets(self, secrets: list) -> StartFailure | None:
+        from moto.ssm.models import ssm_backends
+
+        task_arn = self.task.task_arn.split(":")
+        ssm = ssm_backends[task_arn[4]][task_arn[3]]
+        missing = []
+        for secret in filter(None, secrets):
+            value_from = secret.get("valueFrom", "")
+            name = value_from.split(":parameter", 1)[1] if ":parameter" in value_from else value_from
+            if (
+                ssm.get_parameter(name if name.startswith("/") else f"/{name}") is None
+                and ssm.get_parameter(name) is None
+            ):
+                missing.append(name)
+        if not missing:
+            return None
+        reason = (
+            "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval "
+            "failed: unable to retrieve secrets from ssm: service call has been retried 1 time(s): invalid ssm "
+            f"parameters: {' '.join(missing)}"
+        )
+        return StartFailure(reason, "TaskFailedToStart", reason)
+
+
+def scheduler(service) -> Scheduler:
+    from moto.ecs.models import ecs_backends
+
+    return Scheduler(ecs_backends[service._account_id][service.region_name], service)
+
+
+def observe(service) -> Scheduler:
+    """What every look at a service does: the scheduler moves on (see the module docstring)."""
+    service_scheduler = scheduler(service)
+    if _pace == INSTANT:
+        for _ in range(INSTANT_STEP_LIMIT):
+            if service_scheduler.settled():
+                break
+            service_scheduler.step()
+    else:
+        service_scheduler.step()
+    return service_scheduler
+
+
+def install() -> None:
+    """Patch moto's ECS backend and its CloudFormation Service resource (see the module docstring)."""
+    from moto.ecs.models import EC2ContainerServiceBackend, Service, ecs_backends
+
+    original_create = EC2ContainerServiceBackend.create_service
+    original_update = EC2ContainerServiceBackend.update_service
+    original_delete = EC2ContainerServiceBackend.delete_service
+    original_describe = EC2ContainerServiceBackend.describe_services
+    original_list_tasks = EC2ContainerServiceBackend.list_tasks
+    original_cfn_create = Service.create_from_cloudformation_json.__func__
+    original_cfn_update = Service.update_from_cloudformation_json.__func__
+
+    def create_service(self, cluster_str, service_name, desired_count, task_definition_str=None, *args, **kwargs):
+        service = original_create(self, cluster_str, service_name, desired_count, task_definition_str, *args, **kwargs)
+        service.deployments = []
+        service.events = []
+        if service.task_definition:
+            Scheduler(self, service).start_deployment(service.task_definition, service.desired_count)
+        return service
+
+    def update_service(self, service_properties):
+        properties = dict(service_properties)
+        service = self._get_service(properties.get("cluster", "default"), properties["service"].split("/")[-1])
+        previous_definition = service.task_definition
+        force = bool(properties.get("force_new_deployment"))
+        original_update(self, service_properties)
+        requested = properties.get("task_definition")
+        definition = self.describe_task_definition(requested).arn if requested else previous_definition
+        service_scheduler = Scheduler(self, service)
+        service.task_definition = definition
+        primary = service.deployments[0] if service.deployments else None
+        if force or primary is None or primary["taskDefinition"] != definition:
+            service_scheduler.start_deployment(definition, service.desired_count)
+        else:
+            primary["desiredCount"] = service.desired_count
+            service_scheduler.launch(primary)
+            service_scheduler.count()
+        return service
+
+    def delete_service(self, cluster_name, service_name, force):
+        service = original_delete(self, cluster_name, service_name, force)
+        service_scheduler = Scheduler(self, service)
+        for deployment in service.deployments:
+            for task in service_scheduler.tasks(deployment, "PENDING", "RUNNING"):
+                task.stop(StartFailure("Service deleted", "ServiceSchedulerInitiated"))
+        service_scheduler.count()
+        return service
+
+    def describe_services(self, cluster_str, service_names_or_arns):
+        services, failures = original_describe(self, cluster_str, service_names_or_arns)
+        for service in services:
+            observe(service)
+        return services, failures
+
+    def list_tasks(
+        self,
+        cluster_str=None,
+        container_instance=None,
+        family=None,
+        started_by=None,
+        service_name=None,
+        desiredStatus=None,
+    ):
+        tasks = original_list_tasks(
+            self, cluster_str, container_instance, family, started_by, None, desiredStatus or "RUNNING"
+        )
+        if service_name:
+            group = f"service:{service_name.split('/')[-1]}"
+            tasks = [task for task in tasks if getattr(task, "group", None) == group]
+        return tasks
+
+    def service_settings(service, properties: dict) -> None:
+        """What moto's Service resource drops and the scheduler needs."""
+        configuration = properties.get("DeploymentConfiguration") or {}
+        breaker = configuration.get("DeploymentCircuitBreaker") or {}
+        service.deployment_configuration = {
+            "deploymentCircuitBreaker": {
+                "enable": bool(breaker.get("Enable")),
+                "rollback": bool(breaker.get("Rollback")),
+            },
+            "maximumPercent": int(configuration.get("MaximumPercent", 200)),
+            "minimumHealthyPercent": int(configuration.get("MinimumHealthyPercent", 100)),
+        }
+        service.launch_type = properties.get("LaunchType") or service.launch_type
+
+    def cfn_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        service = original_cfn_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        service_settings(service, cloudformation_json["Properties"])
+        return service
+
+    def cfn_update(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        service_settings(original_resource, cloudformation_json["Properties"])
+        service = original_cfn_update(
+            cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+        )
+        service_settings(service, cloudformation_json["Properties"])
+        return service
+
+    def delete(self, account_id, region_name):
+        # CloudFormation deletes the service with the stack (or a rollback); moto leaves it running.
+        ecs_backends[account_id][region_name].delete_service(self.cluster_name, self.name, force=True)
+
+    EC2ContainerServiceBackend.create_service = create_service
+    EC2ContainerServiceBackend.update_service = update_service
+    EC2ContainerServiceBackend.delete_service = delete_service
+    EC2ContainerServiceBackend.describe_services = describe_services
+    EC2ContainerServiceBackend.list_tasks = list_tasks
+    Service.create_from_cloudformation_json = classmethod(cfn_create)
+    Service.update_from_cloudformation_json = classmethod(cfn_update)
+    Service.delete = delete

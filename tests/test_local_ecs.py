@@ -1,0 +1,255 @@
+"""The local AWS's model of change sets and ECS (local_aws.change_set_model, ecs_model,
+service_stabilization), over real HTTP with plain boto3 calls, as a client of AWS would see it.
+
+The ECS scheduler moves one step per observation (DescribeServices, or a read of a stack that waits for
+the service), so each test drives time by describing, with no sleep.
+"""
+
+import json
+
+import pytest
+
+from local_aws import push_image
+from local_aws.ecs_model import failure_threshold
+
+pytestmark = pytest.mark.deploy
+
+REPOSITORY = "canary"
+
+
+def service_template(condition_topic=False):
+    """A cluster, a task definition of `canary:${Version}` with one Parameter Store secret, and a service
+    with the circuit breaker and rollback, as the app stack has them."""
+    image = {"Fn::Sub": "${AWS::AccountId}.dkr.ecr.${AWS::Region}.amazonaws.com/" + REPOSITORY + ":${Version}"}
+    resources = {
+        "Cluster": {"Type": "AWS::ECS::Cluster"},
+        "TaskDefinition": {
+            "Type": "AWS::ECS::TaskDefinition",
+            "Properties": {
+                "Family": "canary",
+                "ContainerDefinitions": [
+                    {
+                        "Name": "app",
+                        "Image": image,
+                        "Memory": 512,
+                        "Essential": True,
+                        "Environment": [{"Name": "APP_VERSION", "Value": {"Ref": "Version"}}],
+                        "Secrets": [{"Name": "KAFKA_PASSWORD", "ValueFrom": {"Ref": "SecretName"}}],
+                    }
+                ],
+            },
+        },
+        "Service": {
+            "Type": "AWS::ECS::Service",
+            "Properties": {
+                "Cluster": {"Ref": "Cluster"},
+                "ServiceName": "canary",
+                "TaskDefinition": {"Ref": "TaskDefinition"},
+                "DesiredCount": {"Ref": "DesiredCount"},
+                "DeploymentConfiguration": {"DeploymentCircuitBreaker": {"Enable": True, "Rollback": True}},
+            },
+        },
+    }
+    if condition_topic:
+        resources["AlertsTopic"] = {"Type": "AWS::SNS::Topic", "Condition": "HasEmail"}
+    return {
+        "Parameters": {
+            "Version": {"Type": "String"},
+            "DesiredCount": {"Type": "Number", "Default": "1"},
+            "SecretName": {"Type": "String", "Default": "/canary/kafka-password"},
+            "AlarmEmail": {"Type": "String", "Default": ""},
+        },
+        "Conditions": {"HasEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}},
+        "Resources": resources,
+    }
+
+
+class Account:
+    """The local account with the canary's repository and secret, and a stack driven by change sets."""
+
+    def __init__(self, aws):
+        self.cfn = aws.client("cloudformation")
+        self.ecs = aws.client("ecs")
+        self.endpoint_url = aws.endpoint_url
+        aws.client("ecr").create_repository(repositoryName=REPOSITORY)
+        aws.client("ssm").put_parameter(Name="/canary/kafka-password", Type="SecureString", Value="secret")
+
+    def push(self, version, **defects):
+        push_image(self.endpoint_url, version, repository=REPOSITORY, **defects)
+
+    def change_set(self, parameters, change_set_type="UPDATE", template=None):
+        """Creates a change set; returns its description."""
+        created = self.cfn.create_change_set(
+            StackName="Canary",
+            ChangeSetName=f"release-{len(self.cfn.list_change_sets(StackName='Canary')['Summaries'])}"
+            if change_set_type == "UPDATE"
+            else "first",
+            ChangeSetType=change_set_type,
+            TemplateBody=json.dumps(template or service_template()),
+            Parameters=[{"ParameterKey": key, "ParameterValue": value} for key, value in parameters.items()],
+        )
+        return self.cfn.describe_change_set(ChangeSetName=created["Id"])
+
+    def execute(self, change_set):
+        self.cfn.execute_change_set(ChangeSetName=change_set["ChangeSetId"])
+
+    def status(self):
+        return self.cfn.describe_stacks(StackName="Canary")["Stacks"][0]["StackStatus"]
+
+    def service(self):
+        cluster = self.cfn.describe_stack_resource(StackName="Canary", LogicalResourceId="Cluster")
+        cluster_name = cluster["StackResourceDetail"]["PhysicalResourceId"]
+        return self.ecs.describe_services(cluster=cluster_name, services=["canary"])["services"][0]
+
+    def image_of(self, task_definition):
+        definition = self.ecs.describe_task_definition(taskDefinition=task_definition)["taskDefinition"]
+        return definition["containerDefinitions"][0]["image"].rsplit(":", 1)[1]
+
+    def deployed(self, version):
+        """Create the stack with `version` and let its service settle."""
+        self.push(version)
+        self.execute(self.change_set({"Version": version}, "CREATE"))
+        while self.status() == "CREATE_IN_PROGRESS":
+            pass
+        assert self.status() == "CREATE_COMPLETE"
+        return self
+
+
+@pytest.fixture
+def account(aws):
+    return Account(aws)
+
+
+def rows(change_set):
+    return {change["ResourceChange"]["LogicalResourceId"]: change["ResourceChange"] for change in change_set["Changes"]}
+
+
+def test_a_version_release_lists_the_replaced_task_definition_and_the_service_it_changes(account):
+    account.deployed("1.0.0")
+    account.push("1.0.1")
+
+    changes = rows(account.change_set({"Version": "1.0.1"}))
+
+    assert set(changes) == {"TaskDefinition", "Service"}
+    task_definition, service = changes["TaskDefinition"], changes["Service"]
+    assert (task_definition["Action"], task_definition["Replacement"]) == ("Modify", "True")
+    assert {
+        "Target": {"Attribute": "Properties", "Name": "ContainerDefinitions", "RequiresRecreation": "Always"},
+        "Evaluation": "Static",
+        "ChangeSource": "ParameterReference",
+        "CausingEntity": "Version",
+    } in task_definition["Details"]
+    assert (service["Action"], service["Replacement"], service["Scope"]) == ("Modify", "False", ["Properties"])
+    assert service["Details"] == [
+        {
+            "Target": {"Attribute": "Properties", "Name": "TaskDefinition", "RequiresRecreation": "Never"},
+            "Evaluation": "Dynamic",
+            "ChangeSource": "ResourceReference",
+            "CausingEntity": "TaskDefinition",
+        }
+    ]
+    assert service["PhysicalResourceId"].endswith("/canary")
+
+
+def test_conditional_resources_are_listed_only_when_their_condition_holds(account):
+    template = service_template(condition_topic=True)
+    assert "AlertsTopic" not in rows(account.change_set({"Version": "1.0.0"}, "CREATE", template))
+    changes = rows(account.change_set({"Version": "1.0.0", "AlarmEmail": "ops@example.com"}, "CREATE", template))
+    assert changes["AlertsTopic"]["Action"] == "Add"
+
+
+def test_a_release_rolls_out_step_by_step_and_completes_the_stack(account):
+    account.deployed("1.0.0")
+    account.push("1.0.1")
+    account.execute(account.change_set({"Version": "1.0.1"}))
+
+    started = account.service()  # the scheduler's first step: the new task starts
+    assert [(d["status"], d["rolloutState"], d["runningCount"]) for d in started["deployments"]] == [
+        ("PRIMARY", "IN_PROGRESS", 1),
+        ("ACTIVE", "COMPLETED", 1),
+    ]
+    assert account.image_of(started["deployments"][0]["taskDefinition"]) == "1.0.1"
+    # CloudFormation's poll is the second step: the old task stops, the deployment completes, so does the stack.
+    assert account.status() == "UPDATE_COMPLETE"
+
+    settled = account.service()
+    assert [(d["status"], d["rolloutState"]) for d in settled["deployments"]] == [("PRIMARY", "COMPLETED")]
+    assert account.image_of(settled["taskDefinition"]) == "1.0.1"
+    assert "has reached a steady state." in settled["events"][0]["message"]
+    stack = account.cfn.describe_stacks(StackName="Canary")["Stacks"][0]
+    assert stack["LastUpdatedTime"] > stack["CreationTime"]
+    old_revision = account.ecs.describe_task_definition(taskDefinition="canary:1")["taskDefinition"]
+    assert old_revision["status"] == "INACTIVE", "the replaced revision is deregistered in the cleanup phase"
+
+
+@pytest.mark.parametrize(
+    "defect, stopped_reason, container",
+    [
+        (
+            {"platform": "linux/arm64"},
+            "CannotPullContainerError: pull image manifest has been retried 7 time(s): image Manifest does not "
+            "contain descriptor matching platform 'linux/amd64'",
+            {"reason": "CannotPullContainerError"},
+        ),
+        ({"exit_code": 137}, "Essential container in task exited", {"exitCode": 137}),
+    ],
+)
+def test_a_broken_image_trips_the_circuit_breaker_and_the_stack_rolls_back(account, defect, stopped_reason, container):
+    account.deployed("1.0.0")
+    account.push("1.0.1-broken", **defect)
+    account.execute(account.change_set({"Version": "1.0.1-broken"}))
+
+    statuses = [account.status()]
+    while statuses[-1].endswith("_IN_PROGRESS"):
+        statuses.append(account.status())
+    # each poll is a step; the breaker trips on the third failed task (its threshold for one task)
+    assert statuses.count("UPDATE_IN_PROGRESS") >= failure_threshold(1) - 1 == 2
+    assert statuses[-1] == "UPDATE_ROLLBACK_COMPLETE"
+    events = account.cfn.describe_stack_events(StackName="Canary")["StackEvents"]
+    failed = [e for e in events if e["ResourceStatus"] == "UPDATE_FAILED"]
+    assert [e["LogicalResourceId"] for e in failed] == ["Service"]
+    assert "ECS Deployment Circuit Breaker was triggered" in failed[0]["ResourceStatusReason"]
+
+    service = account.service()
+    assert account.image_of(service["taskDefinition"]) == "1.0.0"
+    assert any("deployment failed: tasks failed to start." in e["message"] for e in service["events"])
+    stopped = account.ecs.list_tasks(cluster=service["clusterArn"], serviceName="canary", desiredStatus="STOPPED")
+    tasks = account.ecs.describe_tasks(cluster=service["clusterArn"], tasks=stopped["taskArns"])["tasks"]
+    broken = [task for task in tasks if task["stoppedReason"].startswith(stopped_reason)]
+    assert len(broken) == 3
+    for key, value in container.items():
+        assert str(broken[0]["containers"][0][key]).startswith(str(value))
+    running = account.ecs.list_tasks(cluster=service["clusterArn"], serviceName="canary")["taskArns"]
+    assert len(running) == 1 and running[0] not in stopped["taskArns"]
+
+
+def test_a_missing_secret_stops_tasks_with_the_resource_initialization_error(account, aws):
+    account.deployed("1.0.0")
+    aws.client("ssm").delete_parameter(Name="/canary/kafka-password")
+    account.ecs.update_service(cluster=account.service()["clusterArn"], service="canary", forceNewDeployment=True)
+
+    service = account.service()  # one step: the new task fails to start
+    stopped = account.ecs.list_tasks(cluster=service["clusterArn"], serviceName="canary", desiredStatus="STOPPED")
+    (task,) = account.ecs.describe_tasks(cluster=service["clusterArn"], tasks=stopped["taskArns"])["tasks"]
+    assert task["stoppedReason"].startswith("ResourceInitializationError: unable to pull secrets or registry auth")
+    assert task["stopCode"] == "TaskFailedToStart"
+    assert service["deployments"][0]["failedTasks"] == 1
+
+
+def test_cancel_update_stack_while_the_service_rolls_out_rolls_back(account):
+    account.deployed("1.0.0")
+    with pytest.raises(account.cfn.exceptions.ClientError, match="cannot be called from current stack status"):
+        account.cfn.cancel_update_stack(StackName="Canary")
+    account.push("1.0.1")
+    account.execute(account.change_set({"Version": "1.0.1"}))
+
+    account.cfn.cancel_update_stack(StackName="Canary")
+
+    events = account.cfn.describe_stack_events(StackName="Canary")["StackEvents"]
+    assert ("Service", "UPDATE_FAILED", "Resource update cancelled") in [
+        (e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason")) for e in events
+    ]
+    while account.status() == "UPDATE_ROLLBACK_IN_PROGRESS":
+        pass
+    assert account.status() == "UPDATE_ROLLBACK_COMPLETE"
+    assert account.image_of(account.service()["taskDefinition"]) == "1.0.0"
