@@ -48,10 +48,11 @@ security: $(VENV)/.stamp-test checkov
 checkov: $(CHECKOV_VENV)/.stamp-$(CHECKOV_VERSION)
 	$(CHECKOV_VENV)/bin/checkov --framework cloudformation --directory output --skip-download --quiet --compact
 
-# ruff: the lint rules and the formatting are configured in pyproject.toml.
+# ruff (lint rules and formatting) and mypy (the deployer) are configured in pyproject.toml.
 lint: $(VENV)/.stamp-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # The templates are linted once, end to end, by the suite (tests/test_generate.py), not by the CLI again.
 test: $(VENV)/.stamp-test lint checkov

@@ -3,7 +3,9 @@
 import signal
 import sys
 
-if __name__ == "__main__":
+
+def run() -> None:
+    """Entry point of `python deploy.py` and `canary-deploy`: exits with main()'s code."""
     try:
         # `make run` starts us with Ctrl-C held back (blocked) until here, where it is an interruption like
         # any other; during the interpreter's start-up it would have ended it with a fatal error. A no-op
@@ -13,4 +15,16 @@ if __name__ == "__main__":
         from canary_deploy.cli import main
     except KeyboardInterrupt:
         sys.exit(130)
+    except ModuleNotFoundError as error:
+        # Typically boto3, run with a Python outside the project's virtual environment.
+        print(
+            f"deploy.py: error: Python module {error.name} not found for {sys.executable}: set up with "
+            "`make install`, then `. .venv/bin/activate` (or run .venv/bin/python deploy.py)",
+            file=sys.stderr,
+        )
+        sys.exit(2)
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

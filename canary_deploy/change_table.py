@@ -1,10 +1,15 @@
 """The change set as a table; removals, replacements, IAM and security-group changes are flagged."""
 
+from collections.abc import Sequence
+
+from .aws_types import ResourceChange
+from .console import Console
+
 SECURITY_GROUP_TYPES = ("AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress")
 HEADERS = ("Action", "Logical ID", "Type", "Replacement")
 
 
-def risk_of(change):
+def risk_of(change: ResourceChange) -> str | None:
     """Why a change needs confirmation, or None. Removals and replacements can lose data; IAM and
     security-group changes can widen access."""
     if change.get("Action") == "Remove":
@@ -20,15 +25,15 @@ def risk_of(change):
 
 
 class ChangeTable:
-    def __init__(self, stack_name, changes):
+    def __init__(self, stack_name: str, changes: list[ResourceChange]) -> None:
         self.stack_name = stack_name
         self.changes = changes
 
     @property
-    def risky(self):
+    def risky(self) -> list[ResourceChange]:
         return [change for change in self.changes if risk_of(change)]
 
-    def print(self, console):
+    def print(self, console: Console) -> None:
         rows = [
             (
                 change.get("Action", "?"),
@@ -51,5 +56,5 @@ class ChangeTable:
             console.line(text.rstrip())
 
 
-def _join(cells, widths):
+def _join(cells: Sequence[object], widths: Sequence[int]) -> str:
     return "  ".join(str(cell).ljust(width) for cell, width in zip(cells, widths, strict=True))

@@ -2,10 +2,14 @@
 
 import time
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from botocore.exceptions import ClientError
 
+from .aws_types import Client, ParameterEntry, ResourceChange
 from .errors import DeploymentFailed
+from .template_source import StackTemplate
 
 # CloudFormation says "nothing to do" in two ways: a FAILED change set with the first text, or (older
 # path, and moto with identical parameters) a ValidationError from CreateChangeSet with the second.
@@ -17,11 +21,11 @@ CHANGE_SET_POLL_SLOWEST = 2.0
 NAMED_IAM_PROPERTIES = ("RoleName", "UserName", "GroupName", "ManagedPolicyName", "InstanceProfileName")
 
 
-def is_no_changes(message):
+def is_no_changes(message: str | None) -> bool:
     return any(marker in (message or "") for marker in NO_CHANGES_MARKERS)
 
 
-def required_capabilities(template):
+def required_capabilities(template: StackTemplate) -> list[str]:
     """The capabilities the template needs, so CloudFormation never refuses for a missing acknowledgement."""
     resources = template.data.get("Resources", {}).values()
     iam = [r for r in resources if r["Type"].startswith("AWS::IAM::")]
@@ -36,19 +40,24 @@ def required_capabilities(template):
 
 
 class ChangeSet:
-    def __init__(self, cfn, stack_name, change_set_type, sleep=time.sleep):
+    def __init__(
+        self, cfn: Client, stack_name: str, change_set_type: str, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
         self.cfn = cfn
         self.stack_name = stack_name
         self.change_set_type = change_set_type
         self.sleep = sleep
         self.name = f"{CHANGE_SET_PREFIX}{int(time.time())}-{uuid.uuid4().hex[:8]}"
-        self.arn = None
-        self.stack_id = None
-        self.description = None
+        # Set by create(); "" until then.
+        self.arn = ""
+        self.stack_id = ""
+        self.description: dict[str, Any] = {}
         # True when the CREATE change set made the (REVIEW_IN_PROGRESS) stack, so discarding removes it too.
         self.creates_stack = False
 
-    def create(self, template_argument, parameters, capabilities):
+    def create(
+        self, template_argument: dict[str, str], parameters: list[ParameterEntry], capabilities: list[str]
+    ) -> bool:
         """Returns False when CloudFormation answers at once that nothing changed."""
         try:
             response = self.cfn.create_change_set(
@@ -68,7 +77,7 @@ class ChangeSet:
         self.stack_id = response["StackId"]
         return True
 
-    def wait(self):
+    def wait(self) -> bool:
         """Polls until ready; returns False for an empty change set, raises DeploymentFailed if rejected."""
         attempt = 0
         while True:
@@ -88,7 +97,7 @@ class ChangeSet:
             attempt += 1
             self.sleep(delay)
 
-    def changes(self):
+    def changes(self) -> list[ResourceChange]:
         """Every ResourceChange, following NextToken from the description wait() already fetched."""
         description = self.description
         changes = [change["ResourceChange"] for change in description.get("Changes", [])]
@@ -97,8 +106,8 @@ class ChangeSet:
             changes.extend(change["ResourceChange"] for change in description.get("Changes", []))
         return changes
 
-    def execute(self):
+    def execute(self) -> None:
         self.cfn.execute_change_set(ChangeSetName=self.arn)
 
-    def delete(self):
+    def delete(self) -> None:
         self.cfn.delete_change_set(ChangeSetName=self.arn)

@@ -2,6 +2,7 @@
 
 import argparse
 from pathlib import Path
+from typing import Any, NoReturn
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -38,11 +39,11 @@ CREDENTIAL_ERROR_CODES = {
 }
 
 
-def add_common_options(parser, suppress_defaults):
+def add_common_options(parser: argparse.ArgumentParser, suppress_defaults: bool) -> None:
     """The AWS and naming options, accepted before or after the command. The copy on each subcommand
     suppresses its defaults so it does not overwrite a value given before the command."""
 
-    def default(value):
+    def default(value: str | None) -> str | None:
         return argparse.SUPPRESS if suppress_defaults else value
 
     group = parser.add_argument_group("AWS and stack names")
@@ -56,7 +57,7 @@ def add_common_options(parser, suppress_defaults):
     )
 
 
-def add_deploy_options(parser):
+def add_deploy_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--yes", "-y", action="store_true", help="accept flagged changes without asking (CI)")
     parser.add_argument("--dry-run", action="store_true", help="show the change set, execute nothing")
     parser.add_argument("--wait", action="store_true", help="wait for an in-progress stack instead of refusing")
@@ -78,11 +79,11 @@ def add_deploy_options(parser):
 class OneLineParser(argparse.ArgumentParser):
     """Usage errors in one line, as every other bad input (subcommand parsers inherit the class)."""
 
-    def error(self, message):
+    def error(self, message: str) -> NoReturn:
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def build_parser():
+def build_parser() -> OneLineParser:
     parser = OneLineParser(prog="deploy.py", description="Deploy the KafkaJS canary stacks with CloudFormation.")
     add_common_options(parser, suppress_defaults=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="{registry,app,status,destroy}")
@@ -105,7 +106,7 @@ def build_parser():
     return parser
 
 
-def run_command(args, console, deployer_kwargs):
+def run_command(args: argparse.Namespace, console: Console, deployer_kwargs: dict[str, Any]) -> None:
     clients = AwsClients(profile=args.profile, region=args.region, endpoint_url=args.endpoint_url)
     names = StackNames(registry=args.registry_stack_name, app=args.app_stack_name)
     if args.command in ("registry", "app"):
@@ -141,13 +142,13 @@ def run_command(args, console, deployer_kwargs):
         Destroyer(clients, console, names, yes=args.yes, timeout=args.timeout, **deployer_kwargs).run(args.target)
 
 
-def main(argv=None, console=None, **deployer_kwargs):
+def main(argv: list[str] | None = None, console: Console | None = None, **deployer_kwargs: Any) -> int:
     """Runs one command; returns the exit code. deployer_kwargs (clock, sleep) are for tests."""
     console = console or Console()
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exit_request:  # --help or a usage error, already printed by argparse
-        return exit_request.code
+        return int(exit_request.code or 0)
     try:
         run_command(args, console, deployer_kwargs)
         return EXIT_OK

@@ -1,16 +1,21 @@
 """The deploy commands: `registry` and `app`, each a template, its parameters, checks and a StackDeployer."""
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
 from contract import APP_STACK, REGISTRY_STACK, REPOSITORY_NAME
 
+from .aws_types import Stack
+from .console import Console
 from .deployer import DeployOptions, StackDeployer
 from .docker_hints import login_command, push_command, tag_command
+from .errors import BadInput
 from .parameters import ParameterSource, StackParameters
 from .preflight import AppPreflight
+from .session import AwsClients
 from .stack_state import outputs_of
 from .template_source import TemplateSource
 
@@ -35,20 +40,20 @@ class DeployRequest:
 class StackCommand:
     """Shared wiring: clients, console, templates; deployer_kwargs lets tests pass a fake clock/sleep."""
 
-    def __init__(self, clients, console, source: TemplateSource, **deployer_kwargs):
+    def __init__(self, clients: AwsClients, console: Console, source: TemplateSource, **deployer_kwargs: Any) -> None:
         self.clients = clients
         self.console = console
         self.source = source
         self.deployer_kwargs = deployer_kwargs
 
-    def deployer(self, options, kind):
+    def deployer(self, options: DeployOptions, kind: str) -> StackDeployer:
         return StackDeployer(
             self.clients, self.console, options, f"python deploy.py status {kind}", **self.deployer_kwargs
         )
 
 
 class RegistryDeploy(StackCommand):
-    def run(self, request):
+    def run(self, request: DeployRequest) -> None:
         template = self.source.load("registry")
         parameters = StackParameters(template, request.overrides, configured=request.configured)
         self.clients.check_configuration()
@@ -59,7 +64,7 @@ class RegistryDeploy(StackCommand):
         self.protect(stack)
         self.print_docker_lines(outputs_of(stack), request.version or VERSION_PLACEHOLDER)
 
-    def protect(self, stack):
+    def protect(self, stack: Stack) -> None:
         """The registry holds the images: termination protection once it exists (change sets cannot set it)."""
         if stack.get("EnableTerminationProtection"):
             return
@@ -76,7 +81,7 @@ class RegistryDeploy(StackCommand):
             return
         self.console.line(f"Termination protection enabled on {stack['StackName']}.")
 
-    def print_docker_lines(self, outputs, tag):
+    def print_docker_lines(self, outputs: dict[str, str], tag: str) -> None:
         uri = outputs.get("RepositoryUri")
         if not uri:
             return
@@ -88,8 +93,10 @@ class RegistryDeploy(StackCommand):
 
 
 class AppDeploy(StackCommand):
-    def run(self, request):
+    def run(self, request: DeployRequest) -> None:
         version = request.version
+        if not version:
+            raise BadInput("app needs --version TAG: the image tag to deploy")
         template = self.source.load("app")
         parameters = StackParameters(
             template,

@@ -2,13 +2,21 @@
 
 import os
 import sys
+from typing import TextIO
 
 STYLES = {"red": "\033[31m", "yellow": "\033[33m", "green": "\033[32m", "bold": "\033[1m", "dim": "\033[2m"}
 RESET = "\033[0m"
 
 
 class Console:
-    def __init__(self, out=None, err=None, stdin=None, interactive=None, color=None):
+    def __init__(
+        self,
+        out: TextIO | None = None,
+        err: TextIO | None = None,
+        stdin: TextIO | None = None,
+        interactive: bool | None = None,
+        color: bool | None = None,
+    ) -> None:
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         self.stdin = stdin or sys.stdin
@@ -20,21 +28,21 @@ class Console:
         self.color = color
         self._progress_shown = False
 
-    def line(self, text=""):
+    def line(self, text: str = "") -> None:
         self._clear_progress()
         print(text, file=self.out, flush=True)
 
-    def notice(self, text):
+    def notice(self, text: str) -> None:
         self.line(self.style(f"ℹ️  {text}", "yellow"))
 
-    def error(self, text):
+    def error(self, text: str) -> None:
         self._clear_progress()
         print(self.style(f"❌ {text}", "red"), file=self.err, flush=True)
 
-    def style(self, text, name):
-        return f"{STYLES[name]}{text}{RESET}" if self.color else text
+    def style(self, text: str, name: str | None) -> str:
+        return f"{STYLES[name]}{text}{RESET}" if self.color and name else text
 
-    def progress(self, text):
+    def progress(self, text: str) -> None:
         """Redraw one status line in place on a terminal; CI logs get nothing (events are printed anyway)."""
         if not self.interactive:
             return
@@ -42,18 +50,18 @@ class Console:
         self.out.flush()
         self._progress_shown = True
 
-    def confirm(self, question):
+    def confirm(self, question: str) -> bool:
         self._clear_progress()
         self.out.write(f"{question} [y/N] ")
         self.out.flush()
         answer = self.stdin.readline()
         return answer.strip().lower() in ("y", "yes")
 
-    def _clear_progress(self):
+    def _clear_progress(self) -> None:
         if self._progress_shown:
             self.out.write("\r\033[K")
             self._progress_shown = False
 
 
-def _isatty(stream):
+def _isatty(stream: object) -> bool:
     return hasattr(stream, "isatty") and stream.isatty()

@@ -2,18 +2,23 @@
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NoReturn
 
 from botocore.exceptions import ClientError
 
+from .aws_types import Client, Stack
 from .change_table import ChangeTable
 from .changeset import ChangeSet, required_capabilities
+from .console import Console
 from .errors import ChangesRefused, DeploymentFailed, Interrupted
 from .events import EventStream
 from .parameter_diff import ParameterDiff
 from .parameters import StackParameters, deployed_values
+from .session import AwsClients
 from .stack_state import SUCCESS_STATUSES, describe_stack, is_in_progress, outputs_of, refuse_if_stuck
-from .template_source import template_argument
+from .template_source import StackTemplate, template_argument
 
 # ECS can take hours to report "did not stabilize"; a generous default, never a fixed one-hour cap.
 DEFAULT_TIMEOUT_SECONDS = 4 * 3600
@@ -25,15 +30,17 @@ class DeployOptions:
     dry_run: bool = False
     wait: bool = False
     timeout: float = DEFAULT_TIMEOUT_SECONDS
-    s3_bucket: str = None
-    outputs_file: str = None
+    s3_bucket: str | None = None
+    outputs_file: str | None = None
 
 
 class InterruptPolicy:
     """Ctrl-C while executing. Update: first press cancels (CancelUpdateStack) and keeps streaming the
     rollback, the second detaches. Create: nothing to cancel into, so detach and say how to watch."""
 
-    def __init__(self, cfn, console, stack_name, change_set_type, status_command):
+    def __init__(
+        self, cfn: Client, console: Console, stack_name: str, change_set_type: str, status_command: str
+    ) -> None:
         self.cfn = cfn
         self.console = console
         self.stack_name = stack_name
@@ -41,7 +48,7 @@ class InterruptPolicy:
         self.status_command = status_command
         self.cancelled = False
 
-    def __call__(self):
+    def __call__(self) -> None:
         if self.change_set_type == "CREATE":
             raise Interrupted(
                 f"detached: the creation of {self.stack_name} goes on in CloudFormation; watch it with "
@@ -64,7 +71,15 @@ class InterruptPolicy:
 
 
 class StackDeployer:
-    def __init__(self, clients, console, options, status_command, clock=time.monotonic, sleep=time.sleep):
+    def __init__(
+        self,
+        clients: AwsClients,
+        console: Console,
+        options: DeployOptions,
+        status_command: str,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.clients = clients
         self.cfn = clients.cloudformation
         self.console = console
@@ -73,7 +88,13 @@ class StackDeployer:
         self.clock = clock
         self.sleep = sleep
 
-    def deploy(self, stack_name, template, parameters: StackParameters, preflight=None):
+    def deploy(
+        self,
+        stack_name: str,
+        template: StackTemplate,
+        parameters: StackParameters,
+        preflight: Callable[[Stack | None], None] | None = None,
+    ) -> Stack | None:
         """Returns the stack description after success or no changes; None after a dry run.
 
         Reads the stack first (nothing changes before preflight): on update, the parameters the command
@@ -116,7 +137,7 @@ class StackDeployer:
             return None
         return self.execute(change_set, total_resources=len(table.changes))
 
-    def review(self, change_set, diff):
+    def review(self, change_set: ChangeSet, diff: ParameterDiff) -> ChangeTable | None:
         """Shows the parameter changes and the resource changes; returns the table to execute, or None after
         a dry run (change set discarded). Flagged changes need confirmation: ChangesRefused discards the
         change set and stops here."""
@@ -130,7 +151,7 @@ class StackDeployer:
         self.confirm(table, change_set)
         return table
 
-    def current_stack(self, stack_name):
+    def current_stack(self, stack_name: str) -> Stack | None:
         """The stack as it is, or None; waits for one in progress (--wait) and refuses states no deploy
         may start from. Changes nothing."""
         stack = describe_stack(self.cfn, stack_name)
@@ -145,7 +166,7 @@ class StackDeployer:
         refuse_if_stuck(stack, self.status_command)
         return stack
 
-    def delete_and_wait(self, stack):
+    def delete_and_wait(self, stack: Stack) -> None:
         stream = self.stream(stack["StackId"], stack["StackName"])
         stream.mark()
         self.cfn.delete_stack(StackName=stack["StackId"])
@@ -153,7 +174,7 @@ class StackDeployer:
         if status != "DELETE_COMPLETE":
             self.report_failure(stream, stack["StackName"], status)
 
-    def confirm(self, table, change_set):
+    def confirm(self, table: ChangeTable, change_set: ChangeSet) -> None:
         if not table.risky or self.options.yes:
             return
         question = f"{len(table.risky)} change(s) above are flagged (⚠). Execute the change set?"
@@ -167,7 +188,7 @@ class StackDeployer:
             self.discard(change_set)
             raise ChangesRefused(f"{change_set.stack_name}: not confirmed, nothing executed (change set deleted)")
 
-    def execute(self, change_set, total_resources):
+    def execute(self, change_set: ChangeSet, total_resources: int) -> Stack:
         stream = self.stream(change_set.stack_id, change_set.stack_name, total_resources)
         if change_set.change_set_type == "UPDATE":
             stream.mark()  # a new stack has only its REVIEW_IN_PROGRESS event, which the stream skips
@@ -181,10 +202,12 @@ class StackDeployer:
         if status not in SUCCESS_STATUSES:
             self.report_failure(stream, change_set.stack_name, status)
         stack = describe_stack(self.cfn, change_set.stack_id)
+        if stack is None:
+            raise DeploymentFailed(f"{change_set.stack_name} reached {status} but can no longer be described")
         self.print_outputs(stack)
         return stack
 
-    def report_failure(self, stream, stack_name, status):
+    def report_failure(self, stream: EventStream, stack_name: str, status: str) -> NoReturn:
         causes = stream.root_causes()
         if causes:
             self.console.line(self.console.style("Root cause:", "red"))
@@ -195,7 +218,7 @@ class StackDeployer:
             )
         raise DeploymentFailed(f"{stack_name} deployment failed: the stack is {status}")
 
-    def print_outputs(self, stack):
+    def print_outputs(self, stack: Stack) -> None:
         outputs = outputs_of(stack)
         self.console.line(f"✅  {stack['StackName']}")
         if outputs:
@@ -205,14 +228,14 @@ class StackDeployer:
         self.console.line(f"\nStack ARN:\n{stack['StackId']}")
         self.write_outputs_file(stack)
 
-    def write_outputs_file(self, stack):
+    def write_outputs_file(self, stack: Stack | None) -> None:
         """--outputs-file, like cdk's: {"StackName": {"OutputKey": "value"}}, also when nothing changed."""
-        if self.options.outputs_file:
+        if self.options.outputs_file and stack is not None:
             with open(self.options.outputs_file, "w", encoding="utf-8") as handle:
                 json.dump({stack["StackName"]: outputs_of(stack)}, handle, indent=2)
                 handle.write("\n")
 
-    def discard(self, change_set):
+    def discard(self, change_set: ChangeSet) -> None:
         """Leave the account as it was: the change set, and the empty stack a CREATE change set made."""
         if not change_set.arn:
             return
@@ -221,10 +244,10 @@ class StackDeployer:
         else:
             change_set.delete()
 
-    def stream(self, stack_id, stack_name, total_resources=0):
+    def stream(self, stack_id: str, stack_name: str, total_resources: int = 0) -> EventStream:
         return EventStream(
             self.cfn, stack_id, stack_name, self.console, total_resources, clock=self.clock, sleep=self.sleep
         )
 
-    def _raise_detached(self):
+    def _raise_detached(self) -> NoReturn:
         raise Interrupted(f"stopped waiting; CloudFormation goes on: watch it with `{self.status_command}`")

@@ -1,12 +1,25 @@
 """`deploy.py destroy app|registry`: delete after confirmation; never the registry while the app uses it."""
 
+from typing import Any
+
+from .commands import StackNames
+from .console import Console
 from .deployer import DeployOptions, StackDeployer
 from .errors import ChangesRefused, StackStateRefused
+from .session import AwsClients
 from .stack_state import describe_stack, outputs_of
 
 
 class Destroyer:
-    def __init__(self, clients, console, names, yes=False, timeout=None, **deployer_kwargs):
+    def __init__(
+        self,
+        clients: AwsClients,
+        console: Console,
+        names: StackNames,
+        yes: bool = False,
+        timeout: float | None = None,
+        **deployer_kwargs: Any,
+    ) -> None:
         self.clients = clients
         self.cfn = clients.cloudformation
         self.console = console
@@ -15,7 +28,7 @@ class Destroyer:
         options = DeployOptions(yes=yes) if timeout is None else DeployOptions(yes=yes, timeout=timeout)
         self.deployer = StackDeployer(clients, console, options, "python deploy.py status", **deployer_kwargs)
 
-    def run(self, target):
+    def run(self, target: str) -> None:
         name = getattr(self.names, target)
         stack = describe_stack(self.cfn, name)
         if stack is None:
@@ -34,7 +47,7 @@ class Destroyer:
         self.deployer.delete_and_wait(stack)
         self.console.line(f"✅  {name} destroyed")
 
-    def refuse_while_imported(self, registry_name):
+    def refuse_while_imported(self, registry_name: str) -> None:
         """The app stack imports the registry's exports (AWS refuses the delete; moto would allow it)."""
         app = describe_stack(self.cfn, self.names.app)
         if app is None:
@@ -45,7 +58,7 @@ class Destroyer:
                 f"{self.names.app} imports the exports of {registry_name}: destroy it first (`python deploy.py destroy app`)"
             )
 
-    def confirm(self, name):
+    def confirm(self, name: str) -> None:
         if self.yes:
             return
         if not self.console.interactive:

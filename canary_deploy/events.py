@@ -1,7 +1,10 @@
 """Streams new stack events while CloudFormation works, with a resource progress line and backoff."""
 
 import time
+from collections.abc import Callable, Iterator
 
+from .aws_types import Client, StackEvent
+from .console import Console
 from .errors import DeploymentFailed
 
 STACK_TYPE = "AWS::CloudFormation::Stack"
@@ -16,17 +19,17 @@ CONSEQUENTIAL_REASONS = ("cancelled", "Resource creation cancelled", "Resource u
 ROOT_CAUSES_SHOWN = 5
 
 
-def is_terminal(status):
+def is_terminal(status: str) -> bool:
     return not status.endswith("_IN_PROGRESS") and status != "REVIEW_IN_PROGRESS"
 
 
 class PollSchedule:
-    def __init__(self, clock):
+    def __init__(self, clock: Callable[[], float]) -> None:
         self.clock = clock
         self.start = clock()
         self.delay = FAST_POLL
 
-    def next_delay(self):
+    def next_delay(self) -> float:
         if self.clock() - self.start < FAST_PHASE:
             return FAST_POLL
         self.delay = min(self.delay * BACKOFF, SLOWEST_POLL)
@@ -36,7 +39,16 @@ class PollSchedule:
 class EventStream:
     """Prints each stack event once, oldest first; knows the stack's status from its own events."""
 
-    def __init__(self, cfn, stack_id, stack_name, console, total_resources=0, clock=time.monotonic, sleep=time.sleep):
+    def __init__(
+        self,
+        cfn: Client,
+        stack_id: str,
+        stack_name: str,
+        console: Console,
+        total_resources: int = 0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.cfn = cfn
         self.stack_id = stack_id
         self.stack_name = stack_name
@@ -44,15 +56,15 @@ class EventStream:
         self.total_resources = total_resources
         self.clock = clock
         self.sleep = sleep
-        self.seen = set()
-        self.events = []
-        self.resource_status = {}
+        self.seen: set[str] = set()
+        self.events: list[StackEvent] = []
+        self.resource_status: dict[str | None, str] = {}
 
-    def mark(self):
+    def mark(self) -> None:
         """Remember the events already there, so only what this deploy causes is streamed."""
         self.seen.update(event["EventId"] for event in self._newest_first())
 
-    def wait(self, timeout, on_interrupt):
+    def wait(self, timeout: float, on_interrupt: Callable[[], None]) -> str:
         """Polls until the stack reaches a final status and returns it. on_interrupt handles Ctrl-C: it
         raises to stop waiting or returns to keep streaming (e.g. the rollback after a cancel)."""
         schedule = PollSchedule(self.clock)
@@ -71,7 +83,7 @@ class EventStream:
             except KeyboardInterrupt:
                 on_interrupt()
 
-    def poll(self):
+    def poll(self) -> str | None:
         """Prints new events; returns the stack's final status once reached, else None."""
         new = []
         for event in self._newest_first():
@@ -95,7 +107,7 @@ class EventStream:
             self._show_progress()
         return final
 
-    def root_causes(self):
+    def root_causes(self) -> list[StackEvent]:
         """The first failed resources of this deploy with their reasons, skipping knock-on cancellations."""
         failed = [
             event
@@ -108,15 +120,15 @@ class EventStream:
             failed = [e for e in self.events if e.get("ResourceStatusReason") and "FAILED" in e["ResourceStatus"]]
         return failed[:ROOT_CAUSES_SHOWN]
 
-    def _newest_first(self):
+    def _newest_first(self) -> Iterator[StackEvent]:
         paginator = self.cfn.get_paginator("describe_stack_events")
         for page in paginator.paginate(StackName=self.stack_id):
             yield from page["StackEvents"]
 
-    def _is_stack_event(self, event):
+    def _is_stack_event(self, event: StackEvent) -> bool:
         return event.get("ResourceType") == STACK_TYPE and event.get("LogicalResourceId") == self.stack_name
 
-    def _show(self, event):
+    def _show(self, event: StackEvent) -> None:
         status = event["ResourceStatus"]
         if not self._is_stack_event(event):
             self.resource_status[event.get("LogicalResourceId")] = status
@@ -130,7 +142,7 @@ class EventStream:
         )
         self.console.line(self.console.style(text, style) if style else text)
 
-    def _show_progress(self):
+    def _show_progress(self) -> None:
         done = sum(1 for status in self.resource_status.values() if status.endswith("_COMPLETE"))
         total = max(self.total_resources, len(self.resource_status))
         self.console.progress(f"{self.stack_name}: {done}/{total} resources")

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from .console import Console
+
 MASK = "****"  # what CloudFormation itself shows for a NoEcho value
 
 
@@ -32,7 +34,7 @@ class ParameterDiff:
         self.stack_name = stack_name
         self.changes = [] if deployed is None else _changes(declared, deployed, sent)
 
-    def print(self, console) -> None:
+    def print(self, console: Console) -> None:
         if not self.changes:
             return
         width = max(len(change.key) for change in self.changes)

@@ -5,8 +5,10 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 from .errors import BadInput
+from .template_source import StackTemplate
 
 # CloudFormation's Number: ASCII digits with an optional minus sign and fraction. float() would also take
 # "nan", "inf", "1_0" and non-ASCII digits such as "５", which CloudFormation refuses.
@@ -57,7 +59,7 @@ def parse_overrides(pairs: list[str] | None) -> ParameterSource:
     return ParameterSource(overrides)
 
 
-def _refuse_constant(name: str):
+def _refuse_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not a JSON number")
 
 
@@ -105,18 +107,18 @@ class StackParameters:
 
     def __init__(
         self,
-        template,
+        template: StackTemplate,
         overrides: ParameterSource,
         fixed: dict[str, str] | None = None,
         flags: dict[str, str] | None = None,
         configured: ParameterSource | None = None,
-    ):
+    ) -> None:
         self.filename = template.filename
         self.declared = template.parameters
         self.fixed = dict(fixed or {})
         self.overrides = overrides
         self.configured = configured or ParameterSource()
-        self._computed = {}
+        self._computed: dict[str, str] = {}
         self.deployed: dict[str, str] | None = None
         for source in (self.overrides, self.configured):
             self._check(source, flags or {})
@@ -166,7 +168,7 @@ class StackParameters:
         value = self._set_by_command(key)
         if value is not None:
             return value
-        if self.keeps_deployed(key):
+        if self.deployed is not None and self.keeps_deployed(key):
             return self.deployed[key]
         spec = self.declared.get(key, {})
         if "Default" in spec:

@@ -4,8 +4,11 @@ from botocore.exceptions import ClientError
 
 from contract import KAFKA_PARAMETERS, REGISTRY_EXPORTS, SENTRY_PARAMETER, StoredParameter
 
+from .console import Console
 from .docker_hints import login_command, push_command
 from .errors import PreflightFailed
+from .parameters import StackParameters
+from .session import AwsClients
 from .stack_state import SUCCESS_STATUSES, describe_stack, is_in_progress, outputs_of
 
 REQUIRED_PARAMETERS = tuple(parameter.suffix for parameter in KAFKA_PARAMETERS)
@@ -19,17 +22,17 @@ def put_parameter_command(name: str, parameter: StoredParameter) -> str:
 
 
 class AppPreflight:
-    def __init__(self, clients, console, registry_stack_name):
+    def __init__(self, clients: AwsClients, console: Console, registry_stack_name: str) -> None:
         self.clients = clients
         self.console = console
         self.registry_stack_name = registry_stack_name
 
-    def run(self, parameters, version):
+    def run(self, parameters: StackParameters, version: str) -> None:
         repository = self.registry_outputs()
         self.check_image(repository, version)
         self.check_parameter_store(parameters)
 
-    def registry_outputs(self):
+    def registry_outputs(self) -> dict[str, str]:
         """The registry stack must be complete: its exports feed the app, its repository holds the image.
 
         A missing registry is not deployed on the fly: its new repository could not hold the image yet, so
@@ -54,7 +57,7 @@ class AppPreflight:
             )
         return outputs
 
-    def check_image(self, repository, version):
+    def check_image(self, repository: dict[str, str], version: str) -> None:
         uri = repository["RepositoryUri"]
         try:
             self.clients.ecr.describe_images(
@@ -73,7 +76,7 @@ class AppPreflight:
                 ) from None
             raise
 
-    def check_parameter_store(self, parameters):
+    def check_parameter_store(self, parameters: StackParameters) -> None:
         """One GetParameters call for all names; Sentry is optional and switched off when absent."""
         prefix = parameters.get("ParameterPrefix").rstrip("/")
         names = {suffix: f"{prefix}/{suffix}" for suffix in (*REQUIRED_PARAMETERS, SENTRY_SUFFIX)}

@@ -2,11 +2,13 @@
 
 import os
 import re
+from collections.abc import Mapping
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ProfileNotFound
 
+from .aws_types import Client
 from .errors import BadInput
 
 # Adaptive retries add client-side rate limiting on top of the standard mode's backoff for throttling and
@@ -18,7 +20,7 @@ RETRY_MODES = ("legacy", "standard", "adaptive")
 REGION_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 
 
-def retry_settings(environment) -> dict:
+def retry_settings(environment: Mapping[str, str]) -> dict:
     """botocore's retry settings, from AWS_RETRY_MODE / AWS_MAX_ATTEMPTS as the AWS CLI reads them."""
     mode = environment.get("AWS_RETRY_MODE", DEFAULT_RETRY_MODE)
     attempts = environment.get("AWS_MAX_ATTEMPTS", str(DEFAULT_MAX_ATTEMPTS))
@@ -32,7 +34,13 @@ def retry_settings(environment) -> dict:
 class AwsClients:
     """Creates each client once. endpoint_url None lets botocore honour AWS_ENDPOINT_URL itself."""
 
-    def __init__(self, profile=None, region=None, endpoint_url=None, session=None):
+    def __init__(
+        self,
+        profile: str | None = None,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        session: boto3.Session | None = None,
+    ) -> None:
         # boto3 reads AWS_DEFAULT_REGION and the profile; AWS_REGION (what the SDKs use) comes first here.
         region = region or os.environ.get("AWS_REGION") or None
         try:
@@ -43,13 +51,14 @@ class AwsClients:
             ) from None
         self.endpoint_url = endpoint_url
         self.config = Config(retries=retry_settings(os.environ), user_agent_extra="canary-deploy")
-        self._clients = {}
+        self._clients: dict[str, Client] = {}
 
     @property
-    def region(self):
-        return self.session.region_name
+    def region(self) -> str:
+        """The configured region, "" when none is (check_configuration() refuses that)."""
+        return self.session.region_name or ""
 
-    def check_configuration(self):
+    def check_configuration(self) -> None:
         """Credentials and region resolve locally; costs no API call (the first call proves they work)."""
         if not self.region:
             raise BadInput("no AWS region configured: pass --region or set AWS_REGION")
@@ -67,27 +76,27 @@ class AwsClients:
                 "AWS_SECRET_ACCESS_KEY"
             )
 
-    def client(self, service):
+    def client(self, service: str) -> Client:
         if service not in self._clients:
             self._clients[service] = self.session.client(service, endpoint_url=self.endpoint_url, config=self.config)
         return self._clients[service]
 
     @property
-    def cloudformation(self):
+    def cloudformation(self) -> Client:
         return self.client("cloudformation")
 
     @property
-    def ecr(self):
+    def ecr(self) -> Client:
         return self.client("ecr")
 
     @property
-    def ecs(self):
+    def ecs(self) -> Client:
         return self.client("ecs")
 
     @property
-    def ssm(self):
+    def ssm(self) -> Client:
         return self.client("ssm")
 
     @property
-    def s3(self):
+    def s3(self) -> Client:
         return self.client("s3")

@@ -2,6 +2,7 @@
 
 from botocore.exceptions import ClientError
 
+from .aws_types import Client, Stack
 from .errors import StackStateRefused
 
 SUCCESS_STATUSES = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"}
@@ -9,7 +10,7 @@ SUCCESS_STATUSES = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"}
 NEEDS_A_HUMAN = {"CREATE_FAILED", "ROLLBACK_FAILED", "DELETE_FAILED", "IMPORT_ROLLBACK_FAILED", "UPDATE_FAILED"}
 
 
-def describe_stack(cfn, stack_name):
+def describe_stack(cfn: Client, stack_name: str) -> Stack | None:
     """The stack's description, or None when it does not exist."""
     try:
         return cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
@@ -19,11 +20,11 @@ def describe_stack(cfn, stack_name):
         raise
 
 
-def is_in_progress(status):
+def is_in_progress(status: str) -> bool:
     return status.endswith("_IN_PROGRESS") and status != "REVIEW_IN_PROGRESS"
 
 
-def refuse_if_stuck(stack, status_command):
+def refuse_if_stuck(stack: Stack, status_command: str) -> None:
     """Raise for a status no deploy can safely start from; return quietly otherwise."""
     name, status = stack["StackName"], stack["StackStatus"]
     if is_in_progress(status):
@@ -42,5 +43,5 @@ def refuse_if_stuck(stack, status_command):
         )
 
 
-def outputs_of(stack):
+def outputs_of(stack: Stack) -> dict[str, str]:
     return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}

@@ -1,6 +1,10 @@
 """`deploy.py status`: stack status and outputs; for the app, the ECS service as describe-services shows it."""
 
+from .aws_types import Stack
+from .commands import StackNames
+from .console import Console
 from .events import STACK_TYPE
+from .session import AwsClients
 from .stack_state import describe_stack, is_in_progress, outputs_of
 
 SERVICE_EVENTS_SHOWN = 5
@@ -8,16 +12,16 @@ STACK_EVENTS_SHOWN = 8
 
 
 class StatusReport:
-    def __init__(self, clients, console, names):
+    def __init__(self, clients: AwsClients, console: Console, names: StackNames) -> None:
         self.clients = clients
         self.console = console
         self.names = names
 
-    def run(self, target=None):
+    def run(self, target: str | None = None) -> None:
         for kind in [target] if target else ["registry", "app"]:
             self.show_stack(kind, getattr(self.names, kind))
 
-    def show_stack(self, kind, name):
+    def show_stack(self, kind: str, name: str) -> None:
         stack = describe_stack(self.clients.cloudformation, name)
         if stack is None:
             self.console.line(f"{name}: not deployed")
@@ -35,7 +39,7 @@ class StatusReport:
             self.show_service(outputs["ClusterName"], outputs["ServiceName"])
         self.console.line()
 
-    def show_recent_events(self, stack):
+    def show_recent_events(self, stack: Stack) -> None:
         events = self.clients.cloudformation.describe_stack_events(StackName=stack["StackId"])["StackEvents"]
         self.console.line("Recent events:")
         for event in reversed(events[:STACK_EVENTS_SHOWN]):
@@ -45,7 +49,7 @@ class StatusReport:
                 f"  {event['Timestamp']:%H:%M:%S}  {event['ResourceStatus']}{kind} {event['LogicalResourceId']}{reason}"
             )
 
-    def show_service(self, cluster, service_name):
+    def show_service(self, cluster: str, service_name: str) -> None:
         ecs = self.clients.ecs
         services = ecs.describe_services(cluster=cluster, services=[service_name]).get("services", [])
         if not services:

@@ -4,11 +4,15 @@ too big to inline."""
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from contract import MAX_INLINE_TEMPLATE_BYTES, TEMPLATE_FILES
 from manifest import MANIFEST_FILE, PROJECT_ROOT, Manifest, sha256
 
 from .errors import BadInput
+
+if TYPE_CHECKING:
+    from .session import AwsClients
 
 
 @dataclass(frozen=True)
@@ -17,15 +21,15 @@ class StackTemplate:
     body: str
 
     @property
-    def data(self):
+    def data(self) -> dict[str, Any]:
         return json.loads(self.body)
 
     @property
-    def parameters(self):
+    def parameters(self) -> dict[str, dict[str, Any]]:
         return self.data.get("Parameters", {})
 
     @property
-    def resource_types(self):
+    def resource_types(self) -> list[str]:
         return [resource["Type"] for resource in self.data.get("Resources", {}).values()]
 
 
@@ -75,7 +79,9 @@ class TemplateSource:
         return self._manifest
 
 
-def template_argument(template, stack_name, s3_bucket, clients):
+def template_argument(
+    template: StackTemplate, stack_name: str, s3_bucket: str | None, clients: "AwsClients"
+) -> dict[str, str]:
     """TemplateBody when it fits, as committed or else without the indentation (the same template: output/
     stays readable for review, and only what CloudFormation receives is compact); else upload to
     --s3-bucket and pass TemplateURL."""
