@@ -49,3 +49,13 @@ KAFKA_PARAMETERS = (
 )
 # Optional: without it the app runs with Sentry error reporting off.
 SENTRY_PARAMETER = StoredParameter("SENTRY_DSN", "sentry-dsn", secure=True)
+# Optional: without it the alarms reach no Slack channel (the notifier is not deployed). A SecureString read
+# by the notifier function at run time; the template and the function's environment hold only its name.
+SLACK_WEBHOOK_SUFFIX = "slack-webhook-url"
+
+# What the app publishes to CloudWatch (src/consumer.ts, src/metrics.ts): after every consumed batch, the
+# consumer's OffsetLag (Count) with the dimensions topic and partition, in the namespace made of the
+# configured prefix (config/default.json `metrics.namespace`) and "/Consumer".
+METRIC_NAMESPACE = f"{APPLICATION}/Consumer"
+OFFSET_LAG_METRIC = "OffsetLag"
+OFFSET_LAG_DIMENSIONS = ("partition", "topic")

@@ -17,6 +17,7 @@ _PART_BY_SERVICE = {
     "AWS::ECS": "compute",
     "AWS::ECR": "registry",
     "AWS::CloudWatch": "monitoring",
+    "AWS::Lambda": "monitoring",
     "AWS::Logs": "monitoring",
     "AWS::SNS": "monitoring",
     "AWS::IAM": "IAM",

@@ -1,7 +1,8 @@
 """output/manifest.json: what generate.py rendered the templates from, so the deployer can tell a stale
 template without rendering (no troposphere, awacs or cfn-lint import). Standard library only.
 
-The inputs are the template sources (templates/**/*.py and contract.py), by path relative to the project
+The inputs are the template sources (templates/**/*.py, contract.py, and lambda_functions/**/*.py, whose
+source the templates embed), by path relative to the project
 root; the templates are the files generate.py wrote, by name. Each with its SHA-256.
 """
 
@@ -14,7 +15,7 @@ MANIFEST_FILE = "manifest.json"
 PROJECT_ROOT = Path(__file__).resolve().parent
 # What the rendered templates depend on inside the project (troposphere's and awacs' versions are pinned
 # by setup.cfg; `generate.py --check` in CI catches a version that renders differently).
-INPUT_PATTERNS = ("contract.py", "templates/**/*.py")
+INPUT_PATTERNS = ("contract.py", "templates/**/*.py", "lambda_functions/**/*.py")
 
 
 def sha256(data: bytes | str) -> str:

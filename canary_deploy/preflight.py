@@ -1,8 +1,10 @@
 """Checks before the app deploy changes anything: registry stack, image in ECR, Parameter Store."""
 
+from dataclasses import dataclass
+
 from botocore.exceptions import ClientError
 
-from contract import KAFKA_PARAMETERS, REGISTRY_EXPORTS, SENTRY_PARAMETER, StoredParameter
+from contract import KAFKA_PARAMETERS, REGISTRY_EXPORTS, SENTRY_PARAMETER, SLACK_WEBHOOK_SUFFIX, StoredParameter
 
 from .console import Console
 from .docker_hints import login_command, push_command
@@ -12,7 +14,23 @@ from .session import AwsClients
 from .stack_state import SUCCESS_STATUSES, describe_stack, is_in_progress, outputs_of
 
 REQUIRED_PARAMETERS = tuple(parameter.suffix for parameter in KAFKA_PARAMETERS)
-SENTRY_SUFFIX = SENTRY_PARAMETER.suffix
+
+
+@dataclass(frozen=True)
+class OptionalFeature:
+    """A feature of the app stack that needs an optional Parameter Store parameter."""
+
+    switch: str  # the template parameter that turns it off when the Parameter Store one does not exist
+    without: str  # what the deployment then lacks
+    turn_on: str  # what turning it back on does
+
+
+OPTIONAL_PARAMETERS = {
+    SENTRY_PARAMETER.suffix: OptionalFeature(
+        "SentryEnabled", "the app reports no errors to Sentry", "report errors to Sentry"
+    ),
+    SLACK_WEBHOOK_SUFFIX: OptionalFeature("SlackEnabled", "alarms reach no Slack channel", "post alarms to Slack"),
+}
 
 
 def put_parameter_command(name: str, parameter: StoredParameter) -> str:
@@ -77,9 +95,9 @@ class AppPreflight:
             raise
 
     def check_parameter_store(self, parameters: StackParameters) -> None:
-        """One GetParameters call for all names; Sentry is optional and switched off when absent."""
+        """One GetParameters call for all names; an optional parameter that is absent turns its feature off."""
         prefix = parameters.get("ParameterPrefix").rstrip("/")
-        names = {suffix: f"{prefix}/{suffix}" for suffix in (*REQUIRED_PARAMETERS, SENTRY_SUFFIX)}
+        names = {suffix: f"{prefix}/{suffix}" for suffix in (*REQUIRED_PARAMETERS, *OPTIONAL_PARAMETERS)}
         response = self.clients.ssm.get_parameters(Names=list(names.values()))
         invalid = set(response.get("InvalidParameters", []))
         missing = [parameter for parameter in KAFKA_PARAMETERS if names[parameter.suffix] in invalid]
@@ -89,14 +107,17 @@ class AppPreflight:
                 f"missing Parameter Store parameter(s) {', '.join(names[p.suffix] for p in missing)}: "
                 f"create them with {commands}"
             )
-        if parameters.is_explicit("SentryEnabled"):
-            return
-        if names[SENTRY_SUFFIX] in invalid:
-            parameters.set_computed("SentryEnabled", "false")
-            self.console.notice(f"{names[SENTRY_SUFFIX]} not found: deploying with SentryEnabled=false")
-        elif parameters.get("SentryEnabled") == "false":
-            # Kept from the deployed stack (UsePreviousValue): maybe set while sentry-dsn was missing.
-            self.console.notice(
-                f"{names[SENTRY_SUFFIX]} exists but the stack keeps SentryEnabled=false: pass "
-                "--parameter SentryEnabled=true to report errors to Sentry"
-            )
+        for suffix, optional in OPTIONAL_PARAMETERS.items():
+            if optional.switch not in parameters.declared or parameters.is_explicit(optional.switch):
+                continue
+            if names[suffix] in invalid:
+                parameters.set_computed(optional.switch, "false")
+                self.console.notice(
+                    f"{names[suffix]} not found: deploying with {optional.switch}=false ({optional.without})"
+                )
+            elif parameters.get(optional.switch) == "false":
+                # Kept from the deployed stack (UsePreviousValue): maybe set while the parameter was missing.
+                self.console.notice(
+                    f"{names[suffix]} exists but the stack keeps {optional.switch}=false: pass "
+                    f"--parameter {optional.switch}=true to {optional.turn_on}"
+                )

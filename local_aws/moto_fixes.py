@@ -22,16 +22,17 @@ More gaps stop the real templates and the deployer short of the end:
 - AWS::KMS::Key hands CloudFormation's Tags (Key/Value) to a backend that wants TagKey/TagValue, so
   any tagged key fails with KeyError: 'TagKey';
 - a `Number` parameter left at its default stays a string (given values become numbers), so e.g. an
-  ECS service's DesiredCount default fails with TypeError;
+  ECS service's DesiredCount default fails with TypeError.
 
 More fixes live in modules of their own, each saying why: `previous_values` (UsePreviousValue takes
 the value the stack was given, not what moto resolved it to), `change_set_model` (what a change set
-changes and how it is executed), `ecs_model` (ECS deployments with tasks that run or fail) and
-`service_stabilization` (CloudFormation waiting for them).
+changes and how it is executed), `ecs_model` (ECS deployments with tasks that run or fail),
+`service_stabilization` (CloudFormation waiting for them) and `sns_model` (AWS::SNS::Subscription, which
+moto does not model at all).
 
 `apply_moto_fixes()` replaces `CloudFormationBackend.create_change_set` (a wrapper around moto's),
 `CloudFormationBackend.execute_change_set` (rewritten: moto's has nothing worth keeping), wraps the
-resource/response methods above and installs the three models, so that the deploy flow behaves as on
+resource/response methods above and installs the models, so that the deploy flow behaves as on
 AWS for these cases. The
 patch reaches into moto's internals and is written for moto==5.2.5 exactly (pinned in setup.cfg); on
 any other version it refuses to apply. Everything else moto does (and does not check) is left alone.
@@ -41,7 +42,7 @@ from __future__ import annotations
 
 import traceback
 
-from . import change_set_model, ecs_model, previous_values, service_stabilization
+from . import change_set_model, ecs_model, previous_values, service_stabilization, sns_model
 from .errors import LocalAWSError
 
 MOTO_VERSION = "5.2.5"
@@ -83,6 +84,8 @@ def apply_moto_fixes() -> None:
     change_set_model.install()
     # moto starts no ECS task and has no circuit breaker; releases and their failures need both.
     ecs_model.install()
+    # moto skips AWS::SNS::Subscription: the alerts topic would reach no one.
+    sns_model.install()
     # CloudFormation keeps a stack in progress until its ECS services stabilise; moto never waits.
     _wait_for_services_on_stack_reads()
 

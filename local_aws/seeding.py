@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from contract import DEFAULT_PARAMETER_PREFIX, KAFKA_PARAMETERS, REPOSITORY_NAME, SENTRY_PARAMETER
+from contract import DEFAULT_PARAMETER_PREFIX, KAFKA_PARAMETERS, REPOSITORY_NAME, SENTRY_PARAMETER, SLACK_WEBHOOK_SUFFIX
 
 from .ecs_model import EXIT_CODE_ANNOTATION, FARGATE_PLATFORM
 from .server import DEFAULT_REGION, local_client
@@ -16,6 +16,7 @@ DEMO_VALUES = {
     "KAFKA_PASSWORD": "demo-password-not-a-secret",
     "SENTRY_DSN": "https://public-key@sentry.demo.invalid/1",
 }
+DEMO_SLACK_WEBHOOK_URL = "https://hooks.slack.invalid/services/T0000/B0000/demo"
 
 
 def seed_parameters(
@@ -23,14 +24,20 @@ def seed_parameters(
     region: str = DEFAULT_REGION,
     prefix: str = DEFAULT_PARAMETER_PREFIX,
     sentry: bool = True,
+    slack: bool = True,
 ) -> list[str]:
-    """Put the app's Parameter Store parameters (demo values); returns their names."""
+    """Put the app's Parameter Store parameters (demo values) and the alarms' Slack webhook URL; returns
+    their names. `sentry` and `slack` put the optional ones."""
     ssm = local_client("ssm", endpoint_url, region)
     names = []
     for parameter in (*KAFKA_PARAMETERS, SENTRY_PARAMETER) if sentry else KAFKA_PARAMETERS:
         name = f"{prefix}/{parameter.suffix}"
         parameter_type = "SecureString" if parameter.secure else "String"
         ssm.put_parameter(Name=name, Type=parameter_type, Value=DEMO_VALUES[parameter.env_name], Overwrite=True)
+        names.append(name)
+    if slack:
+        name = f"{prefix}/{SLACK_WEBHOOK_SUFFIX}"
+        ssm.put_parameter(Name=name, Type="SecureString", Value=DEMO_SLACK_WEBHOOK_URL, Overwrite=True)
         names.append(name)
     return names
 

@@ -10,8 +10,9 @@ from contract import REGISTRY_STACK
 
 from .common import import_from_registry, new_template
 from .compute import ImageRepository, add_compute, add_compute_parameters
-from .monitoring import add_monitoring, alarm_email_parameter
+from .monitoring import add_monitoring, add_monitoring_parameters
 from .network import add_network, subnet_mode_parameter
+from .slack_notifier import add_slack_notifier
 
 
 def _add_outputs(template: Template, compute, alerts_topic) -> None:
@@ -50,7 +51,7 @@ def build_app_template() -> Template:
         )
     )
     compute_parameters = add_compute_parameters(template)
-    alarm_email = template.add_parameter(alarm_email_parameter())
+    monitoring_parameters = add_monitoring_parameters(template)
     subnet_mode = template.add_parameter(subnet_mode_parameter())
 
     network = add_network(template, subnet_mode)
@@ -59,6 +60,7 @@ def build_app_template() -> Template:
         uri=import_from_registry(registry, "RepositoryUri"), arn=import_from_registry(registry, "RepositoryArn")
     )
     compute = add_compute(template, compute_parameters, repository, network)
-    alerts_topic = add_monitoring(template, compute, alarm_email)
+    alerts_topic = add_monitoring(template, compute, compute_parameters, monitoring_parameters)
+    add_slack_notifier(template, alerts_topic, compute, compute_parameters)
     _add_outputs(template, compute, alerts_topic)
     return template

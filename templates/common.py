@@ -1,8 +1,10 @@
 """Names and small building blocks shared by both stacks."""
 
 from awacs import kms
-from awacs.aws import Allow, PolicyDocument, Principal, Statement
+from awacs.aws import Allow, Bool, Condition, PolicyDocument, Principal, Statement
+from awacs.sts import AssumeRole
 from troposphere import Export, ImportValue, Output, Sub, Tags, Template
+from troposphere.iam import Policy, Role
 from troposphere.kms import Key
 
 from contract import APPLICATION, REGISTRY_EXPORTS, export_name
@@ -11,9 +13,10 @@ from contract import APPLICATION, REGISTRY_EXPORTS, export_name
 # keyed by the statement's Sid. The custom lint rules check it is there.
 WILDCARD_JUSTIFICATIONS = "WildcardResourceJustifications"
 
-# What the account itself may do with its keys, listed rather than "kms:*".
+# What the account itself may do with its keys, listed rather than "kms:*". kms:CreateGrant is not among
+# them: it is allowed on its own, only for grants an AWS service asks for (AWS Control Tower CT.KMS.PR.3).
 KEY_ADMINISTRATION_ACTIONS = (
-    "CancelKeyDeletion", "CreateGrant", "Decrypt", "DescribeKey", "DisableKey", "DisableKeyRotation",
+    "CancelKeyDeletion", "Decrypt", "DescribeKey", "DisableKey", "DisableKeyRotation",
     "EnableKey", "EnableKeyRotation", "Encrypt", "GenerateDataKey", "GetKeyPolicy", "GetKeyRotationStatus",
     "ListGrants", "ListKeyPolicies", "ListResourceTags", "PutKeyPolicy", "ReEncryptFrom", "ReEncryptTo",
     "RetireGrant", "RevokeGrant", "ScheduleKeyDeletion", "TagResource", "UntagResource",
@@ -59,6 +62,14 @@ def add_customer_managed_key(
             Action=[kms.Action(action) for action in KEY_ADMINISTRATION_ACTIONS],
             Resource=["*"],
         ),
+        Statement(
+            Sid="AccountGrantsToAwsServices",
+            Effect=Allow,
+            Principal=Principal("AWS", account_root),
+            Action=[kms.CreateGrant],
+            Resource=["*"],
+            Condition=Condition(Bool("kms:GrantIsForAWSResource", "true")),
+        ),
         *service_statements,
     ]
     in_key_policy = 'In a key policy, "*" means this key and nothing else'
@@ -73,5 +84,35 @@ def add_customer_managed_key(
             Tags=application_tags(),
             DeletionPolicy=deletion_policy,
             UpdateReplacePolicy=deletion_policy,
+        )
+    )
+
+
+def add_service_role(
+    template: Template,
+    logical_id: str,
+    service: str,
+    policy_name: str,
+    statements: list[Statement],
+    wildcard_reasons: dict[str, str],
+    **properties,
+) -> Role:
+    """A role the AWS service (e.g. ecs-tasks.amazonaws.com) assumes, with one inline policy; every
+    `Resource: "*"` statement is explained in wildcard_reasons, by Sid."""
+    return template.add_resource(
+        Role(
+            logical_id,
+            AssumeRolePolicyDocument=PolicyDocument(
+                Version="2012-10-17",
+                Statement=[Statement(Effect=Allow, Principal=Principal("Service", service), Action=[AssumeRole])],
+            ),
+            Policies=[
+                Policy(
+                    PolicyName=policy_name, PolicyDocument=PolicyDocument(Version="2012-10-17", Statement=statements)
+                )
+            ],
+            Metadata={WILDCARD_JUSTIFICATIONS: wildcard_reasons},
+            Tags=application_tags(),
+            **properties,
         )
     )

@@ -4,8 +4,7 @@ app stack parameters they read."""
 from dataclasses import dataclass
 
 from awacs import cloudwatch, ecr, kms, logs, ssm
-from awacs.aws import Allow, ArnLike, Condition, PolicyDocument, Principal, Statement, StringEquals
-from awacs.sts import AssumeRole
+from awacs.aws import Allow, ArnLike, Condition, Principal, Statement, StringEquals
 from troposphere import Equals, GetAtt, If, Parameter, Ref, Sub, Template
 from troposphere.ec2 import SecurityGroup, SecurityGroupRule
 from troposphere.ecs import (
@@ -26,13 +25,13 @@ from troposphere.ecs import (
     TaskDefinition,
     Volume,
 )
-from troposphere.iam import Policy, Role
+from troposphere.iam import Role
 from troposphere.kms import Key
 from troposphere.logs import LogGroup
 
-from contract import DEFAULT_PARAMETER_PREFIX, KAFKA_PARAMETERS, SENTRY_PARAMETER, StoredParameter
+from contract import DEFAULT_PARAMETER_PREFIX, KAFKA_PARAMETERS, METRIC_NAMESPACE, SENTRY_PARAMETER
 
-from .common import WILDCARD_JUSTIFICATIONS, add_customer_managed_key, application_tags
+from .common import add_customer_managed_key, add_service_role, application_tags
 from .network import Network
 
 CONTAINER_NAME = "app"
@@ -155,9 +154,9 @@ def add_compute_parameters(template: Template) -> ComputeParameters:
         metric_namespace=add(
             "MetricNamespace",
             Type="String",
-            Default="KafkaJS/Canary",
+            Default=METRIC_NAMESPACE,
             AllowedPattern=r"^[A-Za-z0-9_./#:-]{1,255}$",
-            Description="The only CloudWatch namespace the app may publish metrics to",
+            Description="The only CloudWatch namespace the app may publish metrics to (its configured prefix + /Consumer)",
         ),
         sentry_condition=SENTRY_ENABLED,
     )
@@ -196,13 +195,16 @@ class Compute:
     cluster: Cluster
     service: Service
     log_group: LogGroup
+    # Encrypts every log group of the stack (CloudWatch Logs may use it for `<stack name>-*` groups only).
+    logs_key: Key
     image_uri: Sub
 
 
-def parameter_arn(prefix: Parameter, secret: StoredParameter) -> Sub:
+def parameter_arn(prefix: Parameter, suffix: str) -> Sub:
+    """The ARN of Parameter Store's `<prefix>/<suffix>`."""
     # The prefix starts with "/", which merges into "parameter/" as in every SSM parameter ARN.
     return Sub(
-        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${Prefix}/" + secret.suffix,
+        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${Prefix}/" + suffix,
         Prefix=Ref(prefix),
     )
 
@@ -219,28 +221,8 @@ def with_sentry(parameters: ComputeParameters, make) -> If:
 def _task_role(
     template: Template, logical_id: str, policy_name: str, statements: list[Statement], wildcard_reasons: dict
 ) -> Role:
-    """A role ECS tasks assume, with one inline policy; every `Resource: "*"` statement is explained in
-    wildcard_reasons, by Sid."""
-    return template.add_resource(
-        Role(
-            logical_id,
-            AssumeRolePolicyDocument=PolicyDocument(
-                Version="2012-10-17",
-                Statement=[
-                    Statement(
-                        Effect=Allow, Principal=Principal("Service", "ecs-tasks.amazonaws.com"), Action=[AssumeRole]
-                    )
-                ],
-            ),
-            Policies=[
-                Policy(
-                    PolicyName=policy_name, PolicyDocument=PolicyDocument(Version="2012-10-17", Statement=statements)
-                )
-            ],
-            Metadata={WILDCARD_JUSTIFICATIONS: wildcard_reasons},
-            Tags=application_tags(),
-        )
-    )
+    """A role ECS tasks assume, with one inline policy."""
+    return add_service_role(template, logical_id, "ecs-tasks.amazonaws.com", policy_name, statements, wildcard_reasons)
 
 
 def add_security_group(template: Template, network: Network, kafka_port: Parameter) -> SecurityGroup:
@@ -296,7 +278,8 @@ def add_compute(
     template: Template, parameters: ComputeParameters, repository: ImageRepository, network: Network
 ) -> Compute:
     """The cluster, the task definition (container, roles, logs) and the service running it in `network`."""
-    log_group = _add_log_group(template, parameters)
+    logs_key = _add_logs_key(template)
+    log_group = _add_log_group(template, parameters, logs_key)
     image_uri = Sub("${Repository}:${Version}", Repository=repository.uri, Version=Ref(parameters.version))
     task_definition = template.add_resource(
         TaskDefinition(
@@ -323,15 +306,15 @@ def add_compute(
         )
     )
     service = _add_service(template, parameters, cluster, task_definition, network)
-    return Compute(cluster=cluster, service=service, log_group=log_group, image_uri=image_uri)
+    return Compute(cluster=cluster, service=service, log_group=log_group, logs_key=logs_key, image_uri=image_uri)
 
 
-def _add_log_group(template: Template, parameters: ComputeParameters) -> LogGroup:
+def _add_log_group(template: Template, parameters: ComputeParameters, logs_key: Key) -> LogGroup:
     return template.add_resource(
         LogGroup(
             "LogGroup",
             RetentionInDays=Ref(parameters.log_retention_days),
-            KmsKeyId=GetAtt(_add_logs_key(template), "Arn"),
+            KmsKeyId=GetAtt(logs_key, "Arn"),
             Tags=application_tags(),
             # Logs outlive the stack: they are what you read after a failed deployment.
             DeletionPolicy="Retain",
@@ -371,7 +354,9 @@ def _add_execution_role(
                 Sid="ReadCanarySecrets",
                 Effect=Allow,
                 Action=[ssm.GetParameters],
-                Resource=with_sentry(parameters, lambda secret: parameter_arn(parameters.parameter_prefix, secret)),
+                Resource=with_sentry(
+                    parameters, lambda secret: parameter_arn(parameters.parameter_prefix, secret.suffix)
+                ),
             ),
         ],
         wildcard_reasons={"EcrLogin": "ecr:GetAuthorizationToken supports no resource-level permissions"},
@@ -418,7 +403,9 @@ def _container(parameters: ComputeParameters, image_uri: Sub, log_group: LogGrou
         # Values are read by ECS when a task starts: nothing secret is in the template or its parameters.
         Secrets=with_sentry(
             parameters,
-            lambda secret: Secret(Name=secret.env_name, ValueFrom=parameter_arn(parameters.parameter_prefix, secret)),
+            lambda secret: Secret(
+                Name=secret.env_name, ValueFrom=parameter_arn(parameters.parameter_prefix, secret.suffix)
+            ),
         ),
         # ECS ignores the Dockerfile's HEALTHCHECK: it must be declared here.
         HealthCheck=HealthCheck(

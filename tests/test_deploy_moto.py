@@ -100,7 +100,8 @@ def small_app_template(broken=False):
             "Version": REAL_APP_PARAMETERS["Version"],
             "RegistryStackName": {"Type": "String", "Default": "RegistryStack"},
             "ParameterPrefix": {"Type": "String", "Default": "/kafkajs-canary-app"},
-            "SentryEnabled": {"Type": "String", "Default": "true", "AllowedValues": ["true", "false"]},
+            "SentryEnabled": REAL_APP_PARAMETERS["SentryEnabled"],
+            "SlackEnabled": REAL_APP_PARAMETERS["SlackEnabled"],
             "DesiredCount": REAL_APP_PARAMETERS["DesiredCount"],
             "AlarmEmail": REAL_APP_PARAMETERS["AlarmEmail"],
         },
@@ -152,10 +153,10 @@ def stack_names(aws):
     return [s["StackName"] for s in aws.client("cloudformation").describe_stacks()["Stacks"]]
 
 
-def ready_for_app(deploy, aws, version=VERSION, sentry=True):
+def ready_for_app(deploy, aws, version=VERSION, sentry=True, slack=True):
     assert deploy("registry", "--yes") == 0, deploy.err
     push_image(aws.endpoint_url, version)
-    seed_parameters(aws.endpoint_url, sentry=sentry)
+    seed_parameters(aws.endpoint_url, sentry=sentry, slack=slack)
 
 
 def test_registry_then_app_are_created_through_change_sets(deploy, aws):
@@ -202,19 +203,25 @@ def test_new_version_registers_task_definition_with_new_image(deploy, aws):
     assert set(outputs["AppStack"]) == {"ClusterName", "ServiceName"}
 
 
-def test_missing_sentry_parameter_deploys_with_sentry_off(deploy, aws):
-    ready_for_app(deploy, aws, sentry=False)
+@pytest.mark.parametrize(
+    "optional, switch, consequence",
+    [
+        ("sentry", "SentryEnabled", "the app reports no errors to Sentry"),
+        ("slack", "SlackEnabled", "alarms reach no Slack channel"),
+    ],
+)
+def test_a_missing_optional_parameter_deploys_with_its_feature_off(deploy, aws, optional, switch, consequence):
+    ready_for_app(deploy, aws, **{optional: False})
     assert deploy("app", "--version", VERSION, "--yes") == 0, deploy.err
-    assert "sentry-dsn not found: deploying with SentryEnabled=false" in deploy.out
+    assert f"not found: deploying with {switch}=false ({consequence})" in deploy.out
+    assert deploy.out.count("not found: deploying with") == 1
     parameters = aws.client("cloudformation").describe_stacks(StackName="AppStack")["Stacks"][0]["Parameters"]
-    assert {"ParameterKey": "SentryEnabled", "ParameterValue": "false"} in parameters
-    # Created later, the DSN does not switch Sentry on behind the operator's back: it is pointed out.
+    assert {"ParameterKey": switch, "ParameterValue": "false"} in parameters
+    # Created later, the parameter does not switch the feature on behind the operator's back: it is pointed out.
     seed_parameters(aws.endpoint_url)
     assert deploy("app", "--version", VERSION, "--yes") == 0, deploy.err
-    assert (
-        "sentry-dsn exists but the stack keeps SentryEnabled=false: pass --parameter SentryEnabled=true" in deploy.out
-    )
-    assert stack_parameters(aws)["SentryEnabled"] == "false"
+    assert f"exists but the stack keeps {switch}=false: pass --parameter {switch}=true" in deploy.out
+    assert stack_parameters(aws)[switch] == "false"
 
 
 def stack_parameters(aws, stack_name="AppStack"):
@@ -365,6 +372,18 @@ def test_stack_in_progress_or_failed_rollback_is_refused(deploy, aws, status, me
     assert cfn.describe_stacks(StackName="AppStack")["Stacks"][0]["StackStatus"] == status
 
 
+def assert_slack_notifier_is_subscribed(aws):
+    """The notifier function exists with the webhook parameter's name (never its value) in its environment,
+    and is subscribed to the alerts topic."""
+    resources = aws.client("cloudformation").describe_stack_resources(StackName="AppStack")["StackResources"]
+    # moto lists the resources it does not model (the alarms) as entries without ids.
+    physical = {r["LogicalResourceId"]: r.get("PhysicalResourceId") for r in resources if "LogicalResourceId" in r}
+    function = aws.client("lambda").get_function(FunctionName=physical["SlackNotifier"])["Configuration"]
+    assert function["Environment"]["Variables"] == {"WEBHOOK_URL_PARAMETER": "/kafkajs-canary-app/slack-webhook-url"}
+    subscriptions = aws.client("sns").list_subscriptions_by_topic(TopicArn=physical["AlertsTopic"])["Subscriptions"]
+    assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [("lambda", function["FunctionArn"])]
+
+
 def test_real_templates_deploy_from_output(aws, capsys):
     """output/ as generate.py wrote it (stale check against templates/ included), both stacks, then status."""
     run = Run(capsys, PROJECT_ROOT / "output")
@@ -375,6 +394,7 @@ def test_real_templates_deploy_from_output(aws, capsys):
     for key in ("ClusterName", "ServiceName", "LogGroupName", "AlertsTopicArn", "ImageUri"):
         assert f"AppStack.{key} = " in run.out
     assert f"AppStack.ImageUri = 123456789012.dkr.ecr.us-east-1.amazonaws.com/kafkajs-canary-app:{VERSION}" in run.out
+    assert_slack_notifier_is_subscribed(aws)
     assert run("app", "--version", VERSION, "--yes") == 0
     assert "✅  AppStack (no changes)" in run.out
 

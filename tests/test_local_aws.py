@@ -250,6 +250,27 @@ def test_tagged_kms_key_is_created_with_its_tags(aws):
     assert tags == [{"TagKey": "app", "TagValue": "kafkajs-canary"}]
 
 
+def test_sns_subscriptions_of_a_stack_are_created_and_deleted_with_it(aws):
+    topic = {"Type": "AWS::SNS::Topic", "Properties": {}}
+    subscription = {
+        "Type": "AWS::SNS::Subscription",
+        "Properties": {"TopicArn": {"Ref": "Alerts"}, "Protocol": "email", "Endpoint": "ops@example.com"},
+    }
+    template = {
+        "Resources": {"Alerts": topic, "AlertsByEmail": subscription},
+        "Outputs": {"TopicArn": {"Value": {"Ref": "Alerts"}}, "SubscriptionArn": {"Value": {"Ref": "AlertsByEmail"}}},
+    }
+    cloudformation, sns = aws.client("cloudformation"), aws.client("sns")
+
+    outputs = outputs_of(run_change_set(cloudformation, "TopicStack", template))
+
+    (found,) = sns.list_subscriptions_by_topic(TopicArn=outputs["TopicArn"])["Subscriptions"]
+    assert (found["Protocol"], found["Endpoint"]) == ("email", "ops@example.com")
+    assert found["SubscriptionArn"] == outputs["SubscriptionArn"]
+    cloudformation.delete_stack(StackName="TopicStack")
+    assert sns.list_subscriptions()["Subscriptions"] == []
+
+
 def test_create_change_set_reuses_a_stack_left_under_review(aws):
     """A dry run of a first deploy leaves the stack REVIEW_IN_PROGRESS; the next deploy must reuse it."""
     cloudformation = aws.client("cloudformation")
@@ -280,9 +301,11 @@ def test_seeded_parameters_are_readable_as_the_task_reads_them(aws):
         "/canary/kafka-username": "SecureString",
         "/canary/kafka-password": "SecureString",
         "/canary/sentry-dsn": "SecureString",
+        "/canary/slack-webhook-url": "SecureString",
     }
     assert all(p["Value"] for p in found)
-    assert "/canary/sentry-dsn" not in seed_parameters(aws.endpoint_url, prefix="/other", sentry=False)
+    optional = seed_parameters(aws.endpoint_url, prefix="/other", sentry=False, slack=False)
+    assert not {"/other/sentry-dsn", "/other/slack-webhook-url"} & set(optional)
 
 
 def test_pushed_images_are_found_by_tag_with_distinct_digests(aws):

@@ -7,6 +7,7 @@ import logging
 import pytest
 
 from lambda_functions import slack_notifier
+from templates.slack_notifier import WEBHOOK_PARAMETER_VARIABLE
 
 WEBHOOK_PARAMETER = "/kafkajs-canary-app/slack-webhook-url"
 ALARM_ARN = "arn:aws:cloudwatch:eu-central-1:123456789012:alarm:AppStack-consumer-lag"
@@ -65,7 +66,8 @@ def alarm_event(new_state="ALARM", old_state="OK"):
 @pytest.fixture
 def webhook(aws, slack_webhook, monkeypatch):
     aws.client("ssm").put_parameter(Name=WEBHOOK_PARAMETER, Type="SecureString", Value=slack_webhook.url)
-    monkeypatch.setenv("WEBHOOK_URL_PARAMETER", WEBHOOK_PARAMETER)
+    # The variable the template gives the function: the handler must read that one.
+    monkeypatch.setenv(WEBHOOK_PARAMETER_VARIABLE, WEBHOOK_PARAMETER)
     return slack_webhook
 
 

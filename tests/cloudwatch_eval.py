@@ -1,0 +1,160 @@
+"""Evaluate what the app template's alarms and policies decide, the way AWS documents it, for the tests.
+
+- `resolve`: a template value with Ref and Fn::Sub replaced by parameter values (defaults filled in).
+- `alarm_state`: a CloudWatch alarm evaluated on per-minute datapoints: its metric math (arithmetic,
+  comparisons, IF, FILL), then the last EvaluationPeriods values, missing ones treated as TreatMissingData
+  says, ALARM when at least DatapointsToAlarm of them breach.
+- `allows`: whether a policy statement allows an action for a request context (StringEquals and Bool).
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable
+
+PSEUDO_PARAMETERS = {
+    "AWS::StackName": "AppStack",
+    "AWS::Region": "eu-central-1",
+    "AWS::AccountId": "123456789012",
+    "AWS::Partition": "aws",
+}
+
+
+def resolve(value, template: dict, parameters: dict[str, str] | None = None):
+    """`value` with every Ref to a parameter or pseudo parameter, and every Fn::Sub, replaced by text."""
+    values = {name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()}
+    values.update(PSEUDO_PARAMETERS)
+    values.update(parameters or {})
+
+    def walk(node):
+        if isinstance(node, dict):
+            if set(node) == {"Ref"} and node["Ref"] in values:
+                return values[node["Ref"]]
+            if set(node) == {"Fn::Sub"}:
+                text, variables = node["Fn::Sub"] if isinstance(node["Fn::Sub"], list) else (node["Fn::Sub"], {})
+                known = {**values, **{name: _text(walk(item)) for name, item in variables.items()}}
+                return re.sub(r"\$\{([^}]+)\}", lambda match: known.get(match[1], match[1]), text)
+            return {key: walk(item) for key, item in node.items()}
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        return node
+
+    return walk(value)
+
+
+def _text(value) -> str:
+    """A resolved value as Fn::Sub inserts it; a resource's Ref or GetAtt as `Name` or `Name.Attribute`."""
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        return value["Ref"]
+    if isinstance(value, dict) and set(value) == {"Fn::GetAtt"}:
+        return ".".join(value["Fn::GetAtt"])
+    return value
+
+
+class Series:
+    """One value per minute of the evaluation range, oldest first; None is a missing datapoint."""
+
+    def __init__(self, values):
+        self.values = list(values)
+
+    def _zip(self, other, combine: Callable[[float, float], float]) -> Series:
+        others = other.values if isinstance(other, Series) else [other] * len(self.values)
+        return Series(
+            None if a is None or b is None else combine(a, b) for a, b in zip(self.values, others, strict=True)
+        )
+
+    def __add__(self, other):
+        return self._zip(other, operator.add)
+
+    def __sub__(self, other):
+        return self._zip(other, operator.sub)
+
+    def __mul__(self, other):
+        return self._zip(other, operator.mul)
+
+    def __gt__(self, other):
+        return self._zip(other, lambda a, b: float(a > b))
+
+    def __lt__(self, other):
+        return self._zip(other, lambda a, b: float(a < b))
+
+    def __ge__(self, other):
+        return self._zip(other, lambda a, b: float(a >= b))
+
+    def __le__(self, other):
+        return self._zip(other, lambda a, b: float(a <= b))
+
+
+def _if(condition: Series, when_true, when_false) -> Series:
+    def pick(branch, index):
+        return branch.values[index] if isinstance(branch, Series) else branch
+
+    return Series(
+        None if test is None else pick(when_true if test else when_false, index)
+        for index, test in enumerate(condition.values)
+    )
+
+
+def _fill(series: Series, value: float) -> Series:
+    # CloudWatch fills every period of the queried range, the last minutes included.
+    return Series(value if item is None else item for item in series.values)
+
+
+METRIC_MATH = {"IF": _if, "FILL": _fill}
+
+
+def alarm_state(alarm: dict, template: dict, data: dict[str, list], parameters: dict[str, str] | None = None) -> str:
+    """ "ALARM" or "OK" for an alarm resource of `template`, given per-minute datapoints (oldest first,
+    None where missing) keyed by what each query reads: the metric name of a MetricStat or the resolved
+    text of a Metrics Insights query. A metric absent from `data` has no datapoints at all."""
+    properties = resolve(alarm["Properties"], template, parameters)
+    periods = int(properties["EvaluationPeriods"])
+    to_alarm = int(properties.get("DatapointsToAlarm", periods))
+    length = max([periods, *(len(values) for values in data.values())])
+
+    def read(key: str) -> Series:
+        values = data.get(key, [])
+        return Series([None] * (length - len(values)) + list(values))
+
+    if "Metrics" in properties:
+        series: dict[str, Series] = {}
+        for query in properties["Metrics"]:
+            if "MetricStat" in query:
+                series[query["Id"]] = read(query["MetricStat"]["Metric"]["MetricName"])
+            elif query["Expression"].startswith("SELECT "):
+                series[query["Id"]] = read(query["Expression"])
+            else:
+                series[query["Id"]] = eval(query["Expression"], {"__builtins__": {}}, {**METRIC_MATH, **series})
+        (watched,) = [query["Id"] for query in properties["Metrics"] if query.get("ReturnData", True)]
+        values = series[watched].values
+    else:
+        values = read(properties["MetricName"]).values
+
+    compare = {
+        "GreaterThanThreshold": operator.gt,
+        "GreaterThanOrEqualToThreshold": operator.ge,
+        "LessThanThreshold": operator.lt,
+        "LessThanOrEqualToThreshold": operator.le,
+    }[properties["ComparisonOperator"]]
+    missing_breaches = {"breaching": True, "notBreaching": False}[properties["TreatMissingData"]]
+    threshold = float(properties["Threshold"])
+    breaching = sum(missing_breaches if value is None else compare(value, threshold) for value in values[-periods:])
+    return "ALARM" if breaching >= to_alarm else "OK"
+
+
+def allows(statement: dict, action: str, context: dict[str, str], template: dict) -> bool:
+    """Whether an Allow statement grants `action` for a request with these condition keys (StringEquals:
+    exact, case-sensitive; Bool: "true"/"false"); a key absent from the request fails its condition."""
+    statement = resolve(statement, template)
+    actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+    if statement["Effect"] != "Allow" or action not in actions:
+        return False
+    for condition_operator, tests in statement.get("Condition", {}).items():
+        if condition_operator not in ("StringEquals", "Bool"):
+            raise ValueError(f"condition operator {condition_operator} is not evaluated here")
+        for key, expected in tests.items():
+            accepted = [str(item) for item in (expected if isinstance(expected, list) else [expected])]
+            if context.get(key) not in accepted:
+                return False
+    return True

@@ -1,0 +1,237 @@
+"""The app stack's monitoring as the real app meets it: its metrics are allowed, the alarms judge the
+consumer's health and stay quiet when there is nothing to judge, and alarms reach Slack.
+
+Alarms are evaluated on per-minute datapoints as CloudWatch documents it (tests/cloudwatch_eval.py): the
+facts below are what the template's alarm definitions decide, not what they contain."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from generate import render_templates
+from rules import Conditions
+from tests.cloudwatch_eval import alarm_state, allows, resolve
+
+APP = json.loads(render_templates()["AppStack.json"])
+ALARMS = {name: r for name, r in APP["Resources"].items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+# What the app publishes, read from its own files: config/default.json `metrics.namespace` is
+# "kafkajs-canary-app", src/consumer.ts creates the namespace "Consumer" and puts OffsetLag with the
+# dimensions topic and partition.
+APP_NAMESPACE = "kafkajs-canary-app/Consumer"
+LAG = 'SELECT MAX(OffsetLag) FROM SCHEMA("kafkajs-canary-app/Consumer", "partition", "topic")'
+REPORTED = 'SELECT COUNT(OffsetLag) FROM SCHEMA("kafkajs-canary-app/Consumer", "partition", "topic")'
+HOUR = 60
+
+
+def state(alarm: str, parameters=None, **data) -> str:
+    """The alarm's state after the last minute of `data` (metric name or query -> per-minute values)."""
+    keyed = {LAG if key == "lag" else REPORTED if key == "reported" else key: values for key, values in data.items()}
+    return alarm_state(ALARMS[alarm], APP, keyed, parameters)
+
+
+def minutes(*spans: tuple[int, float | None]) -> list:
+    """Per-minute values from (count, value) spans, oldest first."""
+    return [value for count, value in spans for _ in range(count)]
+
+
+# --- Metrics reach CloudWatch ---------------------------------------------------------------------------
+
+
+def test_task_role_allows_the_apps_real_namespace_and_no_other():
+    (statement,) = APP["Resources"]["TaskRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    publish = "cloudwatch:PutMetricData"
+    assert allows(statement, publish, {"cloudwatch:namespace": APP_NAMESPACE}, APP)
+    for other in ("KafkaJS/Canary", "kafkajs-canary-app", "kafkajs-canary-app/consumer", "AWS/ECS"):
+        assert not allows(statement, publish, {"cloudwatch:namespace": other}, APP), other
+    assert not allows(statement, publish, {}, APP)
+
+
+# --- Consumer health ----------------------------------------------------------------------------------
+
+
+def test_lag_alarm_fires_when_the_largest_lag_stays_above_the_threshold_for_lag_minutes():
+    assert state("ConsumerLagAlarm", lag=minutes((HOUR - 5, 3), (5, 5000))) == "ALARM"
+    assert state("ConsumerLagAlarm", lag=minutes((HOUR - 4, 3), (4, 5000))) == "OK"
+    assert state("ConsumerLagAlarm", lag=minutes((HOUR - 5, 3), (4, 5000), (1, 200))) == "OK"
+    assert state("ConsumerLagAlarm", {"LagThreshold": "10000"}, lag=minutes((HOUR, 5000))) == "OK"
+    assert state("ConsumerLagAlarm", {"LagMinutes": "2"}, lag=minutes((HOUR - 2, 3), (2, 5000))) == "ALARM"
+
+
+def test_lag_alarm_tolerates_the_lag_a_new_task_builds_before_it_consumes():
+    # The producer sends at most 50 messages every 10 s: three minutes without a consumer is 900 at most.
+    restart = minutes((HOUR - 5, 3), (3, 900), (2, 40))
+    assert state("ConsumerLagAlarm", lag=restart) == "OK"
+
+
+def test_stalled_alarm_fires_when_a_running_task_reports_no_offset_lag_for_stalled_minutes():
+    running = minutes((HOUR, 1))
+    stopped = minutes((HOUR - 10, 4), (10, None))
+    assert state("ConsumerStalledAlarm", RunningTaskCount=running, reported=stopped) == "ALARM"
+    assert state("ConsumerStalledAlarm", {"StalledMinutes": "20"}, RunningTaskCount=running, reported=stopped) == "OK"
+    # Not one datapoint ever (e.g. metrics denied): missing OffsetLag breaches.
+    assert state("ConsumerStalledAlarm", RunningTaskCount=running) == "ALARM"
+
+
+def test_stalled_alarm_tolerates_the_gap_while_a_new_task_starts_consuming():
+    # A deployment: the new task starts, joins the group, and reports again after a few minutes.
+    reported = minutes((HOUR - 8, 4), (4, None), (4, 4))
+    assert state("ConsumerStalledAlarm", RunningTaskCount=minutes((HOUR, 1)), reported=reported) == "OK"
+    nine_minutes = minutes((HOUR - 9, 4), (9, None))
+    assert state("ConsumerStalledAlarm", RunningTaskCount=minutes((HOUR, 1)), reported=nine_minutes) == "OK"
+
+
+def test_tasks_below_desired_fires_when_a_desired_task_does_not_run_for_5_minutes():
+    desired = minutes((HOUR, 1))
+    assert (
+        state("TasksBelowDesiredAlarm", DesiredTaskCount=desired, RunningTaskCount=minutes((HOUR - 5, 1), (5, 0)))
+        == "ALARM"
+    )
+    assert (
+        state("TasksBelowDesiredAlarm", DesiredTaskCount=desired, RunningTaskCount=minutes((HOUR - 4, 1), (4, 0)))
+        == "OK"
+    )
+
+
+# --- Quiet when there is nothing to judge ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("alarm", sorted(ALARMS))
+def test_a_fresh_stack_does_not_alarm_before_its_first_datapoints(alarm):
+    assert state(alarm) == "OK"
+
+
+def test_a_fresh_stack_does_not_alarm_while_its_first_task_starts_consuming():
+    # The service has just become stable (CloudFormation creates the alarms after it): Container Insights
+    # reports the task, the app has not published its first OffsetLag yet.
+    first_minutes = {
+        "DesiredTaskCount": minutes((3, 1)),
+        "RunningTaskCount": minutes((1, 0), (2, 1)),
+        "CPUUtilization": minutes((1, 5)),
+        "MemoryUtilization": minutes((1, 30)),
+    }
+    assert {alarm: state(alarm, **first_minutes) for alarm in ALARMS} == dict.fromkeys(ALARMS, "OK")
+
+
+@pytest.mark.parametrize(
+    "paused",
+    [
+        {},  # nothing reports at all
+        {"DesiredTaskCount": minutes((HOUR, 0)), "RunningTaskCount": minutes((HOUR, 0))},  # zeros reported
+        {"DesiredTaskCount": minutes((HOUR - 2, 1), (2, 0)), "RunningTaskCount": minutes((HOUR - 1, 1), (1, 0))},
+    ],
+    ids=["no data", "zero tasks", "just paused"],
+)
+def test_a_paused_canary_is_quiet(paused):
+    reported = minutes((HOUR - 2, 4)) if paused.get("RunningTaskCount", [0])[0] else []
+    parameters = {"DesiredCount": "0"}
+    assert state("TasksBelowDesiredAlarm", parameters, **paused) == "OK"
+    assert state("ConsumerStalledAlarm", parameters, reported=reported, **paused) == "OK"
+    assert state("ConsumerLagAlarm", parameters, lag=reported) == "OK"
+
+
+def test_alarms_have_stack_unique_names_and_notify_the_topic():
+    names = {name: resolve(alarm["Properties"]["AlarmName"], APP) for name, alarm in ALARMS.items()}
+    assert names == {
+        "CpuHighAlarm": "AppStack-cpu-high",
+        "MemoryHighAlarm": "AppStack-memory-high",
+        "TasksBelowDesiredAlarm": "AppStack-tasks-below-desired",
+        "ConsumerLagAlarm": "AppStack-consumer-lag",
+        "ConsumerStalledAlarm": "AppStack-consumer-stalled",
+    }
+    for alarm in ALARMS.values():
+        assert alarm["Properties"]["AlarmActions"] == alarm["Properties"]["OKActions"] == [{"Ref": "AlertsTopic"}]
+
+
+def test_dashboard_shows_lag_by_partition_with_the_threshold_and_every_alarm():
+    body = json.loads(resolve(APP["Resources"]["Dashboard"]["Properties"]["DashboardBody"], APP))
+    by_title = {widget["properties"]["title"]: widget["properties"] for widget in body["widgets"]}
+    lag = by_title["Consumer offset lag by topic and partition"]
+    assert lag["metrics"][0][0]["expression"] == LAG + ' GROUP BY "partition", "topic"'
+    assert lag["annotations"]["horizontal"][0]["value"] == 1000
+    assert sorted(by_title["Alarms"]["alarms"]) == sorted(
+        f"arn:aws:cloudwatch:eu-central-1:123456789012:alarm:{resolve(alarm['Properties']['AlarmName'], APP)}"
+        for alarm in ALARMS.values()
+    )
+
+
+# --- Slack ----------------------------------------------------------------------------------------------
+
+
+def notifier_resources(enabled: str) -> dict:
+    deployed = Conditions(APP, {"SlackEnabled": enabled}).deployed_resources()
+    return {name: r for name, r in deployed.items() if name.startswith(("SlackNotifier", "AlertsSlack"))}
+
+
+def test_the_notifier_is_deployed_only_when_slack_is_enabled():
+    assert set(notifier_resources("true")) == {
+        "SlackNotifier", "SlackNotifierRole", "SlackNotifierLogGroup", "SlackNotifierInvokedByAlerts",
+        "AlertsSlackSubscription",
+    }  # fmt: skip
+    assert notifier_resources("false") == {}
+
+
+def test_the_notifier_runs_the_tested_handler_module_byte_for_byte():
+    function = APP["Resources"]["SlackNotifier"]["Properties"]
+    handler = Path(__file__).resolve().parent.parent / "lambda_functions" / "slack_notifier.py"
+    assert function["Code"]["ZipFile"] == handler.read_text(encoding="utf-8")
+    assert function["Handler"] == "index.handler" and function["Runtime"].startswith("python3")
+
+
+def test_the_webhook_url_is_read_at_run_time_and_never_in_the_template_or_environment():
+    function = APP["Resources"]["SlackNotifier"]["Properties"]
+    assert resolve(function["Environment"]["Variables"], APP) == {
+        "WEBHOOK_URL_PARAMETER": "/kafkajs-canary-app/slack-webhook-url"
+    }
+    assert "hooks.slack.com" not in json.dumps(APP)
+    assert not any("Slack" in name and spec.get("Type") != "String" for name, spec in APP["Parameters"].items())
+
+
+def test_the_notifier_may_read_only_its_parameter_and_write_only_its_log_group():
+    role = APP["Resources"]["SlackNotifierRole"]["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}
+    (policy,) = role["Policies"]
+    statements = {s["Sid"]: resolve(s, APP) for s in policy["PolicyDocument"]["Statement"]}
+    assert statements["ReadWebhookUrl"]["Action"] == ["ssm:GetParameter"]
+    assert statements["ReadWebhookUrl"]["Resource"] == [
+        "arn:aws:ssm:eu-central-1:123456789012:parameter/kafkajs-canary-app/slack-webhook-url"
+    ]
+    assert statements["WriteNotifierLogs"]["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert statements["WriteNotifierLogs"]["Resource"] == [{"Fn::GetAtt": ["SlackNotifierLogGroup", "Arn"]}]
+    assert set(statements) == {"ReadWebhookUrl", "WriteNotifierLogs"}
+
+
+def test_the_notifier_logs_to_its_own_retained_encrypted_log_group():
+    resources = APP["Resources"]
+    log_group = resources["SlackNotifierLogGroup"]
+    assert log_group["DeletionPolicy"] == log_group["UpdateReplacePolicy"] == "Retain"
+    assert log_group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["LogsKey", "Arn"]}
+    assert log_group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    assert resources["SlackNotifier"]["Properties"]["LoggingConfig"] == {"LogGroup": {"Ref": "SlackNotifierLogGroup"}}
+
+
+def test_the_notifier_is_subscribed_to_the_alerts_topic_which_alone_may_invoke_it():
+    resources = notifier_resources("true")
+    subscription = resources["AlertsSlackSubscription"]["Properties"]
+    assert subscription == {
+        "Protocol": "lambda",
+        "TopicArn": {"Ref": "AlertsTopic"},
+        "Endpoint": {"Fn::GetAtt": ["SlackNotifier", "Arn"]},
+    }
+    permission = resources["SlackNotifierInvokedByAlerts"]["Properties"]
+    assert (permission["Principal"], permission["SourceArn"]) == ("sns.amazonaws.com", {"Ref": "AlertsTopic"})
+
+
+# --- KMS key policies -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["AlertsKey", "LogsKey"])
+def test_key_policies_allow_create_grant_only_for_aws_resources(key):
+    statements = APP["Resources"][key]["Properties"]["KeyPolicy"]["Statement"]
+    grant = "kms:CreateGrant"
+    for_service = {"kms:GrantIsForAWSResource": "true"}
+    assert any(allows(s, grant, for_service, APP) for s in statements)
+    assert not any(allows(s, grant, {"kms:GrantIsForAWSResource": "false"}, APP) for s in statements)
+    assert not any(allows(s, grant, {}, APP) for s in statements)
+    # Everything else the account administers is still there.
+    assert any(allows(s, "kms:ScheduleKeyDeletion", {}, APP) for s in statements)
