@@ -81,7 +81,8 @@ class ChangeSet:
         """Polls until ready; returns False for an empty change set, raises DeploymentFailed if rejected."""
         attempt = 0
         while True:
-            description = self.cfn.describe_change_set(ChangeSetName=self.arn)
+            # IncludePropertyValues: each change's BeforeContext / AfterContext, where the endpoint has them.
+            description = self.cfn.describe_change_set(ChangeSetName=self.arn, IncludePropertyValues=True)
             status = description["Status"]
             if status == "CREATE_COMPLETE":
                 self.description = description
@@ -102,7 +103,9 @@ class ChangeSet:
         description = self.description
         changes = [change["ResourceChange"] for change in description.get("Changes", [])]
         while description.get("NextToken"):
-            description = self.cfn.describe_change_set(ChangeSetName=self.arn, NextToken=description["NextToken"])
+            description = self.cfn.describe_change_set(
+                ChangeSetName=self.arn, NextToken=description["NextToken"], IncludePropertyValues=True
+            )
             changes.extend(change["ResourceChange"] for change in description.get("Changes", []))
         return changes
 

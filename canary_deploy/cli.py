@@ -57,14 +57,19 @@ def add_common_options(parser: argparse.ArgumentParser, suppress_defaults: bool)
     )
 
 
-def add_deploy_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--yes", "-y", action="store_true", help="accept flagged changes without asking (CI)")
-    parser.add_argument("--dry-run", action="store_true", help="show the change set, execute nothing")
+def add_deploy_options(parser: argparse.ArgumentParser, preview: bool = False) -> None:
+    """The options of a deploy; a preview (`diff`) takes those that shape the change set only."""
+    if preview:
+        parser.set_defaults(yes=False, dry_run=True, outputs_file=None)
+    else:
+        parser.add_argument("--yes", "-y", action="store_true", help="accept flagged changes without asking (CI)")
+        parser.add_argument("--dry-run", action="store_true", help="show the change set, execute nothing")
     parser.add_argument("--wait", action="store_true", help="wait for an in-progress stack instead of refusing")
     parser.add_argument(
         "--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait (default: %(default)s)"
     )
-    parser.add_argument("--outputs-file", help="write the stack outputs to this JSON file")
+    if not preview:
+        parser.add_argument("--outputs-file", help="write the stack outputs to this JSON file")
     parser.add_argument("--s3-bucket", help="bucket for templates over 51,200 bytes")
     parser.add_argument(
         "--parameter", action="append", metavar="KEY=VALUE", help="set a template parameter (repeatable)"
@@ -86,7 +91,7 @@ class OneLineParser(argparse.ArgumentParser):
 def build_parser() -> OneLineParser:
     parser = OneLineParser(prog="deploy.py", description="Deploy the KafkaJS canary stacks with CloudFormation.")
     add_common_options(parser, suppress_defaults=False)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{registry,app,status,destroy}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{registry,app,diff,status,destroy}")
 
     registry = commands.add_parser("registry", help="create or update the ECR registry stack")
     registry.add_argument("--version", help="image tag to show in the docker push lines")
@@ -94,6 +99,10 @@ def build_parser() -> OneLineParser:
     app.add_argument("--version", required=True, help="image tag to deploy (must be in ECR)")
     for deploy_parser in (registry, app):
         add_deploy_options(deploy_parser)
+    diff = commands.add_parser("diff", help="show what `registry` or `app` would change, execute nothing")
+    diff.add_argument("target", choices=("registry", "app"))
+    diff.add_argument("--version", help="app: image tag to preview (default: the deployed one); need not be pushed")
+    add_deploy_options(diff, preview=True)
 
     status = commands.add_parser("status", help="show stack status, outputs and the ECS service")
     status.add_argument("target", nargs="?", choices=("registry", "app"), help="default: both")
@@ -101,7 +110,7 @@ def build_parser() -> OneLineParser:
     destroy.add_argument("target", choices=("registry", "app"))
     destroy.add_argument("--yes", "-y", action="store_true", help="do not ask (CI)")
     destroy.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait")
-    for command_parser in (registry, app, status, destroy):
+    for command_parser in (registry, app, diff, status, destroy):
         add_common_options(command_parser, suppress_defaults=True)
     return parser
 
@@ -109,6 +118,8 @@ def build_parser() -> OneLineParser:
 def run_command(args: argparse.Namespace, console: Console, deployer_kwargs: dict[str, Any]) -> None:
     clients = AwsClients(profile=args.profile, region=args.region, endpoint_url=args.endpoint_url)
     names = StackNames(registry=args.registry_stack_name, app=args.app_stack_name)
+    if args.command == "diff":  # the same as `registry|app --dry-run`, under the name CDK users look for
+        args.command = args.target
     if args.command in ("registry", "app"):
         source = TemplateSource(args.output_dir)
         options = DeployOptions(

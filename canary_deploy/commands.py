@@ -13,7 +13,7 @@ from .console import Console
 from .deployer import DeployOptions, StackDeployer
 from .docker_hints import login_command, push_command, tag_command
 from .errors import BadInput
-from .parameters import ParameterSource, StackParameters
+from .parameters import ParameterSource, StackParameters, deployed_values
 from .preflight import AppPreflight
 from .session import AwsClients
 from .stack_state import outputs_of
@@ -94,19 +94,26 @@ class RegistryDeploy(StackCommand):
 
 class AppDeploy(StackCommand):
     def run(self, request: DeployRequest) -> None:
-        version = request.version
-        if not version:
+        """A preview (--dry-run, `diff`) may leave out --version to keep the deployed one, and may name
+        a tag not pushed yet: only an execution needs the image."""
+        version, preview = request.version, request.options.dry_run
+        if not version and not preview:
             raise BadInput("app needs --version TAG: the image tag to deploy")
         template = self.source.load("app")
+        fixed = {"RegistryStackName": request.names.registry, **({"Version": version} if version else {})}
         parameters = StackParameters(
             template,
             request.overrides,
-            fixed={"Version": version, "RegistryStackName": request.names.registry},
+            fixed=fixed,
             flags={"Version": "--version", "RegistryStackName": "--registry-stack-name"},
             configured=request.configured,
         )
         self.clients.check_configuration()
         preflight = AppPreflight(self.clients, self.console, request.names.registry)
-        self.deployer(request.options, "app").deploy(
-            request.names.app, template, parameters, preflight=lambda stack: preflight.run(parameters, version)
-        )
+
+        def check(stack: Stack | None) -> None:
+            if not version and deployed_values(stack) is None:
+                raise BadInput(f"{request.names.app} is not deployed yet: pass --version TAG to preview it")
+            preflight.run(parameters, parameters.get("Version"), image_required=not preview)
+
+        self.deployer(request.options, "app").deploy(request.names.app, template, parameters, preflight=check)

@@ -9,13 +9,14 @@ from typing import NoReturn
 from botocore.exceptions import ClientError
 
 from .aws_types import Client, Stack
-from .change_table import ChangeTable
 from .changeset import ChangeSet, required_capabilities
 from .console import Console
 from .errors import ChangesRefused, DeploymentFailed, Interrupted
 from .events import EventStream
 from .parameter_diff import ParameterDiff
 from .parameters import StackParameters, deployed_values
+from .property_diff import LocalValues
+from .review import ChangeReview
 from .session import AwsClients
 from .stack_state import SUCCESS_STATUSES, describe_stack, is_in_progress, outputs_of, refuse_if_stuck
 from .template_source import StackTemplate, template_argument
@@ -119,7 +120,8 @@ class StackDeployer:
         try:
             has_changes = change_set.create(body, sent, required_capabilities(template)) and change_set.wait()
             if has_changes:
-                table = self.review(change_set, diff)
+                values = LocalValues(self.clients, change_set, stack, template.data, parameters.values())
+                table = self.review(change_set, diff, values)
         except (DeploymentFailed, KeyboardInterrupt) as error:
             self.discard(change_set)
             if isinstance(error, KeyboardInterrupt):
@@ -137,12 +139,12 @@ class StackDeployer:
             return None
         return self.execute(change_set, total_resources=len(table.changes))
 
-    def review(self, change_set: ChangeSet, diff: ParameterDiff) -> ChangeTable | None:
+    def review(self, change_set: ChangeSet, diff: ParameterDiff, values: LocalValues) -> ChangeReview | None:
         """Shows the parameter changes and the resource changes; returns the table to execute, or None after
         a dry run (change set discarded). Flagged changes need confirmation: ChangesRefused discards the
         change set and stops here."""
         diff.print(self.console)
-        table = ChangeTable(change_set.stack_name, change_set.changes())
+        table = ChangeReview(change_set.stack_name, change_set.changes(), values)
         table.print(self.console)
         if self.options.dry_run:
             self.discard(change_set)
@@ -174,7 +176,7 @@ class StackDeployer:
         if status != "DELETE_COMPLETE":
             self.report_failure(stream, stack["StackName"], status)
 
-    def confirm(self, table: ChangeTable, change_set: ChangeSet) -> None:
+    def confirm(self, table: ChangeReview, change_set: ChangeSet) -> None:
         if not table.risky or self.options.yes:
             return
         question = f"{len(table.risky)} change(s) above are flagged (⚠). Execute the change set?"

@@ -175,6 +175,10 @@ class StackParameters:
             return str(spec["Default"])
         raise BadInput(f"parameter {key} has no default: pass --parameter {key}=VALUE")
 
+    def values(self) -> dict[str, str]:
+        """Every parameter's value after this deploy, by key."""
+        return {key: self.get(key) for key in self.declared}
+
     def as_cloudformation(self) -> list[dict]:
         return [
             {"ParameterKey": key, "UsePreviousValue": True}

@@ -45,9 +45,10 @@ class AppPreflight:
         self.console = console
         self.registry_stack_name = registry_stack_name
 
-    def run(self, parameters: StackParameters, version: str) -> None:
+    def run(self, parameters: StackParameters, version: str, image_required: bool = True) -> None:
+        """image_required False (a preview): a tag not pushed yet is a warning, not a refusal."""
         repository = self.registry_outputs()
-        self.check_image(repository, version)
+        self.check_image(repository, version, image_required)
         self.check_parameter_store(parameters)
 
     def registry_outputs(self) -> dict[str, str]:
@@ -75,7 +76,7 @@ class AppPreflight:
             )
         return outputs
 
-    def check_image(self, repository: dict[str, str], version: str) -> None:
+    def check_image(self, repository: dict[str, str], version: str, required: bool = True) -> None:
         uri = repository["RepositoryUri"]
         try:
             self.clients.ecr.describe_images(
@@ -84,10 +85,13 @@ class AppPreflight:
         except ClientError as error:
             code = error.response["Error"]["Code"]
             if code == "ImageNotFoundException":
-                raise PreflightFailed(
-                    f"image {uri}:{version} is not in ECR: push it with `{push_command(uri, version)}` "
-                    f"(log in first: `{login_command(uri, self.clients.region)}`)"
-                ) from None
+                push = f"push it with `{push_command(uri, version)}` (log in first: `{login_command(uri, self.clients.region)}`)"
+                if not required:
+                    self.console.notice(
+                        f"image {uri}:{version} is not in ECR yet: previewing anyway; to deploy it, {push}"
+                    )
+                    return
+                raise PreflightFailed(f"image {uri}:{version} is not in ECR: {push}") from None
             if code == "RepositoryNotFoundException":
                 raise PreflightFailed(
                     f"ECR repository {repository['RepositoryName']} not found: redeploy it with `python deploy.py registry`"

@@ -189,16 +189,21 @@ def test_no_change_redeploy_exits_zero(deploy, aws):
     assert "✅  RegistryStack (no changes)" in deploy.out
 
 
-def test_new_version_registers_task_definition_with_new_image(deploy, aws):
+def test_a_release_shows_the_image_change_runs_without_confirmation_and_the_service_runs_it(deploy, aws):
     ready_for_app(deploy, aws)
     assert deploy("app", "--version", VERSION, "--yes") == 0, deploy.err
     push_image(aws.endpoint_url, "1.16.1")
-    assert deploy("app", "--version", "1.16.1", "--yes", "--outputs-file", str(deploy.output_dir / "out.json")) == 0
-    assert f"  Version  {VERSION} → 1.16.1\n" in deploy.out  # moto lists no resource change for it
+    # no --yes and no terminal: a routine release needs no confirmation
+    assert deploy("app", "--version", "1.16.1", "--outputs-file", str(deploy.output_dir / "out.json")) == 0, deploy.err
+    assert f"  Version  {VERSION} → 1.16.1\n" in deploy.out
+    assert f"      image …:{VERSION} → …:1.16.1 (routine release: only the image tag changes)" in deploy.out
+    assert "  Modify  Service         AWS::ECS::Service         False\n" in deploy.out
+    assert "task-definition/kafkajs-canary-app:1 → (new TaskDefinition)" in deploy.out
     ecs = aws.client("ecs")
-    latest = ecs.list_task_definitions(familyPrefix="kafkajs-canary-app")["taskDefinitionArns"][-1]
-    image = ecs.describe_task_definition(taskDefinition=latest)["taskDefinition"]["containerDefinitions"][0]["image"]
-    assert image.endswith(":1.16.1")
+    cluster = deploy.out.split("AppStack.ClusterName = ")[1].split()[0]
+    service = ecs.describe_services(cluster=cluster, services=["kafkajs-canary-app"])["services"][0]
+    definition = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
+    assert definition["containerDefinitions"][0]["image"].endswith(":1.16.1")
     outputs = json.loads((deploy.output_dir / "out.json").read_text())
     assert set(outputs["AppStack"]) == {"ClusterName", "ServiceName"}
 
@@ -414,6 +419,24 @@ def test_dry_run_shows_changes_and_leaves_account_untouched(deploy, aws):
     assert "Dry run: RegistryStack not changed" in deploy.out
     assert stack_names(aws) == []
     assert aws.client("ecr").describe_repositories()["repositories"] == []
+
+
+def test_diff_previews_a_tag_not_pushed_yet_and_only_an_execution_needs_it(deploy, aws):
+    ready_for_app(deploy, aws)
+    assert deploy("diff", "app") == 2
+    assert "AppStack is not deployed yet: pass --version TAG to preview it" in deploy.err
+    assert deploy("app", "--version", VERSION, "--yes") == 0, deploy.err
+    assert deploy("diff", "app") == 0, deploy.err  # the deployed version is kept: nothing to do
+    assert "✅  AppStack (no changes)" in deploy.out
+
+    assert deploy("diff", "app", "--version", "9.9.9") == 0, deploy.err
+    assert "kafkajs-canary-app:9.9.9 is not in ECR yet: previewing anyway; to deploy it, push it with" in deploy.out
+    assert f"image …:{VERSION} → …:9.9.9 (routine release: only the image tag changes)" in deploy.out
+    assert "Dry run: AppStack not changed (change set deleted)." in deploy.out
+    assert deploy("app", "--version", "9.9.9", "--yes") == 2
+    assert "kafkajs-canary-app:9.9.9 is not in ECR: push it with" in deploy.err
+    summaries = aws.client("cloudformation").list_change_sets(StackName="AppStack")["Summaries"]
+    assert [s["ExecutionStatus"] for s in summaries if s["StackName"] == "AppStack"] == ["EXECUTE_COMPLETE"]
 
 
 def registry_template_with_role():

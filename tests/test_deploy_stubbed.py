@@ -14,7 +14,6 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
 
-from canary_deploy.change_table import ChangeTable
 from canary_deploy.changeset import ChangeSet
 from canary_deploy.cli import main
 from canary_deploy.console import Console
@@ -118,43 +117,6 @@ def test_per_resource_events_progress_and_root_cause(clients, stub):
     assert [(c["LogicalResourceId"], c["ResourceStatusReason"]) for c in causes] == [
         ("Service", "ECS Deployment Circuit Breaker was triggered")
     ]
-
-
-def test_replacements_removals_iam_and_security_groups_are_highlighted():
-    """moto's change sets carry no Replacement field, so the table is fed CloudFormation-shaped changes."""
-    changes = [
-        {
-            "Action": "Modify",
-            "LogicalResourceId": "Service",
-            "ResourceType": "AWS::ECS::Service",
-            "Replacement": "False",
-        },
-        {
-            "Action": "Modify",
-            "LogicalResourceId": "Cluster",
-            "ResourceType": "AWS::ECS::Cluster",
-            "Replacement": "True",
-        },
-        {"Action": "Remove", "LogicalResourceId": "OldTopic", "ResourceType": "AWS::SNS::Topic"},
-        {"Action": "Modify", "LogicalResourceId": "TaskRole", "ResourceType": "AWS::IAM::Role", "Replacement": "False"},
-        {
-            "Action": "Modify",
-            "LogicalResourceId": "TaskSg",
-            "ResourceType": "AWS::EC2::SecurityGroup",
-            "Replacement": "Conditional",
-        },
-    ]
-    table = ChangeTable(STACK, changes)
-    assert [c["LogicalResourceId"] for c in table.risky] == ["Cluster", "OldTopic", "TaskRole", "TaskSg"]
-    console, out = captured_console(color=True)
-    table.print(console)
-    lines = out.getvalue().splitlines()
-    assert lines[0] == "Changes for AppStack (5):"
-    assert "\033[" not in lines[2] and "⚠" not in lines[2], "an in-place Modify is not flagged"
-    assert lines[3].startswith("\033[31m") and lines[3].endswith("⚠ replacement\033[0m")
-    assert lines[4].startswith("\033[31m") and "⚠ removal" in lines[4]
-    assert lines[5].startswith("\033[33m") and "⚠ IAM" in lines[5]
-    assert "⚠ possible replacement" in lines[6]
 
 
 def test_throttling_is_retried_not_a_crash(clients, monkeypatch):
@@ -406,7 +368,9 @@ def test_ctrl_c_while_the_change_set_is_prepared_leaves_nothing_behind(clients, 
     stub.add_client_error("describe_stacks", "ValidationError", "Stack with id AppStack does not exist")
     stub.add_response("create_change_set", {"Id": "arn:change-set", "StackId": STACK_ID})
     stub.add_response(
-        "describe_change_set", {"Status": "CREATE_PENDING", "Changes": []}, {"ChangeSetName": "arn:change-set"}
+        "describe_change_set",
+        {"Status": "CREATE_PENDING", "Changes": []},
+        {"ChangeSetName": "arn:change-set", "IncludePropertyValues": True},
     )
     stub.add_response("delete_stack", {}, {"StackName": STACK_ID})
     with pytest.raises(Interrupted, match=r"interrupted before executing: AppStack not changed \(change set deleted\)"):
@@ -441,7 +405,7 @@ def test_malformed_retry_settings_are_one_line_exit_2(capsys, monkeypatch, varia
     "argv, message",
     [
         (("app",), "deploy.py app: error: the following arguments are required: --version (see deploy.py app --help)"),
-        (("frob",), "deploy.py: error: argument {registry,app,status,destroy}: invalid choice: 'frob'"),
+        (("frob",), "deploy.py: error: argument {registry,app,diff,status,destroy}: invalid choice: 'frob'"),
         (("destroy",), "deploy.py destroy: error: the following arguments are required: target"),
         (("registry", "--timeout", "soon"), "argument --timeout: invalid float value: 'soon'"),
     ],
