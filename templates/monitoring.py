@@ -112,6 +112,13 @@ def _insights_metric(name: str, compute: Compute, statistic: str) -> MetricStat:
     )
 
 
+def _running_tasks(compute: Compute) -> MetricDataQuery:
+    """`running`: the fewest tasks of the service running in each minute (Container Insights)."""
+    return MetricDataQuery(
+        Id="running", MetricStat=_insights_metric("RunningTaskCount", compute, "Minimum"), ReturnData=False
+    )
+
+
 def offset_lag_query(function: str, group_by: bool = False) -> str:
     """A Metrics Insights query over OffsetLag of every topic and partition (the partition count is not
     known here), for Fn::Sub with the app's namespace as ${Namespace}. Dimension names are quoted: some are
@@ -216,9 +223,7 @@ def _add_service_alarms(alarms: _Alarms, compute: Compute) -> None:
         "tasks-below-desired",
         "KafkaJS canary running fewer tasks than desired for 5 minutes",
         Metrics=[
-            MetricDataQuery(
-                Id="running", MetricStat=_insights_metric("RunningTaskCount", compute, "Minimum"), ReturnData=False
-            ),
+            _running_tasks(compute),
             MetricDataQuery(
                 Id="desired", MetricStat=_insights_metric("DesiredTaskCount", compute, "Maximum"), ReturnData=False
             ),
@@ -265,9 +270,7 @@ def _add_consumer_alarms(
         "consumer-stalled",
         "KafkaJS canary consumer: no OffsetLag reported for StalledMinutes while a task runs",
         Metrics=[
-            MetricDataQuery(
-                Id="running", MetricStat=_insights_metric("RunningTaskCount", compute, "Minimum"), ReturnData=False
-            ),
+            _running_tasks(compute),
             MetricDataQuery(
                 Id="reported",
                 Expression=Sub(offset_lag_query("COUNT"), Namespace=Ref(namespace)),
