@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from contract import MAX_INLINE_TEMPLATE_BYTES, TEMPLATE_FILES
-from diagram import build_diagram, embed_in_readme
+from diagrams import build_diagram, build_overview, embed_in_readme
 from manifest import MANIFEST_FILE, manifest_text
 from rules import RULES_DIR, lint_config
 from templates.app import build_app_template
@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent
 OUTPUT_DIR = ROOT / "output"
 README = ROOT / "README.md"
 DIAGRAM_FILE = "architecture.mmd"
+OVERVIEW_FILE = "overview.mmd"
 LINT_CACHE = ROOT / ".cache" / "lint.json"
 LINT_CONFIG = lint_config(regions=["us-east-1"])
 
@@ -132,17 +133,18 @@ class LintCache:
 
 def render_files(stacks: dict[str, str]) -> dict[Path, str]:
     """Everything generate.py keeps in step with templates/: the stack templates, the manifest the deployer
-    checks them against, the architecture diagram drawn from them, and the README that embeds it."""
+    checks them against, the full resource graph, and the overview the README embeds."""
+    registry, app = (json.loads(stacks[TEMPLATE_FILES[kind]]) for kind in ("registry", "app"))
     try:
-        diagram = build_diagram(
-            json.loads(stacks[TEMPLATE_FILES["registry"]]), json.loads(stacks[TEMPLATE_FILES["app"]])
-        )
-        readme = embed_in_readme(README.read_text(encoding="utf-8"), diagram)
+        overview = build_overview(registry, app)
+        readme = embed_in_readme(README.read_text(encoding="utf-8"), overview)
+        full_graph = build_diagram(registry, app)
     except (OSError, ValueError) as error:
         raise UsageError(f"cannot draw the architecture diagram into {README.name}: {error}") from None
     files = {OUTPUT_DIR / name: text for name, text in stacks.items()}
     files[OUTPUT_DIR / MANIFEST_FILE] = manifest_text(stacks)
-    files[OUTPUT_DIR / DIAGRAM_FILE] = diagram
+    files[OUTPUT_DIR / DIAGRAM_FILE] = full_graph
+    files[OUTPUT_DIR / OVERVIEW_FILE] = overview
     files[README] = readme
     return files
 

@@ -1,7 +1,7 @@
-"""Architecture diagram (Mermaid flowchart) derived from the generated CloudFormation templates.
+"""The full resource graph (Mermaid flowchart) of the generated CloudFormation templates: every resource,
+grouped by stack and part, with its references. `generate.py` writes it to `output/architecture.mmd`.
 
-Pure functions: template dicts in, Mermaid text out. `generate.py` writes the result to
-`output/architecture.mmd` and embeds it in the README, so the picture cannot drift from the templates.
+Pure functions: template dicts in, Mermaid text out.
 """
 
 import re
@@ -9,6 +9,8 @@ from collections import defaultdict
 
 from contract import APP_STACK, REGISTRY_STACK
 from rules import every_value
+
+from .mermaid import edge_label, label
 
 # Parts of a stack, in display order, chosen by the resource type's service prefix.
 PARTS = ("network", "compute", "registry", "monitoring", "IAM", "other")
@@ -27,9 +29,6 @@ _PART_BY_SERVICE = {
 # Template parameters whose use points outside the stack.
 KAFKA_PORT_PARAMETER = "KafkaPort"
 ALARM_EMAIL_PARAMETER = "AlarmEmail"
-
-README_BEGIN = "<!-- architecture:begin -->"
-README_END = "<!-- architecture:end -->"
 
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 _SSM_DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:ssm(?:-secure)?:([^:}]+)")
@@ -54,13 +53,13 @@ def build_diagram(registry: dict, app: dict, registry_stack: str = REGISTRY_STAC
         for logical_id in template.get("Resources", {}):
             ids.add(stack, logical_id)
 
-    exports = _export_targets(registry)
+    exports = export_targets(registry)
     for stack, template in ((registry_stack, registry), (app_stack, app)):
         resources = template.get("Resources", {})
         parameters = template.get("Parameters", {})
         for logical_id, resource in resources.items():
             source = ids.get(stack, logical_id)
-            found = _References()
+            found = References()
             found.walk([resource.get("Properties", {}), resource.get("Metadata", {})])
             found.depends_on(resource.get("DependsOn", []))
             for target in sorted(found.names):
@@ -72,25 +71,13 @@ def build_diagram(registry: dict, app: dict, registry_stack: str = REGISTRY_STAC
             for name in found.ssm_names:
                 edges.add((source, "-->", "reads", _ssm_node(name, ids)))
             for imported in found.imports:
-                key = _match_export(imported, exports, stack, logical_id)
+                key = match_export(imported, exports, stack, logical_id)
                 for target in exports[key][1]:
                     edges.add((source, "-.->", key, ids.get(registry_stack, target)))
-            for node, label in _external_links(resource, parameters, ids):
-                edges.add((source, "-->", label, node))
+            for node, text in _external_links(resource, parameters, ids):
+                edges.add((source, "-->", text, node))
 
     return _render(ids, edges, ((registry_stack, registry), (app_stack, app)))
-
-
-def embed_in_readme(readme_text: str, diagram: str) -> str:
-    """Replace what lies between the architecture markers with the diagram in a mermaid fence."""
-    begin = readme_text.find(README_BEGIN)
-    end = readme_text.find(README_END)
-    if begin < 0 or end < begin:
-        raise ValueError(
-            f"README has no '{README_BEGIN}' ... '{README_END}' block: add both markers where the diagram belongs"
-        )
-    fenced = f"\n```mermaid\n{diagram.rstrip()}\n```\n"
-    return readme_text[: begin + len(README_BEGIN)] + fenced + readme_text[end:]
 
 
 class _NodeIds:
@@ -123,7 +110,7 @@ class _NodeIds:
         return candidate
 
 
-class _References:
+class References:
     """Collects the names a resource refers to: Ref, Fn::GetAtt, Fn::Sub variables, DependsOn,
     Fn::ImportValue names and SSM dynamic references."""
 
@@ -172,29 +159,29 @@ class _References:
 def _name_suffix(name) -> str:
     """The literal text after the last substituted piece of an export or import name, e.g.
     '-RepositoryUri' for '${RegistryStackName}-RepositoryUri' or '${AWS::StackName}-RepositoryUri'."""
-    return _SUB_VARIABLE.split(_render_text(name, {}))[-1]
+    return _SUB_VARIABLE.split(render_text(name, {}))[-1]
 
 
-def _export_targets(registry: dict) -> dict:
+def export_targets(registry: dict) -> dict:
     """Exported output key -> (export name suffix, sorted resources the output's value refers to)."""
     targets = {}
     resources = registry.get("Resources", {})
     for key, output in registry.get("Outputs", {}).items():
         if "Export" in output:
-            found = _References()
+            found = References()
             found.walk(output.get("Value"))
             referred = sorted(name for name in found.names if name in resources)
             targets[key] = (_name_suffix(output["Export"].get("Name")), referred)
     return targets
 
 
-def _match_export(imported, exports, stack, logical_id) -> str:
+def match_export(imported, exports, stack, logical_id) -> str:
     """The registry output an import reads: the one whose export name suffix ends the import's name."""
     suffix = _name_suffix(imported)
     matches = [key for key, (export_suffix, _) in exports.items() if export_suffix and suffix.endswith(export_suffix)]
     if not matches:
         raise ValueError(
-            f"{stack}.{logical_id} imports {_render_text(imported, {})!r}, which the registry "
+            f"{stack}.{logical_id} imports {render_text(imported, {})!r}, which the registry "
             "stack does not export: export it from the registry template or fix the name"
         )
     return max(matches, key=lambda key: len(exports[key][0]))
@@ -204,7 +191,7 @@ def _ssm_node(name, ids) -> str:
     return ids.external("ssm_" + name.strip("/"), f"{name}<br/>SSM Parameter Store")
 
 
-def _render_text(value, parameters) -> str:
+def render_text(value, parameters) -> str:
     """A readable string for a template value: parameters shown with their defaults, pseudo
     parameters and resources kept as ${Name}."""
     if isinstance(value, str):
@@ -216,16 +203,16 @@ def _render_text(value, parameters) -> str:
         sub = value["Fn::Sub"]
         text, variables = (sub, {}) if isinstance(sub, str) else sub
         return _SUB_VARIABLE.sub(
-            lambda m: _render_text(variables.get(m.group(1), {"Ref": m.group(1)}), parameters), text
+            lambda m: render_text(variables.get(m.group(1), {"Ref": m.group(1)}), parameters), text
         )
     if isinstance(value, dict) and "Fn::Join" in value:
         delimiter, parts = value["Fn::Join"]
-        return delimiter.join(_render_text(part, parameters) for part in parts)
+        return delimiter.join(render_text(part, parameters) for part in parts)
     return "?"
 
 
 def _ssm_parameter_name(value_from, parameters) -> str:
-    text = _render_text(value_from, parameters)
+    text = render_text(value_from, parameters)
     return text.split(":parameter", 1)[1] if ":parameter" in text else text
 
 
@@ -234,13 +221,13 @@ def _external_links(resource, parameters, ids):
     kind = resource.get("Type", "")
     properties = resource.get("Properties", {})
     if kind == "AWS::ECS::TaskDefinition":
-        for container in _plain_items(properties.get("ContainerDefinitions", [])):
-            for secret in _plain_items(container.get("Secrets", [])):
+        for container in plain_items(properties.get("ContainerDefinitions", [])):
+            for secret in plain_items(container.get("Secrets", [])):
                 name = _ssm_parameter_name(secret["ValueFrom"], parameters)
                 yield _ssm_node(name, ids), "secret"
     rules = []
     if kind == "AWS::EC2::SecurityGroup":
-        rules = _plain_items(properties.get("SecurityGroupEgress", []))
+        rules = plain_items(properties.get("SecurityGroupEgress", []))
     elif kind == "AWS::EC2::SecurityGroupEgress":
         rules = [properties]
     if any({"Ref": KAFKA_PORT_PARAMETER} in (rule.get("FromPort"), rule.get("ToPort")) for rule in rules):
@@ -250,25 +237,14 @@ def _external_links(resource, parameters, ids):
     if kind == "AWS::SNS::Subscription":
         subscriptions = [properties]
     elif kind == "AWS::SNS::Topic":
-        subscriptions = _plain_items(properties.get("Subscription", []))
+        subscriptions = plain_items(properties.get("Subscription", []))
     if any(s.get("Protocol") == "email" for s in subscriptions):
         yield ids.external("alert_email", f"Alert email<br/>{ALARM_EMAIL_PARAMETER} parameter"), "email"
 
 
-def _plain_items(value):
+def plain_items(value):
     """A property list's entries as dicts, in both branches of conditional (Fn::If) lists and entries."""
     return [entry for entry in every_value(value) if isinstance(entry, dict) and "Ref" not in entry]
-
-
-def _label(text: str) -> str:
-    """A quoted Mermaid label; '#', quotes and angle brackets as entities (<br/> stays a line break)."""
-    text = text.replace("#", "#35;").replace('"', "#quot;")
-    text = text.replace("<br/>", "\0").replace("<", "#lt;").replace(">", "#gt;").replace("\0", "<br/>")
-    return f'"{text}"'
-
-
-def _edge_label(text: str) -> str:
-    return re.sub(r"[^\w .-]", "_", text, flags=re.ASCII)
 
 
 def _render(ids, edges, stacks) -> str:
@@ -278,22 +254,22 @@ def _render(ids, edges, stacks) -> str:
         by_part = defaultdict(list)
         for logical_id, resource in template.get("Resources", {}).items():
             by_part[part_of(resource.get("Type", ""))].append((logical_id, resource.get("Type", "?")))
-        lines.append(f"  subgraph {ids.reserve(stack + '_stack')}[{_label(stack)}]")
+        lines.append(f"  subgraph {ids.reserve(stack + '_stack')}[{label(stack)}]")
         for part in PARTS:
             if not by_part[part]:
                 continue
-            lines.append(f"    subgraph {ids.reserve(f'{stack}_{part}_part')}[{_label(part)}]")
+            lines.append(f"    subgraph {ids.reserve(f'{stack}_{part}_part')}[{label(part)}]")
             for logical_id, kind in sorted(by_part[part]):
-                lines.append(f"      {ids.get(stack, logical_id)}[{_label(f'{logical_id}<br/>{kind}')}]")
+                lines.append(f"      {ids.get(stack, logical_id)}[{label(f'{logical_id}<br/>{kind}')}]")
             lines.append("    end")
         lines.append("  end")
     if externals:
-        lines.append(f"  subgraph {ids.reserve('external')}[{_label('outside the stacks')}]")
+        lines.append(f"  subgraph {ids.reserve('external')}[{label('outside the stacks')}]")
         for node in sorted(externals):
-            lines.append(f"    {node}[{_label(externals[node])}]")
+            lines.append(f"    {node}[{label(externals[node])}]")
         lines.append("  end")
-    for source, arrow, label, target in sorted(edges):
-        middle = f"{arrow}|{_edge_label(label)}|" if label else arrow
+    for source, arrow, text, target in sorted(edges):
+        middle = f"{arrow}|{edge_label(text)}|" if text else arrow
         lines.append(f"  {source} {middle} {target}")
     if externals:
         lines.append("  classDef external stroke-dasharray: 4 4")
