@@ -15,8 +15,8 @@ import urllib.request
 
 import boto3
 
+# Lambda's root logger writes to the function's log group; only errors are logged.
 logger = logging.getLogger()
-logger.setLevel(logging.INFO)
 
 ICONS = {"ALARM": ":rotating_light:", "OK": ":white_check_mark:", "INSUFFICIENT_DATA": ":grey_question:"}
 CONSOLE_HOSTS = {"aws-cn": "console.amazonaws.cn", "aws-us-gov": "console.amazonaws-us-gov.com"}
