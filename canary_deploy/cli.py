@@ -60,7 +60,7 @@ def add_common_options(parser: argparse.ArgumentParser, suppress_defaults: bool)
 def add_deploy_options(parser: argparse.ArgumentParser, preview: bool = False) -> None:
     """The options of a deploy; a preview (`diff`) takes those that shape the change set only."""
     if preview:
-        parser.set_defaults(yes=False, dry_run=True, outputs_file=None)
+        parser.set_defaults(yes=False, dry_run=True, outputs_file=None, cancel_after_failed_tasks=None)
     else:
         parser.add_argument("--yes", "-y", action="store_true", help="accept flagged changes without asking (CI)")
         parser.add_argument("--dry-run", action="store_true", help="show the change set, execute nothing")
@@ -70,6 +70,12 @@ def add_deploy_options(parser: argparse.ArgumentParser, preview: bool = False) -
     )
     if not preview:
         parser.add_argument("--outputs-file", help="write the stack outputs to this JSON file")
+        parser.add_argument(
+            "--cancel-after-failed-tasks",
+            type=positive_count,
+            metavar="N",
+            help="cancel the update once N tasks of the new ECS deployment stopped (default: the circuit breaker)",
+        )
     parser.add_argument("--s3-bucket", help="bucket for templates over 51,200 bytes")
     parser.add_argument(
         "--parameter", action="append", metavar="KEY=VALUE", help="set a template parameter (repeatable)"
@@ -79,6 +85,12 @@ def add_deploy_options(parser: argparse.ArgumentParser, preview: bool = False) -
         metavar="FILE",
         help='JSON object of parameter values, e.g. {"DesiredCount": 2}; --parameter wins over it',
     )
+
+
+def positive_count(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -129,6 +141,7 @@ def run_command(args: argparse.Namespace, console: Console, deployer_kwargs: dic
             timeout=args.timeout,
             s3_bucket=args.s3_bucket,
             outputs_file=args.outputs_file,
+            cancel_after_failed_tasks=args.cancel_after_failed_tasks,
         )
         if args.outputs_file and not Path(args.outputs_file).resolve().parent.is_dir():
             raise BadInput(f"--outputs-file {args.outputs_file}: its directory does not exist")

@@ -17,6 +17,7 @@ from .parameter_diff import ParameterDiff
 from .parameters import StackParameters, deployed_values
 from .property_diff import LocalValues
 from .review import ChangeReview
+from .rollout_view import RolloutWatch
 from .session import AwsClients
 from .stack_state import SUCCESS_STATUSES, describe_stack, is_in_progress, outputs_of, refuse_if_stuck
 from .template_source import StackTemplate, template_argument
@@ -33,6 +34,7 @@ class DeployOptions:
     timeout: float = DEFAULT_TIMEOUT_SECONDS
     s3_bucket: str | None = None
     outputs_file: str | None = None
+    cancel_after_failed_tasks: int | None = None
 
 
 class InterruptPolicy:
@@ -191,7 +193,13 @@ class StackDeployer:
             raise ChangesRefused(f"{change_set.stack_name}: not confirmed, nothing executed (change set deleted)")
 
     def execute(self, change_set: ChangeSet, total_resources: int) -> Stack:
-        stream = self.stream(change_set.stack_id, change_set.stack_name, total_resources)
+        watch = RolloutWatch(
+            self.clients.ecs,
+            self.console,
+            self.options.cancel_after_failed_tasks,
+            cancel=lambda stopped: self.cancel_for_failed_tasks(change_set, stopped),
+        )
+        stream = self.stream(change_set.stack_id, change_set.stack_name, total_resources, watch)
         if change_set.change_set_type == "UPDATE":
             stream.mark()  # a new stack has only its REVIEW_IN_PROGRESS event, which the stream skips
         change_set.execute()
@@ -218,7 +226,29 @@ class StackDeployer:
                 f"  {event.get('LogicalResourceId')} ({event.get('ResourceType')}) {event['ResourceStatus']}: "
                 f"{event.get('ResourceStatusReason') or 'no reason given'}"
             )
-        raise DeploymentFailed(f"{stack_name} deployment failed: the stack is {status}")
+        watcher = stream.watcher
+        for line in watcher.root_cause_lines() if watcher else []:
+            self.console.line(f"  {line}")
+        tasks = f"; tasks stopped: {watcher.failures[-1].stopped_reason}" if watcher and watcher.failures else ""
+        raise DeploymentFailed(f"{stack_name} deployment failed: the stack is {status}{tasks}")
+
+    def cancel_for_failed_tasks(self, change_set: ChangeSet, stopped: int) -> None:
+        """--cancel-after-failed-tasks: roll a broken release back now, not after the circuit breaker."""
+        option = f"--cancel-after-failed-tasks {self.options.cancel_after_failed_tasks}"
+        if change_set.change_set_type != "UPDATE":
+            self.console.notice(
+                f"{stopped} task(s) of the new deployment stopped ({option}), but a creation cannot be cancelled: "
+                "waiting for the circuit breaker"
+            )
+            return
+        self.console.notice(
+            f"{stopped} task(s) of the new deployment stopped ({option}): cancelling the update of "
+            f"{change_set.stack_name}, CloudFormation rolls it back"
+        )
+        try:
+            self.cfn.cancel_update_stack(StackName=change_set.stack_name)
+        except ClientError as error:  # e.g. the update finished meanwhile: the stream tells what happened
+            self.console.notice(f"could not cancel: {error.response['Error'].get('Message', error)}")
 
     def print_outputs(self, stack: Stack) -> None:
         outputs = outputs_of(stack)
@@ -246,9 +276,18 @@ class StackDeployer:
         else:
             change_set.delete()
 
-    def stream(self, stack_id: str, stack_name: str, total_resources: int = 0) -> EventStream:
+    def stream(
+        self, stack_id: str, stack_name: str, total_resources: int = 0, watcher: RolloutWatch | None = None
+    ) -> EventStream:
         return EventStream(
-            self.cfn, stack_id, stack_name, self.console, total_resources, clock=self.clock, sleep=self.sleep
+            self.cfn,
+            stack_id,
+            stack_name,
+            self.console,
+            total_resources,
+            clock=self.clock,
+            sleep=self.sleep,
+            watcher=watcher,
         )
 
     def _raise_detached(self) -> NoReturn:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from .aws_types import Client, StackEvent
 from .console import Console
 from .errors import DeploymentFailed
+from .rollout_view import RolloutWatch, elapsed
 
 STACK_TYPE = "AWS::CloudFormation::Stack"
 # About 1 s while a deploy is young (most finish quickly, and the end is noticed within a second), then
@@ -48,7 +49,9 @@ class EventStream:
         total_resources: int = 0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        watcher: RolloutWatch | None = None,
     ) -> None:
+        """`watcher` follows the ECS service on the same polls, within the same budget (rollout_view)."""
         self.cfn = cfn
         self.stack_id = stack_id
         self.stack_name = stack_name
@@ -59,6 +62,8 @@ class EventStream:
         self.seen: set[str] = set()
         self.events: list[StackEvent] = []
         self.resource_status: dict[str | None, str] = {}
+        self.watcher = watcher
+        self.started = clock()
 
     def mark(self) -> None:
         """Remember the events already there, so only what this deploy causes is streamed."""
@@ -97,12 +102,16 @@ class EventStream:
             self.seen.add(event["EventId"])
             self.events.append(event)
             self._show(event)
+            if self.watcher:
+                self.watcher.on_event(event)
             if self._is_stack_event(event) and is_terminal(event["ResourceStatus"]):
                 final = event["ResourceStatus"]
         if final is None and not new:
             # Some endpoints (moto) can settle without a final stack event: ask the stack itself.
             status = self.cfn.describe_stacks(StackName=self.stack_id)["Stacks"][0]["StackStatus"]
             final = status if is_terminal(status) else None
+        if final is None and self.watcher:
+            self.watcher.poll()
         if final is None:
             self._show_progress()
         return final
@@ -145,4 +154,8 @@ class EventStream:
     def _show_progress(self) -> None:
         done = sum(1 for status in self.resource_status.values() if status.endswith("_COMPLETE"))
         total = max(self.total_resources, len(self.resource_status))
-        self.console.progress(f"{self.stack_name}: {done}/{total} resources")
+        parts = [f"{self.stack_name}: {done}/{total} resources"]
+        if self.watcher and self.watcher.progress():
+            parts.append(self.watcher.progress())
+        parts.append(elapsed(self.clock() - self.started))
+        self.console.progress(" · ".join(parts))

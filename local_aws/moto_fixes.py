@@ -210,6 +210,9 @@ def _execute_change_set(self, change_set_name: str, stack_name: str | None = Non
     stack._add_stack_event(stack.status, resource_status_reason="User Initiated")
     change_set.execution_status = "EXECUTE_IN_PROGRESS"
     plan = change_set.plan
+    for change in plan.changes:  # as CloudFormation starts on each (removals wait for the cleanup phase)
+        if change.action != "Remove":
+            _resource_event(stack, change, f"{_verb(change)}_IN_PROGRESS")
     try:
         plan.apply()
         stack.template = change_set.template
@@ -221,8 +224,8 @@ def _execute_change_set(self, change_set_name: str, stack_name: str | None = Non
     awaited = service_stabilization.awaited_services(stack, plan.changes, _verb)
     waiting = {service.logical_id for service in awaited}
     for change in plan.changes:
-        status = f"{_verb(change)}_IN_PROGRESS"
-        _resource_event(stack, change, status, "Resource creation Initiated" if change.action == "Add" else None)
+        if change.action == "Add":  # the second event names the new physical resource
+            _resource_event(stack, change, "CREATE_IN_PROGRESS", "Resource creation Initiated")
         if change.logical_resource_id not in waiting and change.action != "Remove":
             _resource_event(stack, change, f"{_verb(change)}_COMPLETE")
 

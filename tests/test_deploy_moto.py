@@ -81,6 +81,7 @@ def small_app_template(broken=False):
                 "ServiceName": "kafkajs-canary-app",
                 "TaskDefinition": {"Ref": "TaskDefinition"},
                 "DesiredCount": {"Ref": "DesiredCount"},
+                "DeploymentConfiguration": {"DeploymentCircuitBreaker": {"Enable": True, "Rollback": True}},
             },
         },
     }
@@ -206,6 +207,27 @@ def test_a_release_shows_the_image_change_runs_without_confirmation_and_the_serv
     assert definition["containerDefinitions"][0]["image"].endswith(":1.16.1")
     outputs = json.loads((deploy.output_dir / "out.json").read_text())
     assert set(outputs["AppStack"]) == {"ClusterName", "ServiceName"}
+
+
+def test_a_broken_release_is_shown_as_ecs_stops_its_tasks_and_rolled_back_with_their_reason(deploy, aws):
+    ready_for_app(deploy, aws)
+    assert deploy("app", "--version", VERSION, "--yes") == 0, deploy.err
+    push_image(aws.endpoint_url, "2.0.0-arm64", platform="linux/arm64")  # built on an arm64 laptop
+
+    assert deploy("app", "--version", "2.0.0-arm64") == 1
+    pull_error = "CannotPullContainerError: pull image manifest has been retried 7 time(s): image Manifest does not"
+    assert "  ECS  task " in deploy.out and f"stopped: {pull_error}" in deploy.out
+    assert "rollout IN_PROGRESS: new kafkajs-canary-app:2 0/1 running" in deploy.out
+    root_cause = deploy.out.split("Root cause:")[1]
+    assert "ECS Deployment Circuit Breaker was triggered" in root_cause
+    assert "3 task(s) of the new deployment stopped:" in root_cause and pull_error in root_cause
+    assert "the stack is UPDATE_ROLLBACK_COMPLETE; tasks stopped: CannotPullContainerError" in deploy.err
+
+    assert deploy("app", "--version", "2.0.0-arm64", "--cancel-after-failed-tasks", "1") == 1
+    assert "(--cancel-after-failed-tasks 1): cancelling the update of AppStack" in deploy.out
+    assert "Service (AWS::ECS::Service) UPDATE_FAILED: Resource update cancelled" in deploy.out
+    assert deploy("status", "app") == 0
+    assert f"running image tag: {VERSION}" in deploy.out
 
 
 @pytest.mark.parametrize(

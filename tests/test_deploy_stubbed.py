@@ -110,7 +110,7 @@ def test_per_resource_events_progress_and_root_cause(clients, stub):
 
     assert stream.poll() is None
     assert "12:00:03  UPDATE_COMPLETE              AWS::ECS::TaskDefinition           TaskDefinition" in out.getvalue()
-    assert out.getvalue().endswith("\r\033[KAppStack: 1/3 resources")
+    assert out.getvalue().endswith("\r\033[KAppStack: 1/3 resources · 0s")
     assert stream.poll() == "UPDATE_ROLLBACK_COMPLETE"
     assert sum("TaskDefinition" in line for line in out.getvalue().splitlines()) == 2, "each event printed once"
     causes = stream.root_causes()

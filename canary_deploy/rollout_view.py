@@ -1,0 +1,158 @@
+"""The ECS rollout, rendered: during a deploy (RolloutWatch, fed by the event stream) and in `status`.
+
+While CloudFormation creates or updates the `AWS::ECS::Service`, each poll of the stack's events also
+looks at the service (one DescribeServices) and prints: new service events, the deployments' rollout
+state and counts when they change, and each task of the new deployment that stopped, with its reason and
+its containers' exit codes and reasons (a ListTasks and a DescribeTasks, only when failedTasks grew).
+`--cancel-after-failed-tasks N` cancels the update once N tasks of the new deployment stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from .aws_types import Client, StackEvent
+from .console import Console
+from .rollout import Deployment, ServiceEvent, ServiceRollout, ServiceState, StoppedTask, service_of_arn
+
+SERVICE_TYPE = "AWS::ECS::Service"
+# CloudFormation stamps its event before it calls ECS, to the microsecond; ECS stamps to the millisecond.
+CLOCK_TOLERANCE = timedelta(seconds=1)
+REASONS_SHOWN = 3
+
+
+def deployment_summary(state: ServiceState) -> str:
+    """`rollout IN_PROGRESS: new AppStack:8 0/1 running, 1 pending, 2 failed; old AppStack:7 1 running`"""
+    primary = state.primary
+    if primary is None:
+        return f"no deployment; {state.running}/{state.desired} running"
+    text = f"rollout {primary.rollout_state or '?'}: new {primary.revision} {_counts(primary)}"
+    for older in state.older:
+        text += f"; old {older.revision} {older.running} running"
+        if older.rollout_state == "FAILED":
+            text += " (failed)"
+    return text
+
+
+def _counts(deployment: Deployment) -> str:
+    text = f"{deployment.running}/{deployment.desired} running"
+    if deployment.pending:
+        text += f", {deployment.pending} pending"
+    if deployment.failed_tasks:
+        text += f", {deployment.failed_tasks} failed"
+    return text
+
+
+def stopped_task_line(task: StoppedTask) -> str:
+    """`task 1a2b3c4d (AppStack:8) stopped: <reason>; container app: exit code 1, <reason>`"""
+    text = f"task {task.task_id[:8]} ({task.task_definition.rsplit('/', 1)[-1]}) stopped: {task.stopped_reason}"
+    for container in task.containers:
+        details = []
+        if container.exit_code is not None:
+            details.append(f"exit code {container.exit_code}")
+        if container.reason and container.reason != task.stopped_reason:
+            details.append(container.reason)
+        if details:
+            text += f"; container {container.name}: {', '.join(details)}"
+    return text
+
+
+def event_line(event: ServiceEvent) -> str:
+    return f"{event.created_at:%H:%M:%S}  {event.message}"
+
+
+def elapsed(seconds: float) -> str:
+    minutes, seconds = divmod(int(seconds), 60)
+    return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class RolloutWatch:
+    """Follows the ECS service while the stack's Service resource is in progress (see the module doc)."""
+
+    def __init__(
+        self,
+        ecs: Client,
+        console: Console,
+        cancel_after: int | None = None,
+        cancel: Callable[[int], None] | None = None,
+    ) -> None:
+        self.ecs = ecs
+        self.console = console
+        self.cancel_after = cancel_after
+        self.cancel = cancel
+        self.rollout: ServiceRollout | None = None
+        self.since = datetime.min.replace(tzinfo=UTC)
+        self.watching = False
+        self.shown_events: set[str] = set()
+        self.known_tasks: set[str] = set()
+        self.failed_seen = 0
+        self.failures: list[StoppedTask] = []
+        self.summary = ""
+        self.cancel_requested = False
+
+    def on_event(self, event: StackEvent) -> None:
+        """Start following the service when its resource goes in progress; a last look when it ends."""
+        if event.get("ResourceType") != SERVICE_TYPE:
+            return
+        if event["ResourceStatus"].endswith("_IN_PROGRESS"):
+            target = service_of_arn(event.get("PhysicalResourceId") or "")
+            if target and not self.watching:
+                self.rollout = ServiceRollout(self.ecs, *target)
+                self.since = _utc(event["Timestamp"]) - CLOCK_TOLERANCE if event.get("Timestamp") else self.since
+                self.watching = True
+        elif self.watching:
+            self.poll()
+            self.watching = False
+
+    def poll(self) -> None:
+        if not self.watching or self.rollout is None:
+            return
+        state = self.rollout.state()
+        if state is None:
+            return
+        for event in reversed(state.events):
+            if event.id not in self.shown_events and _utc(event.created_at) >= self.since:
+                self.shown_events.add(event.id)
+                self.console.line(f"  ECS  {event_line(event)}")
+        summary = deployment_summary(state)
+        if summary != self.summary:
+            self.summary = summary
+            self.console.line(f"  ECS  {state.name}: {summary}")
+        new = [d for d in state.deployments if d.created_at is None or _utc(d.created_at) >= self.since]
+        failed = sum(deployment.failed_tasks for deployment in new)
+        if failed > self.failed_seen:
+            self.failed_seen = failed
+            self._show_stopped_tasks({deployment.id for deployment in new})
+        if self.cancel_after and self.cancel and len(self.failures) >= self.cancel_after and not self.cancel_requested:
+            self.cancel_requested = True
+            self.cancel(len(self.failures))
+
+    def _show_stopped_tasks(self, deployments: set[str]) -> None:
+        assert self.rollout is not None
+        for task in reversed(self.rollout.stopped_tasks(self.known_tasks)):
+            if task.failed and task.deployment_id in deployments:
+                self.failures.append(task)
+                self.console.line(self.console.style(f"  ECS  {stopped_task_line(task)}", "red"))
+
+    def progress(self) -> str:
+        """The short form for the progress line, while following the service."""
+        return f"{self.rollout.service}: {self.summary}" if self.watching and self.rollout and self.summary else ""
+
+    def root_cause_lines(self) -> list[str]:
+        """Why the new deployment's tasks stopped: the count and the distinct reasons, latest first."""
+        if not self.failures:
+            return []
+        reasons: list[str] = []
+        for task in reversed(self.failures):
+            if task.stopped_reason not in reasons:
+                reasons.append(task.stopped_reason)
+        lines = [f"{len(self.failures)} task(s) of the new deployment stopped:"]
+        lines += [f"  {stopped_task_line(task)}" for task in self.failures[-REASONS_SHOWN:][::-1]]
+        if len(reasons) > 1:
+            lines.append(f"  distinct reasons: {' | '.join(reasons[:REASONS_SHOWN])}")
+        return lines
