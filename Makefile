@@ -7,7 +7,7 @@ CHECKOV_VERSION := 3.3.30
 # The stack templates generate.py writes (output/ also holds its manifest.json, which is not a template).
 TEMPLATES = $(filter-out output/manifest.json,$(wildcard output/*.json))
 
-.PHONY: install run local-aws test lint security checkov clean
+.PHONY: install run local-aws push-local test lint security checkov clean
 
 # One stamp per set of extras, so `make run` and `make test` each install what they need once.
 $(VENV)/.stamp-local: setup.cfg pyproject.toml
@@ -39,6 +39,11 @@ run: $(VENV)/.stamp-local
 # Just the local endpoint, in the foreground; it prints the AWS_ENDPOINT_URL to export.
 local-aws: $(VENV)/.stamp-local
 	$(BIN)/python -m local_aws
+
+# Push an image tag to that running endpoint (AWS_ENDPOINT_URL), as docker push would: make push-local TAG=1.2.3
+push-local: $(VENV)/.stamp-local
+	$(if $(TAG),,$(error TAG is missing: make push-local TAG=<image tag>))
+	$(BIN)/python -m local_aws.push_local '$(TAG)'
 
 # cfn-lint CLI with the project's rules and informational checks, then checkov.
 security: $(VENV)/.stamp-test checkov

@@ -28,11 +28,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from contract import APP_STACK, REGISTRY_STACK, TEMPLATE_FILES
 from local_aws import LocalAWS, endpoint_environment, push_image, seed_parameters
 
 ROOT = Path(__file__).resolve().parent.parent
 AWSCLI_VENV = ROOT / ".venv-awscli"
 VERSION = "1.16.0-bench"
+STACKS = (REGISTRY_STACK, APP_STACK)
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
 SITECUSTOMIZE = """
 import atexit, json, os, time
@@ -90,17 +92,17 @@ def commands(aws_binary):
 
     deploy = [sys.executable, str(ROOT / "deploy.py")]
     return {
-        "RegistryStack": {
+        REGISTRY_STACK: {
             "deploy.py": [*deploy, "registry", "--yes"],
-            "aws cli": cli("RegistryStack.json", "RegistryStack"),
+            "aws cli": cli(TEMPLATE_FILES["registry"], REGISTRY_STACK),
         },
-        "AppStack": {
+        APP_STACK: {
             "deploy.py": [*deploy, "app", "--version", VERSION, "--yes"],
             "aws cli": cli(
-                "AppStack.json",
-                "AppStack",
+                TEMPLATE_FILES["app"],
+                APP_STACK,
                 f"Version={VERSION}",
-                "RegistryStackName=RegistryStack",
+                f"RegistryStackName={REGISTRY_STACK}",
                 "SentryEnabled=true",
             ),
         },
@@ -120,9 +122,9 @@ def deploy_both_stacks(aws, plan, tool, env):
     """Fresh state, then registry, push, app; returns wall seconds per stack."""
     aws.reset()
     seed_parameters(aws.endpoint_url)
-    times = {"RegistryStack": run(plan["RegistryStack"][tool], env)}
+    times = {REGISTRY_STACK: run(plan[REGISTRY_STACK][tool], env)}
     push_image(aws.endpoint_url, VERSION)
-    times["AppStack"] = run(plan["AppStack"][tool], env)
+    times[APP_STACK] = run(plan[APP_STACK][tool], env)
     return times
 
 
@@ -133,11 +135,11 @@ def count_calls(aws, plan, tool, env, scratch):
     counted = {}
     aws.reset()
     seed_parameters(aws.endpoint_url)
-    for stack in ("RegistryStack", "AppStack"):
+    for stack in STACKS:
         log = Path(scratch) / f"{tool}-{stack}.json"
         run(plan[stack][tool], {**env, "PYTHONPATH": str(hook_dir), "BENCH_API_LOG": str(log)})
         counted[stack] = json.loads(log.read_text())
-        if stack == "RegistryStack":
+        if stack == REGISTRY_STACK:
             push_image(aws.endpoint_url, VERSION)
     return counted
 
@@ -148,7 +150,7 @@ def main() -> int:
     args = parser.parse_args()
     plan = commands(awscli())
     tools = ["deploy.py", "aws cli"]
-    walls = {tool: {"RegistryStack": [], "AppStack": []} for tool in tools}
+    walls = {tool: {stack: [] for stack in STACKS} for tool in tools}
     # "instant": services settle at the first read, so both tools are timed, not the emulated rollout.
     with LocalAWS(ecs_pace="instant") as aws, tempfile.TemporaryDirectory() as scratch:
         env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
@@ -161,7 +163,7 @@ def main() -> int:
         counts = {tool: count_calls(aws, plan, tool, env, scratch) for tool in tools}
 
     print(f"median wall time over {args.runs} interleaved runs (fresh moto state each):")
-    for stack in ("RegistryStack", "AppStack"):
+    for stack in STACKS:
         ours, theirs = (statistics.median(walls[tool][stack]) for tool in tools)
         print(f"  {stack:<14} deploy.py {ours:.2f} s   aws cli {theirs:.2f} s   ratio {ours / theirs:.2f}")
     print("API calls (botocore before-call hook) and final status -> exit:")

@@ -13,13 +13,14 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from contract import APP_STACK, REGISTRY_STACK
 from rules import Conditions
 
 from .mermaid import edge_label, label
 from .resource_graph import References, export_targets, match_export, plain_items, render_text
 
 MAX_BOXES = 12
-APP = ("AppStack",)
+APP = (APP_STACK,)
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def _image_from_registry(stacks: Stacks) -> bool:
     for container in stacks.containers():
         found = References()
         found.walk(container.get("Image"))
-        if any(match_export(name, exports, "AppStack", "container") == "RepositoryUri" for name in found.imports):
+        if any(match_export(name, exports, APP_STACK, "container") == "RepositoryUri" for name in found.imports):
             return True
     return False
 
@@ -173,7 +174,7 @@ BOXES = (
         "ecr",
         lambda s: "ECR repository<br/>" + str(s.registry["Parameters"]["RepositoryName"]["Default"]),
         lambda s: any(r.get("Type") == "AWS::ECR::Repository" for r in s.registry.get("Resources", {}).values()),
-        ("RegistryStack",),
+        (REGISTRY_STACK,),
     ),
     Box(
         "parameter_store",

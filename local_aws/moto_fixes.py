@@ -22,7 +22,8 @@ More gaps stop the real templates and the deployer short of the end:
 - AWS::KMS::Key hands CloudFormation's Tags (Key/Value) to a backend that wants TagKey/TagValue, so
   any tagged key fails with KeyError: 'TagKey';
 - a `Number` parameter left at its default stays a string (given values become numbers), so e.g. an
-  ECS service's DesiredCount default fails with TypeError.
+  ECS service's DesiredCount default fails with TypeError;
+- ECR PutImage on a missing repository fails with HTTP 500 instead of RepositoryNotFoundException.
 
 More fixes live in modules of their own, each saying why: `previous_values` (UsePreviousValue takes
 the value the stack was given, not what moto resolved it to), `change_set_model` (what a change set
@@ -95,6 +96,8 @@ def _fix_resource_gaps() -> None:
     from moto.cloudformation.parsing import ResourceMap
     from moto.cloudformation.responses import CloudFormationResponse
     from moto.core.responses import ActionResult, EmptyResult
+    from moto.ecr.exceptions import RepositoryNotFoundException
+    from moto.ecr.models import ECRBackend
     from moto.kms.models import Key
 
     def update_termination_protection(self):
@@ -134,7 +137,16 @@ def _fix_resource_gaps() -> None:
                     int(number) if number.is_integer() else number
                 )
 
+    original_put_image = ECRBackend.put_image
+
+    def put_image(self, repository_name, *args, **kwargs):
+        # ECR answers PutImage on a missing repository with RepositoryNotFoundException; moto with a 500.
+        if repository_name not in self.repositories:
+            raise RepositoryNotFoundException(repository_name, self.account_id)
+        return original_put_image(self, repository_name, *args, **kwargs)
+
     CloudFormationResponse.update_termination_protection = update_termination_protection
+    ECRBackend.put_image = put_image
     ResourceMap.load_parameters = load_parameters
     CloudFormationResponse.cancel_update_stack = cancel_update_stack
     Key.create_from_cloudformation_json = classmethod(create_key)

@@ -15,13 +15,14 @@ import pytest
 
 from canary_deploy.cli import main
 from canary_deploy.console import Console
+from contract import TEMPLATE_FILES
 from local_aws import push_image, seed_parameters
 from tests.generated_output import write_output
 
 pytestmark = pytest.mark.deploy
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VERSION = "1.16.0-beta.12-5f5d22f1"
-REAL_APP_PARAMETERS = json.loads((PROJECT_ROOT / "output" / "AppStack.json").read_text())["Parameters"]
+REAL_APP_PARAMETERS = json.loads((PROJECT_ROOT / "output" / TEMPLATE_FILES["app"]).read_text())["Parameters"]
 
 
 def small_registry_template():
@@ -117,8 +118,8 @@ def small_app_template(broken=False):
 def small_output(directory, registry=None, app=None):
     """The small templates (or the given ones) in `directory`, as generate.py would have written them."""
     templates = {
-        "RegistryStack.json": registry or small_registry_template(),
-        "AppStack.json": app or small_app_template(),
+        TEMPLATE_FILES["registry"]: registry or small_registry_template(),
+        TEMPLATE_FILES["app"]: app or small_app_template(),
     }
     write_output(directory, {name: json.dumps(template, indent=2) for name, template in templates.items()})
 

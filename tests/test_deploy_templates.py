@@ -11,6 +11,7 @@ import pytest
 from canary_deploy.errors import BadInput
 from canary_deploy.parameters import constraint_violation
 from canary_deploy.template_source import StackTemplate, TemplateSource, template_argument
+from contract import TEMPLATE_FILES
 from tests.generated_output import write_output
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,7 +148,7 @@ def test_big_template_needs_a_bucket():
         template_argument(template, "AppStack", None, None)
 
 
-APP_PARAMETERS = json.loads((ROOT / "output" / "AppStack.json").read_text())["Parameters"]
+APP_PARAMETERS = json.loads((ROOT / "output" / TEMPLATE_FILES["app"]).read_text())["Parameters"]
 
 
 @pytest.mark.parametrize(

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from contract import TEMPLATE_FILES
 from generate import render_templates
 from rules import Conditions
 from tests.cloudwatch_eval import alarm_state, allows, resolve
 
-APP = json.loads(render_templates()["AppStack.json"])
+APP = json.loads(render_templates()[TEMPLATE_FILES["app"]])
 ALARMS = {name: r for name, r in APP["Resources"].items() if r["Type"] == "AWS::CloudWatch::Alarm"}
 # What the app publishes, read from its own files: config/default.json `metrics.namespace` is
 # "kafkajs-canary-app", src/consumer.ts creates the namespace "Consumer" and puts OffsetLag with the

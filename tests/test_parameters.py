@@ -18,9 +18,10 @@ from canary_deploy.parameters import (
     read_parameters_file,
 )
 from canary_deploy.template_source import StackTemplate
+from contract import TEMPLATE_FILES
 
 APP_TEMPLATE = StackTemplate(
-    "AppStack.json", (Path(__file__).resolve().parent.parent / "output" / "AppStack.json").read_text()
+    "AppStack.json", (Path(__file__).resolve().parent.parent / "output" / TEMPLATE_FILES["app"]).read_text()
 )
 NUMBER = {"Type": "Number", "MinValue": 0, "MaxValue": 10}
 

@@ -6,13 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from contract import APPLICATION
+from contract import APPLICATION, TEMPLATE_FILES
 from generate import render_templates
 from rules import Conditions
 
 RENDERED = render_templates()
-REGISTRY = json.loads(RENDERED["RegistryStack.json"])
-APP = json.loads(RENDERED["AppStack.json"])
+REGISTRY, APP = (json.loads(RENDERED[TEMPLATE_FILES[kind]]) for kind in ("registry", "app"))
 SECRET_SUFFIXES = ["kafka-host", "kafka-username", "kafka-password", "sentry-dsn"]
 
 
@@ -210,7 +209,7 @@ def test_the_rules_accept_exactly_the_task_sizes_fargate_documents():
 
 
 def test_no_account_region_or_zone_is_hard_coded():
-    text = RENDERED["AppStack.json"] + RENDERED["RegistryStack.json"]
+    text = "".join(RENDERED.values())
     assert not re.search(r"\b\d{12}\b", text)
     assert not re.search(r"\b(us|eu|ap|sa|ca|me|af)-(east|west|north|south|central|northeast|southeast)-\d", text)
     zones = [r["Properties"]["AvailabilityZone"] for r in resources_of_type(APP, "AWS::EC2::Subnet").values()]
