@@ -1,6 +1,7 @@
 """Argument parsing and the one place where errors become messages and exit codes."""
 
 import argparse
+import time
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -118,6 +119,10 @@ def build_parser() -> OneLineParser:
 
     status = commands.add_parser("status", help="show stack status, outputs and the ECS service")
     status.add_argument("target", nargs="?", choices=("registry", "app"), help="default: both")
+    status.add_argument("--watch", action="store_true", help="refresh until Ctrl-C")
+    status.add_argument(
+        "--interval", type=positive_count, default=5, metavar="SECONDS", help="--watch refresh (default: 5)"
+    )
     destroy = commands.add_parser("destroy", help="delete a stack after confirmation")
     destroy.add_argument("target", choices=("registry", "app"))
     destroy.add_argument("--yes", "-y", action="store_true", help="do not ask (CI)")
@@ -158,7 +163,11 @@ def run_command(args: argparse.Namespace, console: Console, deployer_kwargs: dic
         from .status import StatusReport
 
         clients.check_configuration()
-        StatusReport(clients, console, names).run(args.target)
+        report = StatusReport(clients, console, names, sleep=deployer_kwargs.get("sleep", time.sleep))
+        if args.watch:
+            report.watch(args.target, args.interval)
+        else:
+            report.run(args.target)
     else:
         from .destroy import Destroyer
 

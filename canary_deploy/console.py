@@ -50,6 +50,13 @@ class Console:
         self.out.flush()
         self._progress_shown = True
 
+    def clear_screen(self) -> None:
+        """A fresh screen for a view that refreshes, on a terminal; CI logs simply go on."""
+        if self.interactive:
+            self.out.write("\033[H\033[2J")
+            self.out.flush()
+            self._progress_shown = False
+
     def confirm(self, question: str) -> bool:
         self._clear_progress()
         self.out.write(f"{question} [y/N] ")

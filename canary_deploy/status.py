@@ -1,25 +1,54 @@
-"""`deploy.py status`: stack status and outputs; for the app, the ECS service as describe-services shows it."""
+"""`deploy.py status`: each stack's status, when it last changed and its outputs; for the app, what ECS
+really runs: the rollout, the image of each deployment with running tasks, a warning (and why, when it
+can tell) if that is not the stack's ImageUri, the last stopped tasks' reasons and the service events.
+`--watch` refreshes until Ctrl-C."""
+
+import time
+from collections.abc import Callable
+from datetime import datetime
 
 from .aws_types import Stack
 from .commands import StackNames
 from .console import Console
 from .events import STACK_TYPE
+from .rollout import Outcome, ServiceRollout, ServiceState
+from .rollout_view import deployment_summary, event_line, stopped_task_line
 from .session import AwsClients
 from .stack_state import describe_stack, is_in_progress, outputs_of
 
 SERVICE_EVENTS_SHOWN = 5
 STACK_EVENTS_SHOWN = 8
+STOPPED_TASKS_SHOWN = 3
+WATCH_INTERVAL_SECONDS = 5.0
 
 
 class StatusReport:
-    def __init__(self, clients: AwsClients, console: Console, names: StackNames) -> None:
+    def __init__(
+        self,
+        clients: AwsClients,
+        console: Console,
+        names: StackNames,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.clients = clients
         self.console = console
         self.names = names
+        self.sleep = sleep
 
     def run(self, target: str | None = None) -> None:
         for kind in [target] if target else ["registry", "app"]:
             self.show_stack(kind, getattr(self.names, kind))
+
+    def watch(self, target: str | None, interval: float = WATCH_INTERVAL_SECONDS) -> None:
+        """Refresh until Ctrl-C, which ends the watch (nothing runs on our side to interrupt)."""
+        try:
+            while True:
+                self.console.clear_screen()
+                self.console.line(f"{datetime.now():%H:%M:%S}  (refreshing every {interval:g} s, Ctrl-C to stop)")
+                self.run(target)
+                self.sleep(interval)
+        except KeyboardInterrupt:
+            self.console.line("stopped watching")
 
     def show_stack(self, kind: str, name: str) -> None:
         stack = describe_stack(self.clients.cloudformation, name)
@@ -27,16 +56,19 @@ class StatusReport:
             self.console.line(f"{name}: not deployed")
             return
         status = stack["StackStatus"]
-        reason = f" ({stack['StackStatusReason']})" if stack.get("StackStatusReason") else ""
-        updated = stack.get("LastUpdatedTime") or stack.get("CreationTime")
-        self.console.line(f"{name}: {status}{reason}, last change {updated:%Y-%m-%d %H:%M:%S %Z}".rstrip())
+        reason = f": {stack['StackStatusReason']}" if stack.get("StackStatusReason") else ""
+        when = "last updated" if stack.get("LastUpdatedTime") else "created"
+        changed = stack.get("LastUpdatedTime") or stack["CreationTime"]
+        self.console.line(
+            f"{name}: {status} ({Outcome.of_stack(status).value}{reason}), {when} {changed:%Y-%m-%d %H:%M:%S %Z}"
+        )
         outputs = outputs_of(stack)
         for key, value in outputs.items():
             self.console.line(f"{name}.{key} = {value}")
         if is_in_progress(status):
             self.show_recent_events(stack)
         if kind == "app" and "ClusterName" in outputs and "ServiceName" in outputs:
-            self.show_service(outputs["ClusterName"], outputs["ServiceName"])
+            self.show_service(stack, ServiceRollout(self.clients.ecs, outputs["ClusterName"], outputs["ServiceName"]))
         self.console.line()
 
     def show_recent_events(self, stack: Stack) -> None:
@@ -49,30 +81,86 @@ class StatusReport:
                 f"  {event['Timestamp']:%H:%M:%S}  {event['ResourceStatus']}{kind} {event['LogicalResourceId']}{reason}"
             )
 
-    def show_service(self, cluster: str, service_name: str) -> None:
-        ecs = self.clients.ecs
-        services = ecs.describe_services(cluster=cluster, services=[service_name]).get("services", [])
-        if not services:
-            self.console.line(f"ECS service {service_name} not found in cluster {cluster}")
+    def show_service(self, stack: Stack, rollout: ServiceRollout) -> None:
+        state = rollout.state()
+        if state is None:
+            self.console.line(f"ECS service {rollout.service} not found in cluster {rollout.cluster}")
             return
-        service = services[0]
         self.console.line(
-            f"ECS service {service['serviceName']} ({service.get('status', '?')}): desired {service.get('desiredCount', 0)}, "
-            f"running {service.get('runningCount', 0)}, pending {service.get('pendingCount', 0)}"
+            f"ECS service {state.name} ({state.status}): {state.running}/{state.desired} running, "
+            f"{state.pending} pending; {deployment_summary(state)}"
         )
-        for deployment in service.get("deployments", []):
+        images = self.running_images(state)
+        for revision, image in images.items():
+            self.console.line(f"  running image: {image} ({revision})")
+        expected = outputs_of(stack).get("ImageUri")
+        if expected and images and set(images.values()) != {expected}:
+            why = ImageMismatch(self.clients, stack, state).explain()
+            shown = ", ".join(sorted(set(images.values())))
             self.console.line(
-                f"  deployment {deployment.get('status', '?')} {deployment.get('rolloutState', '')}: "
-                f"{deployment.get('taskDefinition', '?').rsplit('/', 1)[-1]}, running {deployment.get('runningCount', 0)}"
-                f"/{deployment.get('desiredCount', 0)}, failed tasks {deployment.get('failedTasks', 0)}"
+                self.console.style(f"  ⚠ ECS runs {shown}, not the stack's ImageUri {expected}: {why}", "yellow")
             )
-        task_definition = service.get("taskDefinition")
-        if task_definition:
-            containers = ecs.describe_task_definition(taskDefinition=task_definition)["taskDefinition"][
-                "containerDefinitions"
-            ]
-            for container in containers:
-                image = container.get("image", "?")
-                self.console.line(f"  running image tag: {image.rsplit(':', 1)[-1]} ({image})")
-        for event in service.get("events", [])[:SERVICE_EVENTS_SHOWN]:
-            self.console.line(f"  {event['createdAt']:%H:%M:%S}  {event['message']}")
+        stopped = [task for task in rollout.stopped_tasks(set()) if task.failed][:STOPPED_TASKS_SHOWN]
+        if stopped:
+            self.console.line("  last stopped tasks:")
+        for task in stopped:
+            stamp = f"{task.stopped_at:%H:%M:%S}  " if task.stopped_at else ""
+            self.console.line(f"    {stamp}{stopped_task_line(task)}")
+        if state.events:
+            self.console.line("  service events:")
+        for event in state.events[:SERVICE_EVENTS_SHOWN]:
+            self.console.line(f"    {event_line(event)}")
+
+    def running_images(self, state: ServiceState) -> dict[str, str]:
+        """`family:revision` -> image, for each deployment with tasks running (the primary's if none do)."""
+        deployments = [d for d in state.deployments if d.running] or state.deployments[:1]
+        images = {}
+        for deployment in deployments:
+            definition = self.clients.ecs.describe_task_definition(taskDefinition=deployment.task_definition)
+            containers = definition["taskDefinition"]["containerDefinitions"]
+            images[deployment.revision] = ", ".join(container.get("image", "?") for container in containers)
+        return images
+
+
+class ImageMismatch:
+    """Why ECS runs another image than the stack says, when the state tells: a rollout in progress, a
+    rollback, or a change made outside CloudFormation."""
+
+    def __init__(self, clients: AwsClients, stack: Stack, state: ServiceState) -> None:
+        self.clients = clients
+        self.stack = stack
+        self.state = state
+
+    def explain(self) -> str:
+        primary = self.state.primary
+        failed = [d for d in self.state.deployments if d.outcome is Outcome.FAILED]
+        if failed:
+            return (
+                f"the deployment of {failed[0].revision} failed ({failed[0].rollout_state_reason or 'no reason given'})"
+                " and ECS rolled the service back"
+            )
+        stack_busy = is_in_progress(self.stack["StackStatus"])
+        declared = None if stack_busy else self.stack_task_definition()
+        outside = ""
+        if declared and primary and declared != primary.task_definition:
+            outside = (
+                f"changed outside CloudFormation: the service deploys {primary.revision}, the stack's task definition "
+                f"is {declared.rsplit('/', 1)[-1]} (e.g. `aws ecs update-service`); deploy again to put the stack's back"
+            )
+        if stack_busy or (primary and primary.outcome is Outcome.IN_PROGRESS):
+            return "a rollout is in progress: the old tasks run until the new ones do" + (
+                f"; {outside}" if outside else ""
+            )
+        if outside:
+            return outside
+        if "ROLLBACK" in self.stack["StackStatus"]:
+            return f"the last update was rolled back ({self.stack['StackStatus']})"
+        return "the cause is not visible from the stack or the service"
+
+    def stack_task_definition(self) -> str | None:
+        paginator = self.clients.cloudformation.get_paginator("list_stack_resources")
+        for page in paginator.paginate(StackName=self.stack["StackId"]):
+            for summary in page["StackResourceSummaries"]:
+                if summary["ResourceType"] == "AWS::ECS::TaskDefinition":
+                    return str(summary.get("PhysicalResourceId"))
+        return None

@@ -22,6 +22,7 @@ from tests.generated_output import write_output
 pytestmark = pytest.mark.deploy
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VERSION = "1.16.0-beta.12-5f5d22f1"
+REPOSITORY_URI = "123456789012.dkr.ecr.us-east-1.amazonaws.com/kafkajs-canary-app"
 REAL_APP_PARAMETERS = json.loads((PROJECT_ROOT / "output" / TEMPLATE_FILES["app"]).read_text())["Parameters"]
 
 
@@ -111,6 +112,7 @@ def small_app_template(broken=False):
         "Outputs": {
             "ClusterName": {"Value": {"Ref": "Cluster"}},
             "ServiceName": {"Value": {"Fn::GetAtt": ["Service", "Name"]}},
+            "ImageUri": {"Value": image},
         },
     }
 
@@ -207,7 +209,7 @@ def test_a_release_shows_the_image_change_runs_without_confirmation_and_the_serv
     definition = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
     assert definition["containerDefinitions"][0]["image"].endswith(":1.16.1")
     outputs = json.loads((deploy.output_dir / "out.json").read_text())
-    assert set(outputs["AppStack"]) == {"ClusterName", "ServiceName"}
+    assert set(outputs["AppStack"]) == {"ClusterName", "ServiceName", "ImageUri"}
 
 
 def test_a_broken_release_is_shown_as_ecs_stops_its_tasks_and_rolled_back_with_their_reason(deploy, aws):
@@ -228,7 +230,8 @@ def test_a_broken_release_is_shown_as_ecs_stops_its_tasks_and_rolled_back_with_t
     assert "(--cancel-after-failed-tasks 1): cancelling the update of AppStack" in deploy.out
     assert "Service (AWS::ECS::Service) UPDATE_FAILED: Resource update cancelled" in deploy.out
     assert deploy("status", "app") == 0
-    assert f"running image tag: {VERSION}" in deploy.out
+    assert f"  running image: {REPOSITORY_URI}:{VERSION} (kafkajs-canary-app:1)" in deploy.out
+    assert "  last stopped tasks:\n" in deploy.out and "CannotPullContainerError" in deploy.out
 
 
 @pytest.mark.parametrize(
@@ -507,15 +510,42 @@ def test_entry_point_bad_version_exits_2_without_traceback(aws):
     assert "Version must be an image tag" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_status_shows_stacks_and_the_ecs_service(deploy, aws):
+def test_status_tells_what_ecs_runs_warns_when_it_is_not_the_stacks_image_and_watches(deploy, aws):
     assert deploy("status") == 0
     assert "RegistryStack: not deployed" in deploy.out and "AppStack: not deployed" in deploy.out
     ready_for_app(deploy, aws)
     assert deploy("app", "--version", VERSION, "--yes") == 0
     assert deploy("status", "app") == 0, deploy.err
-    assert "AppStack: CREATE_COMPLETE" in deploy.out
-    assert "ECS service kafkajs-canary-app (ACTIVE): desired 1" in deploy.out
-    assert f"running image tag: {VERSION}" in deploy.out
+    assert "AppStack: CREATE_COMPLETE (succeeded), created " in deploy.out
+    assert "ECS service kafkajs-canary-app (ACTIVE): 1/1 running, 0 pending; rollout COMPLETED" in deploy.out
+    assert f"  running image: {REPOSITORY_URI}:{VERSION} (kafkajs-canary-app:1)" in deploy.out
+    assert "⚠" not in deploy.out
+
+    # someone points the service at another image with the ECS API, behind CloudFormation's back
+    push_image(aws.endpoint_url, "hotfix")
+    ecs = aws.client("ecs")
+    cluster = deploy.out.split("AppStack.ClusterName = ")[1].split()[0]
+    hotfix = ecs.register_task_definition(
+        family="kafkajs-canary-app",
+        containerDefinitions=[{"name": "app", "image": f"{REPOSITORY_URI}:hotfix", "memory": 512}],
+    )["taskDefinition"]["taskDefinitionArn"]
+    ecs.update_service(cluster=cluster, service="kafkajs-canary-app", taskDefinition=hotfix)
+    ticks = iter(range(3))
+
+    def sleep(seconds):
+        if next(ticks) == 2:  # Ctrl-C during the third wait ends the watch
+            raise KeyboardInterrupt
+
+    assert main(["status", "app", "--watch"], console=Console(interactive=False, color=False), sleep=sleep) == 0
+    out = deploy.capsys.readouterr().out
+    refreshes = out.split("(refreshing every 5 s, Ctrl-C to stop)")
+    assert len(refreshes) == 4 and out.rstrip().endswith("stopped watching")
+    assert (
+        "a rollout is in progress: the old tasks run until the new ones do; changed outside CloudFormation"
+        in (refreshes[1])
+    )
+    assert f"  ⚠ ECS runs {REPOSITORY_URI}:hotfix, not the stack's ImageUri {REPOSITORY_URI}:{VERSION}" in refreshes[3]
+    assert "changed outside CloudFormation: the service deploys kafkajs-canary-app:2, the stack's task " in refreshes[3]
 
 
 def test_destroy_registry_refused_while_app_imports_then_both_destroyed(deploy, aws):
