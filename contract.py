@@ -59,3 +59,14 @@ SLACK_WEBHOOK_SUFFIX = "slack-webhook-url"
 METRIC_NAMESPACE = f"{APPLICATION}/Consumer"
 OFFSET_LAG_METRIC = "OffsetLag"
 OFFSET_LAG_DIMENSIONS = ("partition", "topic")
+
+# The app stack's alarms are named `<stack name>-<suffix>`. These three judge every ECS deployment of the
+# service (its deployment alarms): one in ALARM fails the deployment and ECS rolls it back.
+CONSUMER_LAG_ALARM = "consumer-lag"
+CONSUMER_STALLED_ALARM = "consumer-stalled"
+TASKS_BELOW_DESIRED_ALARM = "tasks-below-desired"
+DEPLOYMENT_ALARMS = (CONSUMER_LAG_ALARM, CONSUMER_STALLED_ALARM, TASKS_BELOW_DESIRED_ALARM)
+
+
+def alarm_name(stack_name: str, suffix: str) -> str:
+    return f"{stack_name}-{suffix}"

@@ -15,10 +15,18 @@ from awacs import kms
 from awacs.aws import Allow, Principal, Statement
 from troposphere import Equals, GetAtt, Not, Parameter, Ref, Sub, Template
 from troposphere.cloudwatch import Alarm, Dashboard, Metric, MetricDataQuery, MetricDimension, MetricStat
+from troposphere.ecs import DeploymentAlarms, Service
 from troposphere.kms import Key
 from troposphere.sns import SubscriptionResource, Topic
 
-from contract import OFFSET_LAG_DIMENSIONS, OFFSET_LAG_METRIC
+from contract import (
+    CONSUMER_LAG_ALARM,
+    CONSUMER_STALLED_ALARM,
+    DEPLOYMENT_ALARMS,
+    OFFSET_LAG_DIMENSIONS,
+    OFFSET_LAG_METRIC,
+    TASKS_BELOW_DESIRED_ALARM,
+)
 
 from .common import add_customer_managed_key, application_tags
 from .compute import Compute, ComputeParameters
@@ -137,11 +145,15 @@ class _Alarms:
         self.topic = topic
         self.suffixes: list[str] = []
 
+    @staticmethod
+    def name(suffix: str) -> Sub:
+        return Sub("${AWS::StackName}-" + suffix)
+
     def add(self, logical_id: str, suffix: str, description: str, **properties) -> Alarm:
         alarm = self.template.add_resource(
             Alarm(
                 logical_id,
-                AlarmName=Sub("${AWS::StackName}-" + suffix),
+                AlarmName=self.name(suffix),
                 AlarmDescription=description,
                 AlarmActions=[Ref(self.topic)],
                 OKActions=[Ref(self.topic)],
@@ -178,6 +190,7 @@ def add_monitoring(
     alarms = _Alarms(template, topic)
     _add_service_alarms(alarms, compute)
     _add_consumer_alarms(alarms, compute, compute_parameters.metric_namespace, parameters)
+    _judge_deployments(compute.service, alarms)
 
     template.add_resource(
         Dashboard(
@@ -220,7 +233,7 @@ def _add_service_alarms(alarms: _Alarms, compute: Compute) -> None:
     # datapoints (a fresh stack) and while nothing is asked to run, which must stay quiet.
     alarms.add(
         "TasksBelowDesiredAlarm",
-        "tasks-below-desired",
+        TASKS_BELOW_DESIRED_ALARM,
         "KafkaJS canary running fewer tasks than desired for 5 minutes",
         Metrics=[
             _running_tasks(compute),
@@ -243,7 +256,7 @@ def _add_consumer_alarms(
     """The consumer falls behind (lag) or stops reporting (stalled)."""
     alarms.add(
         "ConsumerLagAlarm",
-        "consumer-lag",
+        CONSUMER_LAG_ALARM,
         "KafkaJS canary consumer: the largest OffsetLag of any topic and partition stayed above LagThreshold "
         "for LagMinutes",
         Metrics=[
@@ -267,7 +280,7 @@ def _add_consumer_alarms(
     # any data (a fresh stack, a paused canary) is missing and does not breach.
     alarms.add(
         "ConsumerStalledAlarm",
-        "consumer-stalled",
+        CONSUMER_STALLED_ALARM,
         "KafkaJS canary consumer: no OffsetLag reported for StalledMinutes while a task runs",
         Metrics=[
             _running_tasks(compute),
@@ -289,6 +302,15 @@ def _add_consumer_alarms(
         Threshold=1,
         ComparisonOperator="LessThanThreshold",
         TreatMissingData="notBreaching",
+    )
+
+
+def _judge_deployments(service: Service, alarms: _Alarms) -> None:
+    """ECS fails a deployment whose alarms go to ALARM (watching from its first running task, through a bake
+    time it derives from the alarms' windows) and rolls back to the last completed one. The alarms are named,
+    not referenced: they read the service's name, so a Ref would make a dependency cycle."""
+    service.DeploymentConfiguration.Alarms = DeploymentAlarms(
+        AlarmNames=[alarms.name(suffix) for suffix in DEPLOYMENT_ALARMS], Enable=True, Rollback=True
     )
 
 

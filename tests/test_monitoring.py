@@ -156,6 +156,44 @@ def test_dashboard_shows_lag_by_partition_with_the_threshold_and_every_alarm():
     )
 
 
+# --- ECS deployment alarms ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [{}, {"DesiredCount": "0"}, {"SlackEnabled": "false", "AlarmEmail": "ops@example.com"}, {"AWS::StackName": "Beta"}],
+    ids=["defaults", "paused", "no Slack, email", "another stack name"],
+)
+def test_every_deployment_is_judged_by_the_lag_stalled_and_tasks_alarms_and_rolled_back(parameters):
+    deployed = Conditions(APP, parameters).deployed_resources()
+    configuration = resolve(deployed["Service"]["Properties"]["DeploymentConfiguration"], APP, parameters)
+    alarms_by_name = {
+        resolve(resource["Properties"]["AlarmName"], APP, parameters): logical_id
+        for logical_id, resource in deployed.items()
+        if resource["Type"] == "AWS::CloudWatch::Alarm"
+    }
+    judges = configuration["Alarms"]
+    assert [alarms_by_name.get(name) for name in judges["AlarmNames"]] == [
+        "ConsumerLagAlarm",
+        "ConsumerStalledAlarm",
+        "TasksBelowDesiredAlarm",
+    ]
+    assert judges["Enable"] is True and judges["Rollback"] is True
+    assert configuration["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
+
+
+def test_the_service_names_its_deployment_alarms_without_depending_on_them():
+    # The alarms read the service's name: a Ref or GetAtt back to them would be a dependency cycle.
+    service = json.dumps(APP["Resources"]["Service"])
+    assert not any(alarm in service for alarm in ALARMS)
+
+
+def test_tasks_below_desired_tolerates_a_release_replacing_the_task():
+    # With MinimumHealthyPercent 50 ECS may stop the old task before the new one runs: a minute or two at 0.
+    release = minutes((HOUR - 4, 1), (2, 0), (2, 1))
+    assert state("TasksBelowDesiredAlarm", DesiredTaskCount=minutes((HOUR, 1)), RunningTaskCount=release) == "OK"
+
+
 # --- Slack ----------------------------------------------------------------------------------------------
 
 
