@@ -18,6 +18,9 @@ TEMPLATE_FILES = {kind: f"{name}.json" for kind, name in STACK_NAMES.items()}
 
 # The ECR repository the registry stack creates (a parameter of its template; this is its default).
 REPOSITORY_NAME = APPLICATION
+# The one image tag that moves (every build pushes it); every other tag is immutable in the repository. A stack
+# must never run it: a new `latest` would redeploy as "no changes" and never roll out.
+MUTABLE_IMAGE_TAG = "latest"
 # What the registry stack exports, by output key, each as `<registry stack name>-<key>`.
 REGISTRY_EXPORTS = ("RepositoryName", "RepositoryArn", "RepositoryUri")
 

@@ -1,4 +1,4 @@
-"""Change set lifecycle: create (uniquely named, every parameter explicit), wait, describe, execute, delete."""
+"""Change set lifecycle: create (uniquely named, idempotent), wait, describe, execute, discard."""
 
 import time
 import uuid
@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from .aws_types import Client, ParameterEntry, ResourceChange
 from .errors import DeploymentFailed
+from .stack_state import describe_stack
 from .template_source import StackTemplate
 
 # CloudFormation says "nothing to do" in two ways: a FAILED change set with the first text, or (older
@@ -40,25 +41,38 @@ def required_capabilities(template: StackTemplate) -> list[str]:
 
 
 class ChangeSet:
+    """One change set, named uniquely. Each operation on it carries its own token, generated once and sent
+    again by botocore's retries: when a reply is lost and the request retried, CloudFormation recognises it
+    instead of answering AlreadyExists or executing the change set twice."""
+
     def __init__(
         self, cfn: Client, stack_name: str, change_set_type: str, sleep: Callable[[float], None] = time.sleep
     ) -> None:
         self.cfn = cfn
         self.stack_name = stack_name
-        self.change_set_type = change_set_type
+        self.change_set_type = change_set_type  # CREATE, UPDATE or IMPORT
         self.sleep = sleep
         self.name = f"{CHANGE_SET_PREFIX}{int(time.time())}-{uuid.uuid4().hex[:8]}"
         # Set by create(); "" until then.
         self.arn = ""
         self.stack_id = ""
         self.description: dict[str, Any] = {}
-        # True when the CREATE change set made the (REVIEW_IN_PROGRESS) stack, so discarding removes it too.
+        # True when the change set makes the (REVIEW_IN_PROGRESS) stack, so discarding removes it too.
         self.creates_stack = False
 
+    def token(self, operation: str) -> str:
+        """The idempotency token of one operation on this change set (create, execute, cancel, discard)."""
+        return f"{self.name}-{operation}"
+
     def create(
-        self, template_argument: dict[str, str], parameters: list[ParameterEntry], capabilities: list[str]
+        self,
+        template_argument: dict[str, str],
+        parameters: list[ParameterEntry],
+        capabilities: list[str],
+        resources_to_import: list[dict[str, Any]] | None = None,
     ) -> bool:
         """Returns False when CloudFormation answers at once that nothing changed."""
+        extra = {"ResourcesToImport": resources_to_import} if resources_to_import else {}
         try:
             response = self.cfn.create_change_set(
                 StackName=self.stack_name,
@@ -67,7 +81,9 @@ class ChangeSet:
                 Parameters=parameters,
                 Capabilities=capabilities,
                 Description="Created by deploy.py",
+                ClientToken=self.token("create"),
                 **template_argument,
+                **extra,
             )
         except ClientError as error:
             if is_no_changes(error.response["Error"].get("Message")):
@@ -110,7 +126,41 @@ class ChangeSet:
         return changes
 
     def execute(self) -> None:
-        self.cfn.execute_change_set(ChangeSetName=self.arn)
+        self.cfn.execute_change_set(ChangeSetName=self.arn, ClientRequestToken=self.token("execute"))
+
+    def execution_started(self) -> bool:
+        """After Ctrl-C around ExecuteChangeSet: whether CloudFormation took it (no longer AVAILABLE)."""
+        return self.cfn.describe_change_set(ChangeSetName=self.arn)["ExecutionStatus"] != "AVAILABLE"
 
     def delete(self) -> None:
         self.cfn.delete_change_set(ChangeSetName=self.arn)
+
+    def discard(self) -> str:
+        """Leave the account as it was before create(): delete the REVIEW_IN_PROGRESS stack a first change set
+        made, else the change set. By name, since a Ctrl-C during CreateChangeSet leaves its ARN unknown
+        although CloudFormation may have made it. Returns what was done, for the message."""
+        if self.creates_stack:
+            stack = describe_stack(self.cfn, self.stack_name)
+            if stack is None or stack["StackStatus"] != "REVIEW_IN_PROGRESS":
+                return "nothing left to delete"
+            self.cfn.delete_stack(StackName=stack["StackId"], ClientRequestToken=self.token("discard"))
+            return "the new empty stack deleted"
+        try:
+            self.cfn.delete_change_set(ChangeSetName=self.arn or self.name, StackName=self.stack_name)
+        except ClientError as error:
+            if error.response["Error"].get("Code") == "ChangeSetNotFound":
+                return "nothing left to delete"
+            raise
+        return "change set deleted"
+
+    def leftover(self) -> str:
+        """What may be left when discard() could not finish, and the command that removes it."""
+        if self.creates_stack:
+            return (
+                f"{self.stack_name} may be left in REVIEW_IN_PROGRESS: delete it with "
+                f"`aws cloudformation delete-stack --stack-name {self.stack_name}`"
+            )
+        return (
+            f"change set {self.name} may be left on {self.stack_name}: delete it with `aws cloudformation "
+            f"delete-change-set --stack-name {self.stack_name} --change-set-name {self.name}`"
+        )

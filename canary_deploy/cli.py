@@ -1,8 +1,9 @@
 """Argument parsing and the one place where errors become messages and exit codes."""
 
 import argparse
+import math
+import re
 import time
-from pathlib import Path
 from typing import Any, NoReturn
 
 from botocore.exceptions import (
@@ -23,11 +24,13 @@ from .commands import AppDeploy, DeployRequest, RegistryDeploy, StackNames
 from .console import Console
 from .deployer import DEFAULT_TIMEOUT_SECONDS, DeployOptions
 from .errors import EXIT_BAD_INPUT, EXIT_DEPLOY_FAILED, EXIT_INTERRUPTED, EXIT_OK, BadInput, DeployError
+from .outputs_file import OutputsFile
 from .parameters import parse_overrides, read_parameters_file
 from .session import AwsClients
 from .template_source import TemplateSource
 
 DEFAULT_OUTPUT_DIR = PROJECT_ROOT / "output"
+STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
 # AWS answers these when the credentials, not the request, are wrong: the user must fix configuration.
 CREDENTIAL_ERROR_CODES = {
     "UnrecognizedClientException",
@@ -58,6 +61,25 @@ def add_common_options(parser: argparse.ArgumentParser, suppress_defaults: bool)
     )
 
 
+def seconds(text: str) -> float:
+    """--timeout: a finite number of seconds greater than 0 (float() alone takes "nan", "inf" and "-5")."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds greater than 0")
+    return value
+
+
+def check_stack_name(option: str, name: str) -> None:
+    """CloudFormation's grammar, checked before any request: a letter, then letters, digits and hyphens."""
+    if not STACK_NAME.fullmatch(name):
+        raise BadInput(
+            f"{option} {name!r} is not a stack name: a letter first, then letters, digits and hyphens, at most 128"
+        )
+
+
 def add_deploy_options(parser: argparse.ArgumentParser, preview: bool = False) -> None:
     """The options of a deploy; a preview (`diff`) takes those that shape the change set only."""
     if preview:
@@ -67,7 +89,7 @@ def add_deploy_options(parser: argparse.ArgumentParser, preview: bool = False) -
         parser.add_argument("--dry-run", action="store_true", help="show the change set, execute nothing")
     parser.add_argument("--wait", action="store_true", help="wait for an in-progress stack instead of refusing")
     parser.add_argument(
-        "--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait (default: %(default)s)"
+        "--timeout", type=seconds, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait (default: %(default)s)"
     )
     if not preview:
         parser.add_argument("--outputs-file", help="write the stack outputs to this JSON file")
@@ -126,13 +148,15 @@ def build_parser() -> OneLineParser:
     destroy = commands.add_parser("destroy", help="delete a stack after confirmation")
     destroy.add_argument("target", choices=("registry", "app"))
     destroy.add_argument("--yes", "-y", action="store_true", help="do not ask (CI)")
-    destroy.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait")
+    destroy.add_argument("--timeout", type=seconds, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait")
     for command_parser in (registry, app, diff, status, destroy):
         add_common_options(command_parser, suppress_defaults=True)
     return parser
 
 
 def run_command(args: argparse.Namespace, console: Console, deployer_kwargs: dict[str, Any]) -> None:
+    check_stack_name("--registry-stack-name", args.registry_stack_name)
+    check_stack_name("--app-stack-name", args.app_stack_name)
     clients = AwsClients(profile=args.profile, region=args.region, endpoint_url=args.endpoint_url)
     names = StackNames(registry=args.registry_stack_name, app=args.app_stack_name)
     if args.command == "diff":  # the same as `registry|app --dry-run`, under the name CDK users look for
@@ -145,11 +169,11 @@ def run_command(args: argparse.Namespace, console: Console, deployer_kwargs: dic
             wait=args.wait,
             timeout=args.timeout,
             s3_bucket=args.s3_bucket,
-            outputs_file=args.outputs_file,
+            outputs_file=OutputsFile(args.outputs_file) if args.outputs_file else None,
             cancel_after_failed_tasks=args.cancel_after_failed_tasks,
         )
-        if args.outputs_file and not Path(args.outputs_file).resolve().parent.is_dir():
-            raise BadInput(f"--outputs-file {args.outputs_file}: its directory does not exist")
+        if options.outputs_file:
+            options.outputs_file.check_writable()
         request = DeployRequest(
             names,
             options,

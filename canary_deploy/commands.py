@@ -6,7 +6,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
-from contract import APP_STACK, REGISTRY_STACK, REPOSITORY_NAME
+from contract import APP_STACK, MUTABLE_IMAGE_TAG, REGISTRY_STACK, REPOSITORY_NAME
 
 from .aws_types import Stack
 from .console import Console
@@ -99,6 +99,11 @@ class AppDeploy(StackCommand):
         version, preview = request.version, request.options.dry_run
         if not version and not preview:
             raise BadInput("app needs --version TAG: the image tag to deploy")
+        if version == MUTABLE_IMAGE_TAG:
+            raise BadInput(
+                f"--version {MUTABLE_IMAGE_TAG} is refused: the tag moves, so a new image under it would deploy as "
+                "'no changes' and never roll out; deploy the immutable release tag, e.g. 1.16.0-beta.12-5f5d22f1"
+            )
         template = self.source.load("app")
         fixed = {"RegistryStackName": request.names.registry, **({"Version": version} if version else {})}
         parameters = StackParameters(

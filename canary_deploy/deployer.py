@@ -1,18 +1,18 @@
 """Deploys one stack through a change set: state handling, review, confirmation, execution, events."""
 
-import json
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NoReturn
 
-from botocore.exceptions import ClientError
-
-from .aws_types import Client, Stack
+from .aws_types import Stack
 from .changeset import ChangeSet, required_capabilities
 from .console import Console
-from .errors import ChangesRefused, DeploymentFailed, Interrupted
+from .errors import ChangesRefused, DeploymentFailed, Interrupted, StateUnknown
 from .events import EventStream
+from .interrupts import AWS_ERRORS, ExecutionInterrupts, abandon, first_line
+from .outputs_file import OutputsFile
 from .parameter_diff import ParameterDiff
 from .parameters import StackParameters, deployed_values
 from .property_diff import LocalValues
@@ -33,44 +33,8 @@ class DeployOptions:
     wait: bool = False
     timeout: float = DEFAULT_TIMEOUT_SECONDS
     s3_bucket: str | None = None
-    outputs_file: str | None = None
+    outputs_file: OutputsFile | None = None
     cancel_after_failed_tasks: int | None = None
-
-
-class InterruptPolicy:
-    """Ctrl-C while executing. Update: first press cancels (CancelUpdateStack) and keeps streaming the
-    rollback, the second detaches. Create: nothing to cancel into, so detach and say how to watch."""
-
-    def __init__(
-        self, cfn: Client, console: Console, stack_name: str, change_set_type: str, status_command: str
-    ) -> None:
-        self.cfn = cfn
-        self.console = console
-        self.stack_name = stack_name
-        self.change_set_type = change_set_type
-        self.status_command = status_command
-        self.cancelled = False
-
-    def __call__(self) -> None:
-        if self.change_set_type == "CREATE":
-            raise Interrupted(
-                f"detached: the creation of {self.stack_name} goes on in CloudFormation; watch it with "
-                f"`{self.status_command}`"
-            )
-        if self.cancelled:
-            raise Interrupted(
-                f"detached: the rollback of {self.stack_name} goes on; watch it with `{self.status_command}`"
-            )
-        self.cancelled = True
-        try:
-            self.cfn.cancel_update_stack(StackName=self.stack_name)
-        except ClientError as error:
-            # Typically the update already finished: keep streaming to report what really happened.
-            self.console.notice(f"could not cancel: {error.response['Error'].get('Message', error)}")
-            return
-        self.console.notice(
-            f"Ctrl-C: cancelling the update of {self.stack_name}, streaming the rollback (Ctrl-C again to detach)"
-        )
 
 
 class StackDeployer:
@@ -124,12 +88,10 @@ class StackDeployer:
             if has_changes:
                 values = LocalValues(self.clients, change_set, stack, template.data, parameters.values())
                 table = self.review(change_set, diff, values)
-        except (DeploymentFailed, KeyboardInterrupt) as error:
-            self.discard(change_set)
-            if isinstance(error, KeyboardInterrupt):
-                raise Interrupted(
-                    f"interrupted before executing: {stack_name} not changed (change set deleted)"
-                ) from None
+        except KeyboardInterrupt:
+            abandon(change_set)
+        except DeploymentFailed:
+            change_set.discard()
             raise
         if not has_changes:
             if change_set.arn:
@@ -149,7 +111,7 @@ class StackDeployer:
         table = ChangeReview(change_set.stack_name, change_set.changes(), values)
         table.print(self.console)
         if self.options.dry_run:
-            self.discard(change_set)
+            change_set.discard()
             self.console.line(f"Dry run: {change_set.stack_name} not changed (change set deleted).")
             return None
         self.confirm(table, change_set)
@@ -173,7 +135,9 @@ class StackDeployer:
     def delete_and_wait(self, stack: Stack) -> None:
         stream = self.stream(stack["StackId"], stack["StackName"])
         stream.mark()
-        self.cfn.delete_stack(StackName=stack["StackId"])
+        # One token for this deletion, sent again by botocore's retries (see ChangeSet).
+        token = f"canary-deploy-delete-{uuid.uuid4().hex}"
+        self.cfn.delete_stack(StackName=stack["StackId"], ClientRequestToken=token)
         status = stream.wait(self.options.timeout, on_interrupt=self._raise_detached)
         if status != "DELETE_COMPLETE":
             self.report_failure(stream, stack["StackName"], status)
@@ -183,13 +147,13 @@ class StackDeployer:
             return
         question = f"{len(table.risky)} change(s) above are flagged (⚠). Execute the change set?"
         if not self.console.interactive:
-            self.discard(change_set)
+            change_set.discard()
             raise ChangesRefused(
                 f"{change_set.stack_name}: {len(table.risky)} flagged change(s) need confirmation and there is no "
                 "terminal: rerun with --yes to accept them (nothing was executed)"
             )
         if not self.console.confirm(question):
-            self.discard(change_set)
+            change_set.discard()
             raise ChangesRefused(f"{change_set.stack_name}: not confirmed, nothing executed (change set deleted)")
 
     def execute(self, change_set: ChangeSet, total_resources: int) -> Stack:
@@ -200,22 +164,42 @@ class StackDeployer:
             cancel=lambda stopped: self.cancel_for_failed_tasks(change_set, stopped),
         )
         stream = self.stream(change_set.stack_id, change_set.stack_name, total_resources, watch)
-        if change_set.change_set_type == "UPDATE":
-            stream.mark()  # a new stack has only its REVIEW_IN_PROGRESS event, which the stream skips
-        change_set.execute()
-        interrupts = InterruptPolicy(
-            self.cfn, self.console, change_set.stack_name, change_set.change_set_type, self.status_command
-        )
-        status = stream.wait(self.options.timeout, on_interrupt=interrupts)
+        interrupts = ExecutionInterrupts(self.cfn, self.console, change_set, self.status_command)
+        try:
+            if change_set.change_set_type == "UPDATE":
+                stream.mark()  # a new stack has only its REVIEW_IN_PROGRESS event, which the stream skips
+            change_set.execute()
+        except KeyboardInterrupt:
+            interrupts.during_execute_call()
+        status = self.final_status(stream, interrupts, change_set.stack_name)
         if interrupts.cancelled:
             raise Interrupted(f"update of {change_set.stack_name} cancelled by Ctrl-C; the stack is {status}")
         if status not in SUCCESS_STATUSES:
             self.report_failure(stream, change_set.stack_name, status)
-        stack = describe_stack(self.cfn, change_set.stack_id)
+        try:
+            stack = describe_stack(self.cfn, change_set.stack_id)
+        except AWS_ERRORS as error:
+            stack, unreadable = None, first_line(error)
+        else:
+            unreadable = "no longer described"
         if stack is None:
-            raise DeploymentFailed(f"{change_set.stack_name} reached {status} but can no longer be described")
+            raise StateUnknown(
+                f"{change_set.stack_name} is {status}, but its outputs could not be read ({unreadable}): "
+                f"see them with `{self.status_command}`"
+            )
         self.print_outputs(stack)
         return stack
+
+    def final_status(self, stream: EventStream, interrupts: ExecutionInterrupts, stack_name: str) -> str:
+        """Streams to the end. A status that cannot be read (retries exhausted) is not a failed deployment:
+        the stack may well have completed, so say that its state is unknown and how to look."""
+        try:
+            return stream.wait(self.options.timeout, on_interrupt=interrupts)
+        except AWS_ERRORS as error:
+            raise StateUnknown(
+                f"could not read the status of {stack_name} ({first_line(error)}): its state is unknown, the "
+                f"deployment may have completed; check it with `{self.status_command}`"
+            ) from None
 
     def report_failure(self, stream: EventStream, stack_name: str, status: str) -> NoReturn:
         causes = stream.root_causes()
@@ -246,9 +230,11 @@ class StackDeployer:
             f"{change_set.stack_name}, CloudFormation rolls it back"
         )
         try:
-            self.cfn.cancel_update_stack(StackName=change_set.stack_name)
-        except ClientError as error:  # e.g. the update finished meanwhile: the stream tells what happened
-            self.console.notice(f"could not cancel: {error.response['Error'].get('Message', error)}")
+            self.cfn.cancel_update_stack(
+                StackName=change_set.stack_id, ClientRequestToken=change_set.token("cancel-failed-tasks")
+            )
+        except AWS_ERRORS as error:  # e.g. the update finished meanwhile: the stream tells what happened
+            self.console.notice(f"could not cancel: {first_line(error)}")
 
     def print_outputs(self, stack: Stack) -> None:
         outputs = outputs_of(stack)
@@ -261,20 +247,9 @@ class StackDeployer:
         self.write_outputs_file(stack)
 
     def write_outputs_file(self, stack: Stack | None) -> None:
-        """--outputs-file, like cdk's: {"StackName": {"OutputKey": "value"}}, also when nothing changed."""
+        """--outputs-file, also when nothing changed."""
         if self.options.outputs_file and stack is not None:
-            with open(self.options.outputs_file, "w", encoding="utf-8") as handle:
-                json.dump({stack["StackName"]: outputs_of(stack)}, handle, indent=2)
-                handle.write("\n")
-
-    def discard(self, change_set: ChangeSet) -> None:
-        """Leave the account as it was: the change set, and the empty stack a CREATE change set made."""
-        if not change_set.arn:
-            return
-        if change_set.creates_stack:
-            self.cfn.delete_stack(StackName=change_set.stack_id)
-        else:
-            change_set.delete()
+            self.options.outputs_file.write(stack)
 
     def stream(
         self, stack_id: str, stack_name: str, total_resources: int = 0, watcher: RolloutWatch | None = None
@@ -291,4 +266,4 @@ class StackDeployer:
         )
 
     def _raise_detached(self) -> NoReturn:
-        raise Interrupted(f"stopped waiting; CloudFormation goes on: watch it with `{self.status_command}`")
+        raise Interrupted(f"detached: CloudFormation goes on; watch it with `{self.status_command}`")

@@ -34,6 +34,10 @@ class DeploymentFailed(DeployError):
     """CloudFormation rejected or rolled back the change, or the wait timed out."""
 
 
+class StateUnknown(DeployError):
+    """After execution the stack could not be read (retries exhausted): it may have completed or failed."""
+
+
 class Interrupted(DeployError):
     """Ctrl-C: the message tells what keeps running in CloudFormation and how to watch it."""
 

@@ -14,6 +14,11 @@ from .session import AwsClients
 from .stack_state import SUCCESS_STATUSES, describe_stack, is_in_progress, outputs_of
 
 REQUIRED_PARAMETERS = tuple(parameter.suffix for parameter in KAFKA_PARAMETERS)
+# Credentials: stored as SecureString, never as a plain String.
+SECRET_SUFFIXES = (
+    *(parameter.suffix for parameter in (*KAFKA_PARAMETERS, SENTRY_PARAMETER) if parameter.secure),
+    SLACK_WEBHOOK_SUFFIX,
+)
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,12 @@ def put_parameter_command(name: str, parameter: StoredParameter) -> str:
     """The command that creates a missing parameter, with the type the app's contract gives it."""
     parameter_type = "SecureString" if parameter.secure else "String"
     return f"aws ssm put-parameter --type {parameter_type} --name {name} --value ..."
+
+
+def convert_to_secure_string_command(name: str) -> str:
+    """Re-stores a parameter's current value as a SecureString (same name, next version)."""
+    current = f"aws ssm get-parameter --name {name} --query Parameter.Value --output text"
+    return f'aws ssm put-parameter --overwrite --type SecureString --name {name} --value "$({current})"'
 
 
 class AppPreflight:
@@ -111,6 +122,7 @@ class AppPreflight:
                 f"missing Parameter Store parameter(s) {', '.join(names[p.suffix] for p in missing)}: "
                 f"create them with {commands}"
             )
+        self.refuse_plain_secrets(names, response.get("Parameters", []))
         for suffix, optional in OPTIONAL_PARAMETERS.items():
             if optional.switch not in parameters.declared or parameters.is_explicit(optional.switch):
                 continue
@@ -124,4 +136,16 @@ class AppPreflight:
                 self.console.notice(
                     f"{names[suffix]} exists but the stack keeps {optional.switch}=false: pass "
                     f"--parameter {optional.switch}=true to {optional.turn_on}"
+                )
+
+    def refuse_plain_secrets(self, names: dict[str, str], found: list[dict]) -> None:
+        """A credential stored as String is readable by anyone allowed to read the parameter and printed
+        in clear by the console and CLI: refused, with the command that converts it in place."""
+        types = {parameter["Name"]: parameter.get("Type") for parameter in found}
+        for suffix in SECRET_SUFFIXES:
+            name = names[suffix]
+            if types.get(name) == "String":
+                raise PreflightFailed(
+                    f"{name} is a secret stored as String: convert it to SecureString with "
+                    f"`{convert_to_secure_string_command(name)}`"
                 )

@@ -21,14 +21,17 @@ REGION_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 
 
 def retry_settings(environment: Mapping[str, str]) -> dict:
-    """botocore's retry settings, from AWS_RETRY_MODE / AWS_MAX_ATTEMPTS as the AWS CLI reads them."""
+    """botocore's retry settings, from AWS_RETRY_MODE / AWS_MAX_ATTEMPTS as the AWS CLI reads them.
+
+    AWS_MAX_ATTEMPTS counts every attempt, the first included, as the AWS CLI documents; so does botocore's
+    `total_max_attempts`. Its `max_attempts` counts retries only: N there sends N + 1 requests."""
     mode = environment.get("AWS_RETRY_MODE", DEFAULT_RETRY_MODE)
     attempts = environment.get("AWS_MAX_ATTEMPTS", str(DEFAULT_MAX_ATTEMPTS))
     if mode not in RETRY_MODES:
         raise BadInput(f"AWS_RETRY_MODE={mode!r} is not one of {', '.join(RETRY_MODES)}")
     if not attempts.isdigit() or int(attempts) < 1:
         raise BadInput(f"AWS_MAX_ATTEMPTS={attempts!r} is not a whole number of at least 1")
-    return {"mode": mode, "max_attempts": int(attempts)}
+    return {"mode": mode, "total_max_attempts": int(attempts)}
 
 
 class AwsClients:

@@ -28,8 +28,9 @@ More gaps stop the real templates and the deployer short of the end:
 More fixes live in modules of their own, each saying why: `previous_values` (UsePreviousValue takes
 the value the stack was given, not what moto resolved it to), `change_set_model` (what a change set
 changes and how it is executed), `ecs_model` (ECS deployments with tasks that run or fail),
-`service_stabilization` (CloudFormation waiting for them) and `sns_model` (AWS::SNS::Subscription, which
-moto does not model at all).
+`service_stabilization` (CloudFormation waiting for them), `sns_model` (AWS::SNS::Subscription, which
+moto does not model at all) and `stack_operations` (client tokens, change-set names per stack,
+termination protection enforced on delete, change sets deleted with their stack).
 
 `apply_moto_fixes()` replaces `CloudFormationBackend.create_change_set` (a wrapper around moto's),
 `CloudFormationBackend.execute_change_set` (rewritten: moto's has nothing worth keeping), wraps the
@@ -43,7 +44,7 @@ from __future__ import annotations
 
 import traceback
 
-from . import change_set_model, ecs_model, previous_values, service_stabilization, sns_model
+from . import change_set_model, ecs_model, previous_values, service_stabilization, sns_model, stack_operations
 from .errors import LocalAWSError
 
 MOTO_VERSION = "5.2.5"
@@ -66,11 +67,19 @@ def apply_moto_fixes() -> None:
     def create_change_set(
         self, stack_name, change_set_name, template, parameters, description, change_set_type, **kwargs
     ):
-        if change_set_type == "CREATE":
-            _take_over_stack_under_review(self, stack_name, change_set_name)
+        under_review = _stack_under_review(self, stack_name, change_set_name) if change_set_type == "CREATE" else None
+        stack_operations.refuse_duplicate_change_set_name(self, stack_name, change_set_name)
         change_set_id, stack_id = original_create_change_set(
             self, stack_name, change_set_name, template, parameters, description, change_set_type, **kwargs
         )
+        if under_review is not None:
+            # AWS attaches a new CREATE change set to the stack left under review; moto made a second stack
+            # of the same name (as empty as the first): the change set moves to the first.
+            del self.stacks[stack_id]
+            change_set = self.change_sets[change_set_id]
+            change_set.stack, change_set.stack_id = under_review, under_review.stack_id
+            change_set.changes = change_set.diff()  # planned against the stack it now belongs to
+            stack_id = under_review.stack_id
         # moto builds the new stack without cross-stack resources; share the region's live exports
         # so that imports resolve at execution time, as on AWS.
         stack = self.stacks[stack_id]
@@ -89,6 +98,8 @@ def apply_moto_fixes() -> None:
     sns_model.install()
     # CloudFormation keeps a stack in progress until its ECS services stabilise; moto never waits.
     _wait_for_services_on_stack_reads()
+    # Tokens, change-set names and deletion as CloudFormation's API promises; last, as it wraps the above.
+    stack_operations.apply()
 
 
 def _fix_resource_gaps() -> None:
@@ -182,11 +193,12 @@ def _with_properties(resource_json: dict, **properties) -> dict:
     return {**resource_json, "Properties": {**resource_json["Properties"], **properties}}
 
 
-def _take_over_stack_under_review(backend, stack_name: str, change_set_name: str) -> None:
-    """AWS reuses a REVIEW_IN_PROGRESS stack for a new CREATE change set and refuses any other."""
+def _stack_under_review(backend, stack_name: str, change_set_name: str):
+    """The stack left REVIEW_IN_PROGRESS that a CREATE change set goes to, or None; AWS refuses any other
+    existing stack."""
     from moto.cloudformation.exceptions import ValidationError
 
-    for stack_id, stack in list(backend.stacks.items()):
+    for stack in backend.stacks.values():
         if stack.name != stack_name:
             continue
         if stack.status != "REVIEW_IN_PROGRESS":
@@ -195,8 +207,8 @@ def _take_over_stack_under_review(backend, stack_name: str, change_set_name: str
                 message=f"Stack [{stack_name}] already exists and cannot be created again with the "
                 f"changeSet [{change_set_name}].",
             )
-        # moto cannot attach a new change set to an existing stack: the new stack replaces it.
-        del backend.stacks[stack_id]
+        return stack
+    return None
 
 
 def _execute_change_set(self, change_set_name: str, stack_name: str | None = None) -> None:

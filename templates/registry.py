@@ -12,12 +12,9 @@ from troposphere.ecr import (
     Repository,
 )
 
-from contract import REPOSITORY_NAME
+from contract import MUTABLE_IMAGE_TAG, REPOSITORY_NAME
 
 from .common import add_exported_output, application_tags, new_template
-
-# The mutable tag the release workflow moves on every build; every other tag is immutable.
-MUTABLE_TAG = "latest"
 
 
 def lifecycle_policy(keep_tagged: Parameter, untagged_days: Parameter) -> Sub:
@@ -95,7 +92,7 @@ def build_registry_template() -> Template:
             ImageTagMutabilityExclusionFilters=[
                 ImageTagMutabilityExclusionFilter(
                     ImageTagMutabilityExclusionFilterType="WILDCARD",
-                    ImageTagMutabilityExclusionFilterValue=MUTABLE_TAG,
+                    ImageTagMutabilityExclusionFilterValue=MUTABLE_IMAGE_TAG,
                 )
             ],
             # KMS under the AWS-managed aws/ecr key: no key policy to keep, no monthly key charge.

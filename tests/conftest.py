@@ -98,3 +98,25 @@ def slack_webhook(monkeypatch):
         monkeypatch.setenv(variable, ",".join(filter(None, ["127.0.0.1", os.environ.get(variable)])))
     with RecordingWebhook() as webhook:
         yield webhook
+
+
+@pytest.fixture
+def on_call(monkeypatch):
+    """`on_call(event, handler)` registers a botocore event handler (e.g. on
+    "after-call.cloudformation.ExecuteChangeSet") on every client the deployer's AwsClients creates, so a
+    test can act at an exact moment of a real deploy: raise KeyboardInterrupt as Ctrl-C would, or count."""
+    from canary_deploy.session import AwsClients
+
+    handlers = []
+    create_client = AwsClients.client
+
+    def client(self, service):
+        new = service not in self._clients
+        created = create_client(self, service)
+        if new:
+            for event, handler in handlers:
+                created.meta.events.register(event, handler)
+        return created
+
+    monkeypatch.setattr(AwsClients, "client", client)
+    return lambda event, handler: handlers.append((event, handler))

@@ -1,29 +1,24 @@
 """Deployer behaviour that moto cannot produce, with botocore's Stubber or recorded HTTP responses.
 
 moto finishes every stack operation synchronously and emits only stack-level events, never reports
-replacements, never throttles, and cannot be interrupted mid-update; so these paths are driven by
-stubbed responses shaped like CloudFormation's own (each test says which gap it covers).
+replacements and never throttles; so these paths are driven by stubbed responses shaped like
+CloudFormation's own (each test says which gap it covers). Ctrl-C is tested for real in test_interrupts.py.
 """
 
 import io
 from datetime import UTC, datetime, timedelta
 
-import botocore.retries.bucket
-import botocore.retries.standard
+import botocore.exceptions
 import pytest
-from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
+from recorded_answers import THROTTLED, answer, no_retry_delays
 
-from canary_deploy.changeset import ChangeSet
 from canary_deploy.cli import main
 from canary_deploy.console import Console
 from canary_deploy.deployer import DeployOptions, StackDeployer
-from canary_deploy.errors import Interrupted
 from canary_deploy.events import EventStream
-from canary_deploy.parameters import ParameterSource, StackParameters
 from canary_deploy.session import AwsClients
 from canary_deploy.stack_state import describe_stack
-from canary_deploy.template_source import StackTemplate
 
 STACK = "AppStack"
 STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/AppStack/1"
@@ -122,13 +117,7 @@ def test_per_resource_events_progress_and_root_cause(clients, stub):
 def test_throttling_is_retried_not_a_crash(clients, monkeypatch):
     """moto never throttles: recorded 'Rate exceeded' answers are injected before the request is sent,
     which goes through botocore's real retry handler (the Stubber would bypass it)."""
-    # No real waiting, neither the backoff nor the adaptive mode's rate limiter: the retry is the point.
-    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, context: 0)
-    monkeypatch.setattr(botocore.retries.bucket.TokenBucket, "_sleep_amount", lambda self, amount: 0)
-    throttled = (
-        b'<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><Error><Type>Sender</Type>'
-        b"<Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>1</RequestId></ErrorResponse>"
-    )
+    no_retry_delays(monkeypatch)
     ok = (
         b'<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><DescribeStacksResult>'
         b"<Stacks><member><StackName>AppStack</StackName><StackId>" + STACK_ID.encode() + b"</StackId>"
@@ -136,13 +125,12 @@ def test_throttling_is_retried_not_a_crash(clients, monkeypatch):
         b"</Stacks></DescribeStacksResult><ResponseMetadata><RequestId>2</RequestId></ResponseMetadata>"
         b"</DescribeStacksResponse>"
     )
-    answers = [(400, throttled), (400, throttled), (200, ok)]
+    answers = [(400, THROTTLED), (400, THROTTLED), (200, ok)]
     sent = []
 
     def recorded_answer(request, **kwargs):
         sent.append(request.url)
-        status, body = answers[len(sent) - 1]
-        return AWSResponse(request.url, status, {}, _Raw(body))
+        return answer(request, *answers[len(sent) - 1])
 
     cfn = clients.cloudformation
     cfn.meta.events.register("before-send", recorded_answer)
@@ -151,12 +139,28 @@ def test_throttling_is_retried_not_a_crash(clients, monkeypatch):
     assert len(sent) == 3
 
 
-class _Raw:
-    def __init__(self, body):
-        self.body = body
+@pytest.mark.parametrize("setting, requests", [("3", 3), ("1", 1), (None, 10)])
+def test_aws_max_attempts_counts_every_attempt_as_the_aws_cli_does(monkeypatch, setting, requests):
+    """An endpoint that always throttles (moto never does): AWS_MAX_ATTEMPTS=N sends N requests in all, and
+    the default 10, as the AWS CLI documents; botocore's `max_attempts` would send one more."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    if setting:
+        monkeypatch.setenv("AWS_MAX_ATTEMPTS", setting)
+    else:
+        monkeypatch.delenv("AWS_MAX_ATTEMPTS", raising=False)
+    no_retry_delays(monkeypatch)
+    sent = []
 
-    def stream(self, **kwargs):
-        yield self.body
+    def always_throttled(request, **kwargs):
+        sent.append(request.url)
+        return answer(request, 400, THROTTLED)
+
+    cfn = AwsClients(region="us-east-1", endpoint_url="http://127.0.0.1:9").cloudformation
+    cfn.meta.events.register("before-send", always_throttled)
+    with pytest.raises(botocore.exceptions.ClientError, match="Throttling"):
+        describe_stack(cfn, STACK)
+    assert len(sent) == requests
 
 
 def test_slow_stack_polls_at_one_second_then_backs_off(clients, stub):
@@ -223,87 +227,6 @@ def test_timeout_gives_up_with_how_to_watch(clients, stub):
     assert raised.value.exit_code == 1
 
 
-def executing_deployer(clients, time):
-    console, out = captured_console()
-    deployer = StackDeployer(
-        clients, console, DeployOptions(yes=True), "python deploy.py status app", clock=time.clock, sleep=time.sleep
-    )
-    change_set = ChangeSet(clients.cloudformation, STACK, "UPDATE", sleep=time.sleep)
-    change_set.arn, change_set.stack_id = "arn:change-set", STACK_ID
-    return deployer, change_set, out
-
-
-def test_ctrl_c_during_update_cancels_and_streams_the_rollback(clients, stub):
-    """An update cannot be interrupted on moto (it is over before ExecuteChangeSet returns)."""
-    time = FakeTime(interrupt_on={1})
-    deployer, change_set, out = executing_deployer(clients, time)
-    stub.add_response("describe_stack_events", events_page(event(0, "UPDATE_COMPLETE")), {"StackName": STACK_ID})
-    stub.add_response("execute_change_set", {}, {"ChangeSetName": "arn:change-set"})
-    stub.add_response(
-        "describe_stack_events",
-        events_page(event(0, "UPDATE_COMPLETE"), event(1, "UPDATE_IN_PROGRESS")),
-        {"StackName": STACK_ID},
-    )
-    stub.add_response("cancel_update_stack", {}, {"StackName": STACK})
-    stub.add_response(
-        "describe_stack_events",
-        events_page(
-            event(1, "UPDATE_IN_PROGRESS"),
-            event(2, "UPDATE_ROLLBACK_IN_PROGRESS", reason="Stack update cancelled"),
-            event(3, "UPDATE_ROLLBACK_COMPLETE"),
-        ),
-        {"StackName": STACK_ID},
-    )
-    with pytest.raises(
-        Interrupted, match="update of AppStack cancelled by Ctrl-C; the stack is UPDATE_ROLLBACK_COMPLETE"
-    ) as raised:
-        deployer.execute(change_set, total_resources=2)
-    assert raised.value.exit_code == 130
-    assert "cancelling the update of AppStack, streaming the rollback (Ctrl-C again to detach)" in out.getvalue()
-    assert "UPDATE_ROLLBACK_COMPLETE" in out.getvalue()
-
-
-def test_second_ctrl_c_detaches_and_says_how_to_watch(clients, stub):
-    """As above: moto cannot hold an update open long enough to press Ctrl-C twice."""
-    time = FakeTime(interrupt_on={1, 2})
-    deployer, change_set, out = executing_deployer(clients, time)
-    stub.add_response("describe_stack_events", events_page(event(0, "UPDATE_COMPLETE")), {"StackName": STACK_ID})
-    stub.add_response("execute_change_set", {}, {"ChangeSetName": "arn:change-set"})
-    stub.add_response(
-        "describe_stack_events",
-        events_page(event(0, "UPDATE_COMPLETE"), event(1, "UPDATE_IN_PROGRESS")),
-        {"StackName": STACK_ID},
-    )
-    stub.add_response("cancel_update_stack", {}, {"StackName": STACK})
-    stub.add_response(
-        "describe_stack_events",
-        events_page(event(1, "UPDATE_IN_PROGRESS"), event(2, "UPDATE_ROLLBACK_IN_PROGRESS")),
-        {"StackName": STACK_ID},
-    )
-    with pytest.raises(
-        Interrupted, match=r"detached: the rollback of AppStack goes on; watch it with `python deploy.py status app`"
-    ):
-        deployer.execute(change_set, total_resources=2)
-
-
-def test_ctrl_c_during_create_detaches_without_cancelling(clients, stub):
-    """A create has nothing to cancel into; moto cannot be interrupted mid-create either."""
-    time = FakeTime(interrupt_on={1})
-    deployer, change_set, out = executing_deployer(clients, time)
-    change_set.change_set_type = "CREATE"
-    stub.add_response("execute_change_set", {}, {"ChangeSetName": "arn:change-set"})
-    stub.add_response(
-        "describe_stack_events",
-        events_page(event(0, "REVIEW_IN_PROGRESS"), event(1, "CREATE_IN_PROGRESS")),
-        {"StackName": STACK_ID},
-    )
-    with pytest.raises(
-        Interrupted,
-        match=r"the creation of AppStack goes on in CloudFormation; watch it with `python deploy.py status app`",
-    ):
-        deployer.execute(change_set, total_resources=2)
-
-
 def run_cli(capsys, *argv):
     code = main(list(argv), console=Console(interactive=False, color=False))
     return code, capsys.readouterr().err
@@ -358,26 +281,6 @@ def test_wait_option_waits_for_an_in_progress_stack_then_updates_it(clients, stu
     assert time.delays == [], "the end was seen on the first poll, no sleep"
 
 
-def test_ctrl_c_while_the_change_set_is_prepared_leaves_nothing_behind(clients, stub):
-    """moto makes change sets instantly, so Ctrl-C during the wait for one is stubbed."""
-    time = FakeTime(interrupt_on={1})
-    console, out = captured_console()
-    deployer = StackDeployer(
-        clients, console, DeployOptions(yes=True), "python deploy.py status app", clock=time.clock, sleep=time.sleep
-    )
-    stub.add_client_error("describe_stacks", "ValidationError", "Stack with id AppStack does not exist")
-    stub.add_response("create_change_set", {"Id": "arn:change-set", "StackId": STACK_ID})
-    stub.add_response(
-        "describe_change_set",
-        {"Status": "CREATE_PENDING", "Changes": []},
-        {"ChangeSetName": "arn:change-set", "IncludePropertyValues": True},
-    )
-    stub.add_response("delete_stack", {}, {"StackName": STACK_ID})
-    with pytest.raises(Interrupted, match=r"interrupted before executing: AppStack not changed \(change set deleted\)"):
-        template = StackTemplate("AppStack.json", '{"Resources": {}}')
-        deployer.deploy(STACK, template, StackParameters(template, ParameterSource()))
-
-
 @pytest.mark.parametrize(
     "region",
     ["us-east-9", "useast1", "Mars"],
@@ -407,7 +310,11 @@ def test_malformed_retry_settings_are_one_line_exit_2(capsys, monkeypatch, varia
         (("app",), "deploy.py app: error: the following arguments are required: --version (see deploy.py app --help)"),
         (("frob",), "deploy.py: error: argument {registry,app,diff,status,destroy}: invalid choice: 'frob'"),
         (("destroy",), "deploy.py destroy: error: the following arguments are required: target"),
-        (("registry", "--timeout", "soon"), "argument --timeout: invalid float value: 'soon'"),
+        (("registry", "--timeout", "soon"), "argument --timeout: 'soon' is not a number of seconds greater than 0"),
+        (("app", "--version", "1.0", "--timeout", "0"), "argument --timeout: '0' is not a number of seconds greater"),
+        (("destroy", "app", "--timeout", "-5"), "argument --timeout: '-5' is not a number of seconds greater than 0"),
+        (("registry", "--timeout", "nan"), "argument --timeout: 'nan' is not a number of seconds greater than 0"),
+        (("registry", "--timeout", "inf"), "argument --timeout: 'inf' is not a number of seconds greater than 0"),
     ],
 )
 def test_usage_errors_are_one_line_exit_2(capsys, argv, message):

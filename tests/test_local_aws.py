@@ -406,3 +406,64 @@ def test_previous_value_of_an_ssm_typed_parameter_is_its_name(aws):
     topic = {p["ParameterKey"]: p for p in stack["Parameters"]}["TopicName"]
     assert (topic["ParameterValue"], topic["ResolvedValue"]) == ("/canary/topic-name", "alerts-v2")
     assert outputs_of(stack) == {"Count": "1!"}
+
+
+def create_change_set(cloudformation, stack_name, template, name, change_set_type="CREATE", **extra):
+    return cloudformation.create_change_set(
+        StackName=stack_name,
+        ChangeSetName=name,
+        ChangeSetType=change_set_type,
+        TemplateBody=json.dumps(template),
+        **extra,
+    )
+
+
+def test_client_tokens_make_retries_idempotent(aws):
+    cloudformation = aws.client("cloudformation")
+    first = create_change_set(cloudformation, "RegistryStack", registry_template(), "first", ClientToken="t-create")
+
+    retried = create_change_set(cloudformation, "RegistryStack", registry_template(), "first", ClientToken="t-create")
+
+    assert (retried["Id"], retried["StackId"]) == (first["Id"], first["StackId"])
+    with pytest.raises(cloudformation.exceptions.AlreadyExistsException, match=r"ChangeSet \[first\] already exists"):
+        create_change_set(cloudformation, "RegistryStack", registry_template(), "first", ClientToken="t-other")
+    cloudformation.execute_change_set(ChangeSetName=first["Id"], ClientRequestToken="t-execute")
+    cloudformation.execute_change_set(ChangeSetName=first["Id"], ClientRequestToken="t-execute")
+    with pytest.raises(cloudformation.exceptions.InvalidChangeSetStatusException):
+        cloudformation.execute_change_set(ChangeSetName=first["Id"], ClientRequestToken="t-execute-again")
+    statuses = [
+        status for logical_id, status, _ in events_of(cloudformation, "RegistryStack") if logical_id == "RegistryStack"
+    ]
+    assert statuses == ["REVIEW_IN_PROGRESS", "CREATE_IN_PROGRESS", "CREATE_COMPLETE"], "executed once"
+    assert [s["StackName"] for s in cloudformation.describe_stacks()["Stacks"]] == ["RegistryStack"]
+    with pytest.raises(cloudformation.exceptions.TokenAlreadyExistsException):
+        cloudformation.delete_stack(StackName="RegistryStack", ClientRequestToken="t-execute")
+
+
+def test_change_sets_are_named_per_stack(aws):
+    cloudformation = aws.client("cloudformation")
+    registry = create_change_set(cloudformation, "RegistryStack", registry_template(), "review")
+    other = create_change_set(cloudformation, "OtherStack", registry_template(), "review")
+
+    described = cloudformation.describe_change_set(ChangeSetName="review", StackName="OtherStack")
+    assert described["ChangeSetId"] == other["Id"] != registry["Id"]
+    cloudformation.delete_change_set(ChangeSetName="review", StackName="RegistryStack")
+    with pytest.raises(cloudformation.exceptions.ChangeSetNotFoundException, match=r"ChangeSet \[review\] does not"):
+        cloudformation.describe_change_set(ChangeSetName="review", StackName="RegistryStack")
+    with pytest.raises(cloudformation.exceptions.ChangeSetNotFoundException):
+        cloudformation.delete_change_set(ChangeSetName="review", StackName="RegistryStack")
+    assert cloudformation.describe_change_set(ChangeSetName=other["Id"])["Status"] == "CREATE_COMPLETE"
+
+
+def test_termination_protection_is_enforced_on_delete(aws):
+    cloudformation = aws.client("cloudformation")
+    run_change_set(cloudformation, "RegistryStack", registry_template())
+    cloudformation.update_termination_protection(EnableTerminationProtection=True, StackName="RegistryStack")
+
+    with pytest.raises(botocore.exceptions.ClientError, match="cannot be deleted while TerminationProtection"):
+        cloudformation.delete_stack(StackName="RegistryStack")
+    assert cloudformation.describe_stacks(StackName="RegistryStack")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+
+    cloudformation.update_termination_protection(EnableTerminationProtection=False, StackName="RegistryStack")
+    cloudformation.delete_stack(StackName="RegistryStack")
+    assert cloudformation.describe_stacks()["Stacks"] == []

@@ -79,11 +79,11 @@ class Account:
 
     def change_set(self, parameters, change_set_type="UPDATE", template=None):
         """Creates a change set; returns its description."""
+        # Names are unique per stack, also among CREATE change sets on a stack under review.
+        count = len(self.cfn.list_change_sets(StackName="Canary")["Summaries"])
         created = self.cfn.create_change_set(
             StackName="Canary",
-            ChangeSetName=f"release-{len(self.cfn.list_change_sets(StackName='Canary')['Summaries'])}"
-            if change_set_type == "UPDATE"
-            else "first",
+            ChangeSetName=f"{'release' if change_set_type == 'UPDATE' else 'first'}-{count}",
             ChangeSetType=change_set_type,
             TemplateBody=json.dumps(template or service_template()),
             Parameters=[{"ParameterKey": key, "ParameterValue": value} for key, value in parameters.items()],

@@ -1,0 +1,190 @@
+"""Ctrl-C at each moment of a real deploy over HTTP, then the account read back: it is as the message says.
+
+Ctrl-C is a KeyboardInterrupt raised from a botocore event hook of the deployer's own clients, before
+a call (the request never sent) or after it (executed, its answer not yet used). moto finishes an update
+before ExecuteChangeSet answers, so an update still running is simulated by putting the stack back into
+UPDATE_IN_PROGRESS from that hook; the local AWS then cancels it as CloudFormation does.
+"""
+
+import botocore.exceptions
+import pytest
+from test_deploy_moto import VERSION, Run, ready_for_app, small_output, small_registry_template, stack_names
+
+from local_aws import push_image
+
+pytestmark = pytest.mark.deploy
+WATCH = "watch it with `python deploy.py status registry`"
+
+
+def tunable_registry_template():
+    """The small registry with a knob: an update that changes only an output, cheap to make and to read."""
+    template = small_registry_template()
+    template["Parameters"]["Knob"] = {"Type": "String", "Default": "1"}
+    template["Outputs"]["Knob"] = {"Value": {"Ref": "Knob"}}
+    return template
+
+
+@pytest.fixture
+def deploy(tmp_path, capsys, aws):
+    small_output(tmp_path, registry=tunable_registry_template())
+    return Run(capsys, tmp_path)
+
+
+@pytest.fixture
+def deployed(deploy):
+    """RegistryStack deployed with Knob=1; the test's deploy then updates it to Knob=2."""
+    assert deploy("registry", "--yes") == 0, deploy.err
+    return deploy
+
+
+def ctrl_c(on_call, event, skip=0, then=None):
+    """Press Ctrl-C once, at the (skip + 1)-th `event`; `then` runs just before (e.g. to force a state)."""
+    seen = []
+
+    def press(**kwargs):
+        seen.append(event)
+        if len(seen) == skip + 1:
+            if then:
+                then()
+            raise KeyboardInterrupt
+
+    on_call(event, press)
+
+
+def knob(aws):
+    stack = aws.client("cloudformation").describe_stacks(StackName="RegistryStack")["Stacks"][0]
+    return {output["OutputKey"]: output["OutputValue"] for output in stack["Outputs"]}["Knob"]
+
+
+def change_sets(aws):
+    summaries = aws.client("cloudformation").list_change_sets(StackName="RegistryStack")["Summaries"]
+    return [summary["ExecutionStatus"] for summary in summaries if summary["StackName"] == "RegistryStack"]
+
+
+@pytest.mark.parametrize(
+    "event, done",
+    [
+        ("before-call.cloudformation.CreateChangeSet", "nothing left to delete"),
+        ("after-call.cloudformation.CreateChangeSet", "the new empty stack deleted"),
+        ("before-call.cloudformation.DescribeChangeSet", "the new empty stack deleted"),
+        ("before-call.cloudformation.ExecuteChangeSet", "the new empty stack deleted"),
+    ],
+)
+def test_ctrl_c_before_a_creation_runs_leaves_no_stack(deploy, aws, on_call, event, done):
+    ctrl_c(on_call, event)
+
+    assert deploy("registry", "--yes") == 130
+    assert deploy.err.strip() == f"❌ interrupted before executing: RegistryStack not changed ({done})"
+    assert stack_names(aws) == [] and change_sets(aws) == []
+    assert aws.client("ecr").describe_repositories()["repositories"] == []
+
+
+@pytest.mark.parametrize(
+    "event, done",
+    [
+        ("before-call.cloudformation.CreateChangeSet", "nothing left to delete"),
+        ("after-call.cloudformation.CreateChangeSet", "change set deleted"),
+        ("before-call.cloudformation.DescribeStackEvents", "change set deleted"),  # the first event read
+        ("before-call.cloudformation.ExecuteChangeSet", "change set deleted"),
+    ],
+)
+def test_ctrl_c_before_an_update_runs_leaves_the_stack_as_it_was(deployed, aws, on_call, event, done):
+    ctrl_c(on_call, event)
+
+    assert deployed("registry", "--yes", "--parameter", "Knob=2") == 130
+    assert deployed.err.strip() == f"❌ interrupted before executing: RegistryStack not changed ({done})"
+    assert knob(aws) == "1" and change_sets(aws) == ["EXECUTE_COMPLETE"]
+
+
+def test_ctrl_c_once_a_creation_runs_detaches(deploy, aws, on_call):
+    ctrl_c(on_call, "after-call.cloudformation.ExecuteChangeSet")
+
+    assert deploy("registry", "--yes") == 130
+    assert deploy.err.strip() == f"❌ detached: the creation of RegistryStack goes on in CloudFormation; {WATCH}"
+    assert stack_names(aws) == ["RegistryStack"]
+
+
+def released(deploy, aws):
+    """AppStack running VERSION; its next release, 2.0.0, is pushed. An app update waits for the ECS service
+    to roll out (the local ECS moves one step per read): Ctrl-C can land while it runs."""
+    ready_for_app(deploy, aws)
+    assert deploy("app", "--version", VERSION, "--yes") == 0, deploy.err
+    push_image(aws.endpoint_url, "2.0.0")
+    return ("app", "--version", "2.0.0", "--yes")
+
+
+def running_image_tag(aws):
+    stack = aws.client("cloudformation").describe_stacks(StackName="AppStack")["Stacks"][0]
+    cluster = {output["OutputKey"]: output["OutputValue"] for output in stack["Outputs"]}["ClusterName"]
+    ecs = aws.client("ecs")
+    service = ecs.describe_services(cluster=cluster, services=["kafkajs-canary-app"])["services"][0]
+    task_definition = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
+    return task_definition["containerDefinitions"][0]["image"].rsplit(":", 1)[-1]
+
+
+def test_ctrl_c_while_an_update_runs_cancels_it_and_streams_the_rollback(deploy, aws, on_call):
+    release = released(deploy, aws)
+    ctrl_c(on_call, "after-call.cloudformation.ExecuteChangeSet")
+
+    assert deploy(*release) == 130
+    assert "Ctrl-C: cancelling the update of AppStack, streaming the rollback (Ctrl-C again to detach)" in deploy.out
+    assert "Resource update cancelled" in deploy.out
+    assert deploy.err.strip() == "❌ update of AppStack cancelled by Ctrl-C; the stack is UPDATE_ROLLBACK_COMPLETE"
+    assert running_image_tag(aws) == VERSION
+
+
+def connection_lost(**kwargs):
+    raise botocore.exceptions.EndpointConnectionError(endpoint_url="http://127.0.0.1:9")
+
+
+@pytest.mark.parametrize(
+    "cancel_failure, reason",
+    [
+        (None, "CancelUpdateStack cannot be called from current stack status"),  # the update had finished
+        (connection_lost, 'Could not connect to the endpoint URL: "http://127.0.0.1:9"'),  # not a ClientError
+    ],
+)
+def test_a_cancel_that_fails_is_reported_and_the_update_streams_to_its_end(
+    deployed, aws, on_call, cancel_failure, reason
+):
+    ctrl_c(on_call, "after-call.cloudformation.ExecuteChangeSet")
+    if cancel_failure:
+        on_call("before-call.cloudformation.CancelUpdateStack", cancel_failure)
+
+    assert deployed("registry", "--yes", "--parameter", "Knob=2") == 0, deployed.err
+    assert "could not cancel the update of RegistryStack (" in deployed.out and reason in deployed.out
+    assert "): streaming it to the end (Ctrl-C again to detach)" in deployed.out
+    assert "✅  RegistryStack" in deployed.out and knob(aws) == "2"
+
+
+def test_second_ctrl_c_while_cleaning_up_detaches_naming_what_is_left(deploy, aws, on_call):
+    ctrl_c(on_call, "after-call.cloudformation.CreateChangeSet")
+    ctrl_c(on_call, "before-call.cloudformation.DeleteStack")
+
+    assert deploy("registry", "--yes") == 130
+    assert deploy.err.strip() == (
+        "❌ detached: RegistryStack may be left in REVIEW_IN_PROGRESS: delete it with "
+        "`aws cloudformation delete-stack --stack-name RegistryStack`"
+    )
+    stack = aws.client("cloudformation").describe_stacks(StackName="RegistryStack")["Stacks"][0]
+    assert stack["StackStatus"] == "REVIEW_IN_PROGRESS"
+
+
+def test_second_ctrl_c_while_the_rollback_streams_detaches(deploy, aws, on_call):
+    release = released(deploy, aws)
+    ctrl_c(on_call, "after-call.cloudformation.ExecuteChangeSet")
+    ctrl_c(on_call, "before-call.cloudformation.DescribeStackEvents", skip=1)  # the first read after executing
+
+    assert deploy(*release) == 130
+    assert (
+        deploy.err.strip()
+        == "❌ detached: the rollback of AppStack goes on; watch it with `python deploy.py status app`"
+    )
+
+
+def test_second_ctrl_c_after_a_failed_cancel_detaches(deployed, aws, on_call):
+    ctrl_c(on_call, "after-call.cloudformation.ExecuteChangeSet")  # the registry's update is over: no cancel
+    ctrl_c(on_call, "before-call.cloudformation.DescribeStackEvents", skip=1)
+
+    assert deployed("registry", "--yes", "--parameter", "Knob=2") == 130
+    assert deployed.err.strip() == f"❌ detached: the update of RegistryStack goes on; {WATCH}"
