@@ -15,6 +15,8 @@ image, an update keeps the old deployment, and the deployment circuit breaker do
 - the circuit breaker (DeploymentConfiguration.DeploymentCircuitBreaker, given through CloudFormation)
   fails a deployment once `failedTasks` reaches 0.5 x desired count, clamped to 3..200, and with
   `Rollback` starts a deployment of the last task definition that completed;
+- other judges of a deployment (DeploymentConfiguration.Alarms: `deployment_alarms`) and its history
+  (`service_deployments`) are DeploymentWatchers, registered with `watch`;
 - ListTasks filters by `serviceName` and lists RUNNING tasks unless `desiredStatus` says otherwise.
 
 Time. The scheduler acts in steps, one each time the service is observed: each DescribeServices call,
@@ -31,6 +33,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -50,6 +53,8 @@ ECR_IMAGE = re.compile(
 CIRCUIT_BREAKER_FAILED = "ECS deployment circuit breaker: tasks failed to start."
 
 _pace = STEPWISE
+# Set while CloudFormation creates a service: its first deployment waits for the settings moto drops.
+_creating_from_cloudformation = threading.local()
 
 
 def set_pace(pace: str) -> None:
@@ -67,6 +72,46 @@ def failure_threshold(desired_count: int) -> int:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+class DeploymentFailure:
+    """Why a deployment fails: its rolloutStateReason, the service event's words, and whether it rolls back."""
+
+    def __init__(self, reason: str, event: str, rollback: bool, triggered_alarms: tuple[str, ...] = ()):
+        self.reason = reason
+        self.event = event
+        self.rollback = rollback
+        self.triggered_alarms = triggered_alarms
+
+
+class DeploymentWatcher:
+    """Watches every deployment of every service, as ECS features besides the circuit breaker do."""
+
+    def started(self, scheduler: Scheduler, deployment: dict, rollback_of: dict | None) -> None:
+        """A deployment started (a rollback of `rollback_of` when given)."""
+
+    def failure(self, scheduler: Scheduler, deployment: dict) -> DeploymentFailure | None:
+        """Why the in-progress deployment fails now, if it does."""
+        return None
+
+    def holds_completion(self, scheduler: Scheduler, deployment: dict) -> bool:
+        """True to keep a deployment whose tasks all run in progress one more step (a bake time)."""
+        return False
+
+    def completed(self, scheduler: Scheduler, deployment: dict) -> None:
+        """The deployment completed."""
+
+    def failed(self, scheduler: Scheduler, deployment: dict, failure: DeploymentFailure, rollback: dict | None) -> None:
+        """The deployment failed; `rollback` is the deployment that rolls it back, if any."""
+
+
+_watchers: list[DeploymentWatcher] = []
+
+
+def watch(watcher: DeploymentWatcher) -> None:
+    """Register a watcher of every deployment (once per kind: installing twice changes nothing)."""
+    if not any(type(known) is type(watcher) for known in _watchers):
+        _watchers.append(watcher)
 
 
 class StartFailure:
@@ -147,7 +192,7 @@ class Scheduler:
 
     # Deployments ---------------------------------------------------------------------------------
 
-    def start_deployment(self, task_definition_arn: str, desired_count: int) -> dict:
+    def start_deployment(self, task_definition_arn: str, desired_count: int, rollback_of: dict | None = None) -> dict:
         service = self.service
         for deployment in service.deployments:
             deployment["status"] = "ACTIVE"
@@ -167,6 +212,8 @@ class Scheduler:
         deployment["rolloutStateReason"] = f"ECS deployment {deployment['id']} in progress."
         service.deployments.insert(0, deployment)
         service.task_definition = task_definition_arn
+        for watcher in _watchers:
+            watcher.started(self, deployment, rollback_of)
         self.launch(deployment)
         self.count()
         return deployment
@@ -215,11 +262,16 @@ class Scheduler:
                 if failure:
                     self.failed(deployment)
         still_running = was_running and self.fully_running(primary)
-        if primary["rolloutState"] == "IN_PROGRESS" and self.breaker_trips(primary):
-            self.fail(primary)
+        failure = self.failure(primary) if primary["rolloutState"] == "IN_PROGRESS" else None
+        if failure:
+            self.fail(primary, failure)
             primary = self.service.deployments[0]
         self.launch(primary)
-        if still_running and primary["rolloutState"] == "IN_PROGRESS":
+        if (
+            still_running
+            and primary["rolloutState"] == "IN_PROGRESS"
+            and not any(watcher.holds_completion(self, primary) for watcher in _watchers)
+        ):
             self.complete(primary)
         self.count()
 
@@ -241,18 +293,28 @@ class Scheduler:
             deployment["desiredCount"]
         )
 
-    def fail(self, deployment: dict) -> None:
-        deployment["rolloutState"] = "FAILED"
-        deployment["rolloutStateReason"] = CIRCUIT_BREAKER_FAILED
-        self.event(f"(deployment {deployment['id']}) deployment failed: tasks failed to start.")
-        completed = getattr(self.service, "last_completed_task_definition", None)
-        if not (self.breaker().get("rollback") and completed):
-            return
-        deployment["desiredCount"] = 0
-        rollback = self.start_deployment(completed, self.service.desired_count)
-        self.event(f"rolling back to deployment {rollback['id']}.")
+    def failure(self, deployment: dict) -> DeploymentFailure | None:
+        if self.breaker_trips(deployment):
+            return DeploymentFailure(
+                CIRCUIT_BREAKER_FAILED, "tasks failed to start", bool(self.breaker().get("rollback"))
+            )
+        return next(filter(None, (watcher.failure(self, deployment) for watcher in _watchers)), None)
 
-    def complete(self, primary: dict) -> None:
+    def fail(self, deployment: dict, failure: DeploymentFailure) -> None:
+        deployment["rolloutState"] = "FAILED"
+        deployment["rolloutStateReason"] = failure.reason
+        self.event(f"(deployment {deployment['id']}) deployment failed: {failure.event}.")
+        completed = getattr(self.service, "last_completed_task_definition", None)
+        rollback = None
+        if failure.rollback and completed:
+            deployment["desiredCount"] = 0
+            rollback = self.start_deployment(completed, self.service.desired_count, rollback_of=deployment)
+            self.event(f"rolling back to deployment {rollback['id']}.")
+        for watcher in _watchers:
+            watcher.failed(self, deployment, failure, rollback)
+
+    def scale_in_older(self, primary: dict) -> None:
+        """Stop the tasks of the deployments `primary` replaces."""
         stopped = []
         for deployment in self.service.deployments[1:]:
             for task in self.tasks(deployment, "PENDING", "RUNNING"):
@@ -266,6 +328,9 @@ class Scheduler:
             self.event(
                 f"has stopped {len(stopped)} running tasks: {' '.join(f'(task {task_id})' for task_id in stopped)}."
             )
+
+    def complete(self, primary: dict) -> None:
+        self.scale_in_older(primary)
         del self.service.deployments[1:]
         primary["rolloutState"] = "COMPLETED"
         primary["rolloutStateReason"] = f"ECS deployment {primary['id']} completed."
@@ -273,6 +338,8 @@ class Scheduler:
         self.service.last_completed_task_definition = primary["taskDefinition"]
         self.event(f"(deployment {primary['id']}) deployment completed.")
         self.event("has reached a steady state.")
+        for watcher in _watchers:
+            watcher.completed(self, primary)
 
     def settled(self) -> bool:
         primary = self.service.deployments[0] if self.service.deployments else None
@@ -407,7 +474,7 @@ def install() -> None:
         service = original_create(self, cluster_str, service_name, desired_count, task_definition_str, *args, **kwargs)
         service.deployments = []
         service.events = []
-        if service.task_definition:
+        if service.task_definition and not getattr(_creating_from_cloudformation, "active", False):
             Scheduler(self, service).start_deployment(service.task_definition, service.desired_count)
         return service
 
@@ -474,11 +541,24 @@ def install() -> None:
             "maximumPercent": int(configuration.get("MaximumPercent", 200)),
             "minimumHealthyPercent": int(configuration.get("MinimumHealthyPercent", 100)),
         }
+        alarms = configuration.get("Alarms")
+        if alarms:
+            service.deployment_configuration["alarms"] = {
+                "alarmNames": list(alarms.get("AlarmNames", [])),
+                "enable": bool(alarms.get("Enable")),
+                "rollback": bool(alarms.get("Rollback")),
+            }
         service.launch_type = properties.get("LaunchType") or service.launch_type
 
     def cfn_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
-        service = original_cfn_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        _creating_from_cloudformation.active = True
+        try:
+            service = original_cfn_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        finally:
+            _creating_from_cloudformation.active = False
         service_settings(service, cloudformation_json["Properties"])
+        if service.task_definition:  # the first deployment, with the service's settings known
+            scheduler(service).start_deployment(service.task_definition, service.desired_count)
         return service
 
     def cfn_update(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):

@@ -28,9 +28,11 @@ More gaps stop the real templates and the deployer short of the end:
 More fixes live in modules of their own, each saying why: `previous_values` (UsePreviousValue takes
 the value the stack was given, not what moto resolved it to), `change_set_model` (what a change set
 changes and how it is executed), `ecs_model` (ECS deployments with tasks that run or fail),
+`deployment_alarms` (deployments judged by CloudWatch alarms), `service_deployments` (their history),
 `service_stabilization` (CloudFormation waiting for them), `sns_model` (AWS::SNS::Subscription, which
-moto does not model at all) and `stack_operations` (client tokens, change-set names per stack,
-termination protection enforced on delete, change sets deleted with their stack).
+moto does not model at all), `cloudwatch_model` (AWS::CloudWatch::Alarm, skipped by moto, and Metrics
+Insights queries) and `stack_operations` (client tokens, change-set names per stack, termination
+protection enforced on delete, change sets deleted with their stack).
 
 `apply_moto_fixes()` replaces `CloudFormationBackend.create_change_set` (a wrapper around moto's),
 `CloudFormationBackend.execute_change_set` (rewritten: moto's has nothing worth keeping), wraps the
@@ -44,7 +46,17 @@ from __future__ import annotations
 
 import traceback
 
-from . import change_set_model, ecs_model, previous_values, service_stabilization, sns_model, stack_operations
+from . import (
+    change_set_model,
+    cloudwatch_model,
+    deployment_alarms,
+    ecs_model,
+    previous_values,
+    service_deployments,
+    service_stabilization,
+    sns_model,
+    stack_operations,
+)
 from .errors import LocalAWSError
 
 MOTO_VERSION = "5.2.5"
@@ -94,8 +106,14 @@ def apply_moto_fixes() -> None:
     change_set_model.install()
     # moto starts no ECS task and has no circuit breaker; releases and their failures need both.
     ecs_model.install()
+    # moto ignores ECS deployment alarms: a release whose canary breaks would never be rolled back.
+    deployment_alarms.install()
+    # moto has no ECS deployment history: a rolled-back release would leave no trace to report.
+    service_deployments.install()
     # moto skips AWS::SNS::Subscription: the alerts topic would reach no one.
     sns_model.install()
+    # moto skips AWS::CloudWatch::Alarm and answers Metrics Insights queries wrongly; releases are judged by both.
+    cloudwatch_model.install()
     # CloudFormation keeps a stack in progress until its ECS services stabilise; moto never waits.
     _wait_for_services_on_stack_reads()
     # Tokens, change-set names and deletion as CloudFormation's API promises; last, as it wraps the above.

@@ -8,6 +8,7 @@ import json
 import socket
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 
 import botocore.exceptions
 import pytest
@@ -269,6 +270,43 @@ def test_sns_subscriptions_of_a_stack_are_created_and_deleted_with_it(aws):
     assert found["SubscriptionArn"] == outputs["SubscriptionArn"]
     cloudformation.delete_stack(StackName="TopicStack")
     assert sns.list_subscriptions()["Subscriptions"] == []
+
+
+def test_metrics_insights_queries_read_only_their_metric_and_schema(aws):
+    cloudwatch = aws.client("cloudwatch")
+    partitions = [("0", 5.0), ("1", 12.0), ("2", 7.0)]
+    for partition, lag in partitions:
+        dimensions = [{"Name": "topic", "Value": "t"}, {"Name": "partition", "Value": partition}]
+        cloudwatch.put_metric_data(
+            Namespace="app/Consumer", MetricData=[{"MetricName": "OffsetLag", "Value": lag, "Dimensions": dimensions}]
+        )
+    # Outside the schema: another dimension set, another metric, another namespace.
+    topic_only = [{"Name": "topic", "Value": "t"}]
+    cloudwatch.put_metric_data(
+        Namespace="app/Consumer", MetricData=[{"MetricName": "OffsetLag", "Value": 1e6, "Dimensions": topic_only}]
+    )
+    cloudwatch.put_metric_data(
+        Namespace="app/Consumer", MetricData=[{"MetricName": "Other", "Value": 1e6, "Dimensions": topic_only}]
+    )
+    cloudwatch.put_metric_data(Namespace="AWS/ECS", MetricData=[{"MetricName": "OffsetLag", "Value": 1e6}])
+    now = datetime.now(UTC)
+
+    def query(function):
+        expression = f'SELECT {function}(OffsetLag) FROM SCHEMA("app/Consumer", "partition", "topic")'
+        (result,) = cloudwatch.get_metric_data(
+            MetricDataQueries=[{"Id": "q", "Expression": expression, "Period": 3600}],
+            StartTime=now - timedelta(minutes=30),
+            EndTime=now + timedelta(minutes=30),
+        )["MetricDataResults"]
+        return result["Values"]
+
+    assert (query("MAX"), query("COUNT"), query("SUM")) == ([12.0], [3.0], [24.0])
+    with pytest.raises(botocore.exceptions.ClientError, match="Metrics Insights queries of the form"):
+        cloudwatch.get_metric_data(
+            MetricDataQueries=[{"Id": "q", "Expression": "SELECT MAX(OffsetLag) FROM X", "Period": 60}],
+            StartTime=now - timedelta(minutes=5),
+            EndTime=now,
+        )
 
 
 def test_create_change_set_reuses_a_stack_left_under_review(aws):

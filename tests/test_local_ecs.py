@@ -10,6 +10,7 @@ import json
 import pytest
 
 from local_aws import push_image
+from local_aws.deployment_alarms import BAKE_STEPS
 from local_aws.ecs_model import failure_threshold
 
 pytestmark = pytest.mark.deploy
@@ -17,9 +18,12 @@ pytestmark = pytest.mark.deploy
 REPOSITORY = "canary"
 
 
+LAG_ALARM = "Canary-consumer-lag"
+
+
 def service_template(condition_topic=False):
-    """A cluster, a task definition of `canary:${Version}` with one Parameter Store secret, and a service
-    with the circuit breaker and rollback, as the app stack has them."""
+    """A cluster, a task definition of `canary:${Version}` with one Parameter Store secret, a service with
+    the circuit breaker and rollback, and its consumer-lag alarm as deployment alarm, as the app stack has them."""
     image = {"Fn::Sub": "${AWS::AccountId}.dkr.ecr.${AWS::Region}.amazonaws.com/" + REPOSITORY + ":${Version}"}
     resources = {
         "Cluster": {"Type": "AWS::ECS::Cluster"},
@@ -46,7 +50,33 @@ def service_template(condition_topic=False):
                 "ServiceName": "canary",
                 "TaskDefinition": {"Ref": "TaskDefinition"},
                 "DesiredCount": {"Ref": "DesiredCount"},
-                "DeploymentConfiguration": {"DeploymentCircuitBreaker": {"Enable": True, "Rollback": True}},
+                "DeploymentConfiguration": {
+                    "DeploymentCircuitBreaker": {"Enable": True, "Rollback": True},
+                    "Alarms": {
+                        "AlarmNames": [{"Fn::Sub": "${AWS::StackName}-consumer-lag"}],
+                        "Enable": True,
+                        "Rollback": True,
+                    },
+                },
+            },
+        },
+        "LagAlarm": {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "AlarmName": {"Fn::Sub": "${AWS::StackName}-consumer-lag"},
+                "Metrics": [
+                    {
+                        "Id": "lag",
+                        "Expression": 'SELECT MAX(OffsetLag) FROM SCHEMA("canary", "partition", "topic")',
+                        "Period": 60,
+                        "ReturnData": True,
+                    }
+                ],
+                "EvaluationPeriods": 5,
+                "Threshold": 1000,
+                "ComparisonOperator": "GreaterThanThreshold",
+                "TreatMissingData": "notBreaching",
+                "Dimensions": [{"Name": "ServiceName", "Value": {"Fn::GetAtt": ["Service", "Name"]}}],
             },
         },
     }
@@ -70,6 +100,7 @@ class Account:
     def __init__(self, aws):
         self.cfn = aws.client("cloudformation")
         self.ecs = aws.client("ecs")
+        self.cloudwatch = aws.client("cloudwatch")
         self.endpoint_url = aws.endpoint_url
         aws.client("ecr").create_repository(repositoryName=REPOSITORY)
         aws.client("ssm").put_parameter(Name="/canary/kafka-password", Type="SecureString", Value="secret")
@@ -169,8 +200,10 @@ def test_a_release_rolls_out_step_by_step_and_completes_the_stack(account):
         ("ACTIVE", "COMPLETED", 1),
     ]
     assert account.image_of(started["deployments"][0]["taskDefinition"]) == "1.0.1"
-    # CloudFormation's poll is the second step: the old task stops, the deployment completes, so does the stack.
-    assert account.status() == "UPDATE_COMPLETE"
+    # CloudFormation's polls are the next steps: the new task runs, the old one stops, the deployment bakes
+    # (its alarm quiet), then it completes and so does the stack.
+    statuses = [account.status() for _ in range(BAKE_STEPS + 1)]
+    assert statuses == ["UPDATE_IN_PROGRESS"] * BAKE_STEPS + ["UPDATE_COMPLETE"]
 
     settled = account.service()
     assert [(d["status"], d["rolloutState"]) for d in settled["deployments"]] == [("PRIMARY", "COMPLETED")]
@@ -180,6 +213,10 @@ def test_a_release_rolls_out_step_by_step_and_completes_the_stack(account):
     assert stack["LastUpdatedTime"] > stack["CreationTime"]
     old_revision = account.ecs.describe_task_definition(taskDefinition="canary:1")["taskDefinition"]
     assert old_revision["status"] == "INACTIVE", "the replaced revision is deregistered in the cleanup phase"
+    assert [(d["status"], d["image"], d["alarms"]["status"]) for d in history(account)] == [
+        ("SUCCESSFUL", "1.0.1", "MONITORING_COMPLETE"),
+        ("SUCCESSFUL", "1.0.0", "DISABLED"),  # a service's first deployment is not judged by its alarms
+    ]
 
 
 @pytest.mark.parametrize(
@@ -253,3 +290,74 @@ def test_cancel_update_stack_while_the_service_rolls_out_rolls_back(account):
         pass
     assert account.status() == "UPDATE_ROLLBACK_COMPLETE"
     assert account.image_of(account.service()["taskDefinition"]) == "1.0.0"
+
+
+# --- Deployment alarms and the deployment history ----------------------------------------------------
+
+
+def trip_lag_alarm(account, reason="Threshold Crossed: 5 datapoints were greater than the threshold (1000.0)."):
+    account.cloudwatch.set_alarm_state(AlarmName=LAG_ALARM, StateValue="ALARM", StateReason=reason)
+
+
+def history(account):
+    """The service's deployments, newest first, as DescribeServiceDeployments shows them, with the image of
+    each target revision and of the revision rolled back to."""
+    service = account.service()
+    listed = account.ecs.list_service_deployments(cluster=service["clusterArn"], service="canary")
+    arns = [brief["serviceDeploymentArn"] for brief in listed["serviceDeployments"]]
+    described = {
+        deployment["serviceDeploymentArn"]: deployment
+        for deployment in account.ecs.describe_service_deployments(serviceDeploymentArns=arns)["serviceDeployments"]
+    }
+
+    def image(revision_arn):
+        (revision,) = account.ecs.describe_service_revisions(serviceRevisionArns=[revision_arn])["serviceRevisions"]
+        return revision["containerImages"][0]["image"].rsplit(":", 1)[1]
+
+    return [
+        {
+            "status": described[arn]["status"],
+            "image": image(described[arn]["targetServiceRevision"]["arn"]),
+            "alarms": described[arn]["alarms"],
+            "rolled back to": image(described[arn]["rollback"]["serviceRevisionArn"])
+            if "rollback" in described[arn]
+            else None,
+        }
+        for arn in arns
+    ]
+
+
+def test_the_stacks_alarms_exist_and_their_state_is_set_as_on_aws(account):
+    account.deployed("1.0.0")
+    (alarm,) = account.cloudwatch.describe_alarms(AlarmNames=[LAG_ALARM])["MetricAlarms"]
+    assert (alarm["StateValue"], alarm["EvaluationPeriods"], alarm["Metrics"][0]["Period"]) == ("OK", 5, 60)
+    trip_lag_alarm(account, "lagging")
+    (alarm,) = account.cloudwatch.describe_alarms(AlarmNames=[LAG_ALARM])["MetricAlarms"]
+    assert (alarm["StateValue"], alarm["StateReason"]) == ("ALARM", "lagging")
+    deployment_alarms = account.service()["deploymentConfiguration"]["alarms"]
+    assert deployment_alarms == {"alarmNames": [LAG_ALARM], "enable": True, "rollback": True}
+
+
+def test_a_release_whose_deployment_alarm_fires_is_rolled_back_by_ecs_and_the_stack(account):
+    account.deployed("1.0.0")
+    account.push("1.0.1")
+    account.execute(account.change_set({"Version": "1.0.1"}))
+    while account.service()["deployments"][0]["runningCount"] == 0:
+        pass  # ECS watches the alarms from the first running task of the new deployment
+
+    trip_lag_alarm(account)
+
+    while account.status() == "UPDATE_IN_PROGRESS":
+        pass
+    failed = account.cfn.describe_stack_events(StackName="Canary")["StackEvents"]
+    assert ("Service", "UPDATE_FAILED") in [(e["LogicalResourceId"], e["ResourceStatus"]) for e in failed]
+    while account.status() == "UPDATE_ROLLBACK_IN_PROGRESS":
+        pass  # the rollback completes although the alarm is still in ALARM: it was when the rollback started
+    assert account.status() == "UPDATE_ROLLBACK_COMPLETE"
+    service = account.service()
+    assert account.image_of(service["taskDefinition"]) == "1.0.0"
+    assert any(f"deployment failed: alarm(s) detected: {LAG_ALARM}." in e["message"] for e in service["events"])
+    latest, previous = history(account)
+    assert (latest["status"], latest["image"], latest["rolled back to"]) == ("ROLLBACK_SUCCESSFUL", "1.0.1", "1.0.0")
+    assert latest["alarms"] == {"status": "TRIGGERED", "alarmNames": [LAG_ALARM], "triggeredAlarmNames": [LAG_ALARM]}
+    assert previous["status"] == "SUCCESSFUL"

@@ -1,0 +1,106 @@
+"""ECS deployment alarms (DeploymentConfiguration.Alarms): a deployment whose alarms go to ALARM fails and,
+with `Rollback`, ECS rolls back to the last completed deployment. moto keeps no such setting at all.
+
+As ECS does it (its developer guide, "How CloudWatch alarms detect Amazon ECS deployment failures"):
+
+- the alarms are watched from the first running task of a new deployment until it completes; once all its
+  tasks run and the old ones are stopped, the deployment stays IN_PROGRESS for a bake time, then completes. ECS computes the bake
+  from the alarms' windows (minutes); the model's time is steps (see ecs_model), so it bakes BAKE_STEPS
+  observations;
+- an alarm already in ALARM when the deployment starts is not held against it (as ECS ignores it, per
+  Copilot's documentation of this feature) until it has left ALARM: so the rollback of a release, started
+  while that release's alarm is still in ALARM, can complete;
+- the service's first deployment is not judged: a rollback needs a previous completed deployment, and its
+  alarms are created after the service (they name it).
+
+The alarms are the stack's own (cloudwatch_model), their states what SetAlarmState made them. The failed
+deployment's rolloutStateReason names the alarms; its words are this emulator's (AWS documents none).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import ecs_model
+
+BAKE_STEPS = 3
+
+
+@dataclass
+class Judgement:
+    """What the alarms decide for one deployment."""
+
+    judged: bool
+    names: list[str]
+    rollback: bool
+    ignored: set[str] = field(default_factory=set)
+    baked_steps: int = 0
+
+
+def alarm_settings(service) -> dict:
+    """The service's DeploymentConfiguration.alarms, as DescribeServices shows them ({} when none)."""
+    alarms = (getattr(service, "deployment_configuration", None) or {}).get("alarms") or {}
+    return alarms if alarms.get("enable") else {}
+
+
+def alarms_in_alarm(service, names: list[str]) -> list:
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    alarms = cloudwatch_backends[service._account_id][service.region_name].alarms
+    return [alarms[name] for name in names if name in alarms and alarms[name].state_value == "ALARM"]
+
+
+def _judgements(service) -> dict[str, Judgement]:
+    if not hasattr(service, "_alarm_judgements"):
+        service._alarm_judgements = {}
+    return service._alarm_judgements
+
+
+def judges(service, deployment: dict) -> bool:
+    """Whether the service's alarms judge this deployment (known once it started)."""
+    judgement = _judgements(service).get(deployment["id"])
+    return judgement is not None and judgement.judged
+
+
+class DeploymentAlarms(ecs_model.DeploymentWatcher):
+    def started(self, scheduler, deployment, rollback_of):
+        service = scheduler.service
+        settings = alarm_settings(service)
+        names = list(settings.get("alarmNames", []))
+        first = getattr(service, "last_completed_task_definition", None) is None
+        _judgements(service)[deployment["id"]] = Judgement(
+            judged=bool(names) and not first,
+            names=names,
+            rollback=bool(settings.get("rollback")),
+            ignored={alarm.name for alarm in alarms_in_alarm(service, names)},
+        )
+
+    def failure(self, scheduler, deployment):
+        judgement = _judgements(scheduler.service).get(deployment["id"])
+        if judgement is None or not judgement.judged or not scheduler.tasks(deployment, "RUNNING"):
+            return None
+        firing = alarms_in_alarm(scheduler.service, judgement.names)
+        judgement.ignored &= {alarm.name for alarm in firing}
+        triggered = tuple(alarm.name for alarm in firing if alarm.name not in judgement.ignored)
+        if not triggered:
+            return None
+        names = ", ".join(triggered)
+        return ecs_model.DeploymentFailure(
+            f"ECS deployment {deployment['id']} failed: alarm(s) in ALARM: {names}.",
+            f"alarm(s) detected: {names}",
+            judgement.rollback,
+            triggered_alarms=triggered,
+        )
+
+    def holds_completion(self, scheduler, deployment):
+        judgement = _judgements(scheduler.service).get(deployment["id"])
+        if judgement is None or not judgement.judged or judgement.baked_steps >= BAKE_STEPS:
+            return False
+        if judgement.baked_steps == 0:  # the bake follows the scale-in: the new version runs alone
+            scheduler.scale_in_older(deployment)
+        judgement.baked_steps += 1
+        return True
+
+
+def install() -> None:
+    ecs_model.watch(DeploymentAlarms())

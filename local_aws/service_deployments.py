@@ -1,0 +1,211 @@
+"""ECS's deployment history: ListServiceDeployments, DescribeServiceDeployments, DescribeServiceRevisions,
+which moto 5.2.5 does not have. DescribeServices shows only the deployments still running; the history is
+where a release that ECS rolled back is still found, with the alarms that triggered and the revision it
+went back to (what `deploy.py status` reports as the verdict of the last release).
+
+Each deployment the scheduler starts (ecs_model) is a service deployment targeting a new service revision
+(its task definition and container images), IN_PROGRESS until it completes (SUCCESSFUL) or fails: with a
+rollback ROLLBACK_IN_PROGRESS, then ROLLBACK_SUCCESSFUL once the rollback completes (the rollback is part
+of the failed service deployment, not one of its own); without, STOPPED. A deployment replaced by a newer
+one while in progress is STOPPED too. Its circuit breaker and alarms say MONITORING, then TRIGGERED or
+MONITORING_COMPLETE, as the API reference describes them.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from . import ecs_model
+from .deployment_alarms import alarm_settings, judges
+
+FINAL_STATUSES = ("SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED")
+
+
+def _history(backend) -> dict:
+    # Kept on the backend, so that moto's reset forgets it with everything else.
+    if not hasattr(backend, "_service_deployment_history"):
+        backend._service_deployment_history = {"deployments": {}, "revisions": {}, "by_deployment": {}}
+    return backend._service_deployment_history
+
+
+def _arn(service, kind: str) -> str:
+    region, account = service.region_name, service._account_id
+    return f"arn:aws:ecs:{region}:{account}:{kind}/{service.cluster_name}/{service.name}/{uuid.uuid4().int % 10**19}"
+
+
+class ServiceDeployments(ecs_model.DeploymentWatcher):
+    def started(self, scheduler, deployment, rollback_of):
+        history = _history(scheduler.backend)
+        if rollback_of is not None:  # part of the failed one's record, which failed() completes
+            history["by_deployment"][deployment["id"]] = history["by_deployment"].get(rollback_of["id"])
+            return
+        service = scheduler.service
+        now = ecs_model._now()
+        for record in self._records(history, service.arn):
+            if record["status"] == "IN_PROGRESS":
+                self._finish(record, "STOPPED", "replaced by a newer deployment", now)
+        revision = self._revision(scheduler, deployment, now)
+        sources = [
+            {
+                "arn": history["revisions"][older_revision]["serviceRevisionArn"],
+                "requestedTaskCount": older["desiredCount"],
+            }
+            for older in service.deployments[1:]
+            if (older_revision := older.get("_revision")) in history["revisions"]
+        ]
+        alarms = alarm_settings(service)
+        breaker = scheduler.breaker()
+        # installed after deployment_alarms, so this deployment's judgement is known
+        record = {
+            "serviceDeploymentArn": _arn(service, "service-deployment"),
+            "serviceArn": service.arn,
+            "clusterArn": service.cluster_arn,
+            "createdAt": now,
+            "startedAt": now,
+            "updatedAt": now,
+            "sourceServiceRevisions": sources,
+            "targetServiceRevision": {"arn": revision, "requestedTaskCount": deployment["desiredCount"]},
+            "status": "IN_PROGRESS",
+            "deploymentConfiguration": service.deployment_configuration,
+            "deploymentCircuitBreaker": {
+                "status": "MONITORING" if breaker.get("enable") else "DISABLED",
+                "failureCount": 0,
+                "threshold": ecs_model.failure_threshold(deployment["desiredCount"]),
+            },
+            "alarms": {
+                "status": "MONITORING" if judges(service, deployment) else "DISABLED",
+                "alarmNames": list(alarms.get("alarmNames", [])),
+                "triggeredAlarmNames": [],
+            },
+        }
+        history["deployments"][record["serviceDeploymentArn"]] = record
+        history["by_deployment"][deployment["id"]] = record["serviceDeploymentArn"]
+
+    def completed(self, scheduler, deployment):
+        record = self._record_of(scheduler, deployment)
+        if record is None:
+            return
+        now = ecs_model._now()
+        if record["status"] == "ROLLBACK_IN_PROGRESS":
+            self._finish(record, "ROLLBACK_SUCCESSFUL", record.get("statusReason"), now)
+            return
+        self._finish(record, "SUCCESSFUL", None, now)
+        for judge in (record["deploymentCircuitBreaker"], record["alarms"]):
+            if judge["status"] == "MONITORING":
+                judge["status"] = "MONITORING_COMPLETE"
+        scheduler.service._last_successful_revision = record["targetServiceRevision"]["arn"]
+
+    def failed(self, scheduler, deployment, failure, rollback):
+        record = self._record_of(scheduler, deployment)
+        if record is None:
+            return
+        now = ecs_model._now()
+        record["deploymentCircuitBreaker"]["failureCount"] = deployment["failedTasks"]
+        if failure.triggered_alarms:
+            record["alarms"].update(status="TRIGGERED", triggeredAlarmNames=list(failure.triggered_alarms))
+        else:
+            record["deploymentCircuitBreaker"]["status"] = "TRIGGERED"
+        if rollback is None:
+            self._finish(record, "STOPPED", failure.reason, now)
+            return
+        record.update(status="ROLLBACK_IN_PROGRESS", statusReason=failure.reason, updatedAt=now)
+        record["rollback"] = {
+            "reason": failure.reason,
+            "startedAt": now,
+            "serviceRevisionArn": getattr(scheduler.service, "_last_successful_revision", None),
+        }
+
+    def _revision(self, scheduler, deployment: dict, now) -> str:
+        service = scheduler.service
+        definition = scheduler.backend.describe_task_definition(deployment["taskDefinition"])
+        arn = _arn(service, "service-revision")
+        _history(scheduler.backend)["revisions"][arn] = {
+            "serviceRevisionArn": arn,
+            "serviceArn": service.arn,
+            "clusterArn": service.cluster_arn,
+            "taskDefinition": deployment["taskDefinition"],
+            "launchType": deployment["launchType"],
+            "containerImages": [
+                {"containerName": container.get("name"), "image": container.get("image")}
+                for container in definition.container_definitions
+            ],
+            "createdAt": now,
+        }
+        deployment["_revision"] = arn
+        return arn
+
+    @staticmethod
+    def _finish(record: dict, status: str, reason: str | None, now) -> None:
+        record.update(status=status, updatedAt=now, finishedAt=now)
+        if status == "STOPPED":
+            record["stoppedAt"] = now
+        if reason:
+            record["statusReason"] = reason
+
+    @staticmethod
+    def _records(history: dict, service_arn: str) -> list[dict]:
+        return [record for record in history["deployments"].values() if record["serviceArn"] == service_arn]
+
+    @staticmethod
+    def _record_of(scheduler, deployment: dict) -> dict | None:
+        history = _history(scheduler.backend)
+        arn = history["by_deployment"].get(deployment["id"])
+        return history["deployments"].get(arn) if arn else None
+
+
+BRIEF_FIELDS = (
+    "serviceDeploymentArn",
+    "serviceArn",
+    "clusterArn",
+    "startedAt",
+    "createdAt",
+    "finishedAt",
+    "targetServiceRevisionArn",
+    "status",
+    "statusReason",
+)
+
+
+def install() -> None:
+    """Record every deployment, and answer the three history calls."""
+    from moto.core.responses import ActionResult
+    from moto.ecs.responses import EC2ContainerServiceResponse
+
+    ecs_model.watch(ServiceDeployments())
+
+    def list_service_deployments(self):
+        service = self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("service"))
+        wanted = self._get_param("status") or None
+        records = [
+            record
+            for record in ServiceDeployments._records(_history(self.ecs_backend), service.arn)
+            if wanted is None or record["status"] in wanted
+        ]
+        records.sort(key=lambda record: record["createdAt"], reverse=True)  # newest first
+        briefs = [
+            {
+                key: value
+                for key, value in {**record, "targetServiceRevisionArn": record["targetServiceRevision"]["arn"]}.items()
+                if key in BRIEF_FIELDS
+            }
+            for record in records[: int(self._get_param("maxResults") or 20)]
+        ]
+        return ActionResult({"serviceDeployments": briefs})
+
+    def described(self, kind: str, arns_parameter: str, result_key: str):
+        known = _history(self.ecs_backend)[kind]
+        arns = self._get_param(arns_parameter, [])
+        return ActionResult(
+            {
+                result_key: [known[arn] for arn in arns if arn in known],
+                "failures": [{"arn": arn, "reason": "MISSING"} for arn in arns if arn not in known],
+            }
+        )
+
+    EC2ContainerServiceResponse.list_service_deployments = list_service_deployments
+    EC2ContainerServiceResponse.describe_service_deployments = lambda self: described(
+        self, "deployments", "serviceDeploymentArns", "serviceDeployments"
+    )
+    EC2ContainerServiceResponse.describe_service_revisions = lambda self: described(
+        self, "revisions", "serviceRevisionArns", "serviceRevisions"
+    )
