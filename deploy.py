@@ -3,6 +3,8 @@
 import signal
 import sys
 
+PROJECT_MODULES = {"canary_deploy", "contract", "manifest", "rules"}
+
 
 def run() -> None:
     """Entry point of `python deploy.py` and `canary-deploy`: exits with main()'s code."""
@@ -16,7 +18,9 @@ def run() -> None:
     except KeyboardInterrupt:
         sys.exit(130)
     except ModuleNotFoundError as error:
-        # Typically boto3, run with a Python outside the project's virtual environment.
+        if (error.name or "").split(".")[0] in PROJECT_MODULES:
+            raise  # a broken checkout, not a missing environment
+        # Typically boto3: a Python outside the project's virtual environment.
         print(
             f"deploy.py: error: Python module {error.name} not found for {sys.executable}: set up with "
             "`make install`, then `. .venv/bin/activate` (or run .venv/bin/python deploy.py)",
