@@ -91,7 +91,7 @@ def references(value: Any) -> set[str]:
     return found
 
 
-def _dependency_order(resources: dict[str, dict]) -> list[str]:
+def dependency_order(resources: dict[str, dict]) -> list[str]:
     """Logical ids, each after every resource it references or depends on (template order otherwise)."""
     ordered: list[str] = []
     visiting: set[str] = set()
@@ -207,7 +207,7 @@ class ChangePlan:
             name for name in new.template.get("Parameters", {}) if str(old.parameter(name)) != str(new.parameter(name))
         }
         changes, recreated = [], set()
-        for logical_id in _dependency_order(new_resources):
+        for logical_id in dependency_order(new_resources):
             resource = new_resources[logical_id]
             if logical_id not in old_resources:
                 changes.append(ResourceChange("Add", logical_id, resource["Type"]))

@@ -31,8 +31,9 @@ changes and how it is executed), `ecs_model` (ECS deployments with tasks that ru
 `deployment_alarms` (deployments judged by CloudWatch alarms), `service_deployments` (their history),
 `service_stabilization` (CloudFormation waiting for them), `sns_model` (AWS::SNS::Subscription, which
 moto does not model at all), `cloudwatch_model` (AWS::CloudWatch::Alarm, skipped by moto, and Metrics
-Insights queries) and `stack_operations` (client tokens, change-set names per stack, termination
-protection enforced on delete, change sets deleted with their stack).
+Insights queries), `stack_deletion` (resources deleted in reverse dependency order, each by its service,
+DELETE_FAILED when one cannot be) and `stack_operations` (client tokens, change-set names per stack,
+termination protection enforced on delete, change sets deleted with their stack).
 
 `apply_moto_fixes()` replaces `CloudFormationBackend.create_change_set` (a wrapper around moto's),
 `CloudFormationBackend.execute_change_set` (rewritten: moto's has nothing worth keeping), wraps the
@@ -55,6 +56,7 @@ from . import (
     service_deployments,
     service_stabilization,
     sns_model,
+    stack_deletion,
     stack_operations,
 )
 from .errors import LocalAWSError
@@ -116,6 +118,8 @@ def apply_moto_fixes() -> None:
     cloudwatch_model.install()
     # CloudFormation keeps a stack in progress until its ECS services stabilise; moto never waits.
     _wait_for_services_on_stack_reads()
+    # moto deletes in dictionary order and leaves route tables, gateways and more behind: DependencyViolation.
+    stack_deletion.apply()
     # Tokens, change-set names and deletion as CloudFormation's API promises; last, as it wraps the above.
     stack_operations.apply()
 
@@ -260,7 +264,7 @@ def _execute_change_set(self, change_set_name: str, stack_name: str | None = Non
         stack.template = change_set.template
         stack._parse_template()
     except Exception as error:  # any failure of any resource: AWS reports it and rolls back
-        _record_failure(stack, change_set, _failed_logical_id(error), _failure_reason(error))
+        _record_failure(stack, change_set, _failed_logical_id(error), failure_reason(error))
         _roll_back(self, stack, change_set, previous)
         return
     awaited = service_stabilization.awaited_services(stack, plan.changes, _verb)
@@ -290,7 +294,7 @@ def _complete(backend, stack, change_set, previous) -> None:
         stack.output_map = stack._create_output_map()
         _register_exports(backend, stack)
     except Exception as error:
-        _record_failure(stack, change_set, None, _failure_reason(error))
+        _record_failure(stack, change_set, None, failure_reason(error))
         _roll_back(backend, stack, change_set, previous)
         return
     if operation == "UPDATE" and any(
@@ -382,7 +386,7 @@ def _record_failure(stack, change_set, logical_id: str | None, reason: str) -> N
     stack._add_stack_event(stack.status, resource_status_reason=reason)
 
 
-def _failure_reason(error: Exception) -> str:
+def failure_reason(error: Exception) -> str:
     from moto.core.exceptions import ServiceException
 
     if isinstance(error, ServiceException):
@@ -425,7 +429,7 @@ def _roll_back(backend, stack, change_set, previous) -> None:
     try:
         undo()
     except Exception as error:
-        _end_rollback(stack, "UPDATE_ROLLBACK", None, _failure_reason(error))
+        _end_rollback(stack, "UPDATE_ROLLBACK", None, failure_reason(error))
         return
     awaited = service_stabilization.awaited_services(stack, plan.changes, lambda change: "UPDATE")
     service_stabilization.wait_for(
@@ -443,7 +447,7 @@ def _end_rollback(stack, kind: str, undo=None, failure: str | None = None) -> No
         try:
             undo()
         except Exception as error:
-            failure = _failure_reason(error)
+            failure = failure_reason(error)
     if failure is not None:
         stack.status = f"{kind}_FAILED"
         stack._add_stack_event(stack.status, resource_status_reason=failure)

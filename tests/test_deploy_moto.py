@@ -416,7 +416,8 @@ def assert_slack_notifier_is_subscribed(aws):
 
 
 def test_real_templates_deploy_from_output(aws, capsys):
-    """output/ as generate.py wrote it (stale check against templates/ included), both stacks, then status."""
+    """output/ as generate.py wrote it (stale check against templates/ included): both stacks, a no-change
+    redeploy, then `destroy app`, which deletes everything in the VPC but what is retained."""
     run = Run(capsys, PROJECT_ROOT / "output")
     assert run("registry", "--yes") == 0, run.err
     push_image(aws.endpoint_url, VERSION)
@@ -428,6 +429,19 @@ def test_real_templates_deploy_from_output(aws, capsys):
     assert_slack_notifier_is_subscribed(aws)
     assert run("app", "--version", VERSION, "--yes") == 0
     assert "✅  AppStack (no changes)" in run.out
+    app = aws.client("cloudformation").describe_stacks(StackName="AppStack")["Stacks"][0]
+    outputs = {output["OutputKey"]: output["OutputValue"] for output in app["Outputs"]}
+    log_group, cluster = outputs["LogGroupName"], outputs["ClusterName"]
+
+    assert run("destroy", "app", "--yes") == 0, run.err
+    assert "✅  AppStack destroyed" in run.out and stack_names(aws) == ["RegistryStack"]
+    ec2 = aws.client("ec2")
+    assert [vpc["IsDefault"] for vpc in ec2.describe_vpcs()["Vpcs"]] == [True], "the VPC and all in it are gone"
+    assert ec2.describe_internet_gateways()["InternetGateways"] == [] and ec2.describe_addresses()["Addresses"] == []
+    assert aws.client("ecs").describe_clusters(clusters=[cluster])["clusters"][0]["status"] == "INACTIVE"
+    retained = aws.client("logs").describe_log_groups(logGroupNamePrefix=log_group)["logGroups"]
+    assert [group["logGroupName"] for group in retained] == [log_group], "DeletionPolicy Retain"
+    assert "DELETE_SKIPPED               AWS::Logs::LogGroup" in run.out
 
 
 @pytest.mark.parametrize("answer, code", [("n\n", 2), ("y\n", 0)])

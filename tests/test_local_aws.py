@@ -505,3 +505,44 @@ def test_termination_protection_is_enforced_on_delete(aws):
     cloudformation.update_termination_protection(EnableTerminationProtection=False, StackName="RegistryStack")
     cloudformation.delete_stack(StackName="RegistryStack")
     assert cloudformation.describe_stacks()["Stacks"] == []
+
+
+def test_a_resource_that_cannot_be_deleted_leaves_the_stack_delete_failed(aws):
+    """As on AWS: the stack and what is left stay, DELETE_FAILED names the resource; fixed, it deletes."""
+    template = {
+        "Resources": {
+            "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}},
+            "Subnet": {
+                "Type": "AWS::EC2::Subnet",
+                "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.0.1.0/24"},
+            },
+            "Routes": {"Type": "AWS::EC2::RouteTable", "Properties": {"VpcId": {"Ref": "Vpc"}}},
+            "Association": {
+                "Type": "AWS::EC2::SubnetRouteTableAssociation",
+                "Properties": {"SubnetId": {"Ref": "Subnet"}, "RouteTableId": {"Ref": "Routes"}},
+            },
+        },
+        "Outputs": {"VpcId": {"Value": {"Ref": "Vpc"}}},
+    }
+    cloudformation, ec2 = aws.client("cloudformation"), aws.client("ec2")
+    vpc_id = outputs_of(run_change_set(cloudformation, "NetworkStack", template))["VpcId"]
+    stray = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.0.2.0/24")["Subnet"]["SubnetId"]  # made by hand
+
+    cloudformation.delete_stack(StackName="NetworkStack")
+
+    stack = cloudformation.describe_stacks(StackName="NetworkStack")["Stacks"][0]
+    assert stack["StackStatus"] == "DELETE_FAILED"
+    events = [(logical_id, status) for logical_id, status, _ in events_of(cloudformation, "NetworkStack")]
+    # Each resource after those that refer to it: the association first, the VPC last.
+    assert [logical_id for logical_id, status in events if status == "DELETE_COMPLETE"] == [
+        "Association",
+        "Routes",
+        "Subnet",
+    ]
+    assert events[-2:] == [("Vpc", "DELETE_FAILED"), ("NetworkStack", "DELETE_FAILED")]
+    assert [vpc["VpcId"] for vpc in ec2.describe_vpcs()["Vpcs"] if not vpc["IsDefault"]] == [vpc_id]
+
+    ec2.delete_subnet(SubnetId=stray)
+    cloudformation.delete_stack(StackName="NetworkStack")
+    assert cloudformation.describe_stacks()["Stacks"] == []
+    assert [vpc for vpc in ec2.describe_vpcs()["Vpcs"] if not vpc["IsDefault"]] == []
