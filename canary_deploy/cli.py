@@ -30,6 +30,11 @@ from .session import AwsClients
 from .template_source import TemplateSource
 
 DEFAULT_OUTPUT_DIR = PROJECT_ROOT / "output"
+# `--verify` without minutes: watch for ECS's bake time, derived from the deployment alarms. Not a string:
+# argparse would convert it with the option's type.
+BAKE_TIME = object()
+# Metrics Insights, which the lag figures come from, reaches 3 hours back.
+MAX_VERIFY_MINUTES = 180
 STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
 # AWS answers these when the credentials, not the request, are wrong: the user must fix configuration.
 CREDENTIAL_ERROR_CODES = {
@@ -110,6 +115,18 @@ def add_deploy_options(parser: argparse.ArgumentParser, preview: bool = False) -
     )
 
 
+def verify_minutes(text: str) -> float:
+    try:
+        minutes = float(text)
+    except ValueError:
+        minutes = 0.0
+    if not 0 < minutes <= MAX_VERIFY_MINUTES:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of minutes above 0 and at most {MAX_VERIFY_MINUTES}"
+        )
+    return minutes
+
+
 def positive_count(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
@@ -132,6 +149,15 @@ def build_parser() -> OneLineParser:
     registry.add_argument("--version", help="image tag to show in the docker push lines")
     app = commands.add_parser("app", help="create or update the app stack")
     app.add_argument("--version", required=True, help="image tag to deploy (must be in ECR)")
+    app.add_argument(
+        "--verify",
+        nargs="?",
+        const=BAKE_TIME,
+        type=verify_minutes,
+        metavar="MINUTES",
+        help="then watch the ECS deployment and its alarms for MINUTES (default: ECS's bake time, from the "
+        "alarms) and print the canary's verdict; exit 3 when the canary failed",
+    )
     for deploy_parser in (registry, app):
         add_deploy_options(deploy_parser)
     diff = commands.add_parser("diff", help="show what `registry` or `app` would change, execute nothing")
@@ -174,12 +200,15 @@ def run_command(args: argparse.Namespace, console: Console, deployer_kwargs: dic
         )
         if options.outputs_file:
             options.outputs_file.check_writable()
+        verify = getattr(args, "verify", None)
         request = DeployRequest(
             names,
             options,
             parse_overrides(args.parameter),
             args.version,
             configured=read_parameters_file(args.parameters_file),
+            verify=verify is not None,
+            verify_minutes=verify if isinstance(verify, float) else None,
         )
         command = RegistryDeploy if args.command == "registry" else AppDeploy
         command(clients, console, source, **deployer_kwargs).run(request)

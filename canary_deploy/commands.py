@@ -9,17 +9,20 @@ from botocore.parsers import ResponseParserError
 from contract import APP_STACK, MUTABLE_IMAGE_TAG, REGISTRY_STACK, REPOSITORY_NAME
 
 from .aws_types import Stack
+from .canary_watch import CanaryWatch
 from .console import Console
 from .deployer import DeployOptions, StackDeployer
 from .docker_hints import login_command, push_command, tag_command
-from .errors import BadInput
+from .errors import BadInput, CanaryFailed, DeploymentFailed, Interrupted
 from .parameters import ParameterSource, StackParameters, deployed_values
 from .preflight import AppPreflight
 from .session import AwsClients
-from .stack_state import outputs_of
+from .stack_state import describe_stack, outputs_of
 from .template_source import TemplateSource
+from .verdict import Outcome
 
 VERSION_PLACEHOLDER = "VERSION"
+STATUS_APP = "python deploy.py status app"
 
 
 @dataclass
@@ -35,6 +38,8 @@ class DeployRequest:
     overrides: ParameterSource
     version: str | None = None
     configured: ParameterSource = field(default_factory=ParameterSource)  # --parameters-file
+    verify: bool = False  # --verify: judge the release after CloudFormation
+    verify_minutes: float | None = None  # --verify MINUTES (None: ECS's bake time)
 
 
 class StackCommand:
@@ -121,4 +126,43 @@ class AppDeploy(StackCommand):
                 raise BadInput(f"{request.names.app} is not deployed yet: pass --version TAG to preview it")
             preflight.run(parameters, parameters.get("Version"), image_required=not preview)
 
-        self.deployer(request.options, "app").deploy(request.names.app, template, parameters, preflight=check)
+        if request.verify and preview:
+            raise BadInput("--verify judges a release once it runs: it does not go with --dry-run or diff")
+        deployer = self.deployer(request.options, "app")
+        try:
+            stack = deployer.deploy(request.names.app, template, parameters, preflight=check)
+        except DeploymentFailed:
+            if request.verify and version:
+                self.report_alarm_rollback(request.names.app, version)
+            raise
+        if stack is not None and request.verify and version:
+            self.verify(stack, version, request.verify_minutes)
+
+    def canary(self, stack: Stack) -> CanaryWatch:
+        return CanaryWatch(
+            self.clients, self.console, stack["StackName"], outputs_of(stack), STATUS_APP, **self.deployer_kwargs
+        )
+
+    def verify(self, stack: Stack, version: str, minutes: float | None) -> None:
+        """--verify: watch the release, print the verdict; a failed canary is exit 3, Ctrl-C detaches."""
+        verdict = self.canary(stack).verify(version, minutes)
+        if verdict.outcome is Outcome.HEALTHY:
+            self.console.line(self.console.style(verdict.line(), "green"))
+        elif verdict.outcome is Outcome.FAILED:
+            raise CanaryFailed(verdict.text())
+        elif verdict.outcome is Outcome.DETACHED:
+            raise Interrupted(
+                f"detached: {verdict.text()}; ECS and the alarms go on judging it: check later with `{STATUS_APP}`"
+            )
+        else:
+            raise DeploymentFailed(f"{verdict.text()} when --verify ended: check later with `{STATUS_APP}`")
+
+    def report_alarm_rollback(self, stack_name: str, version: str) -> None:
+        """CloudFormation rolled the release back: when ECS's deployment alarms failed it, that is the
+        canary's verdict (exit 3), not a failed deployment."""
+        stack = describe_stack(self.clients.cloudformation, stack_name)
+        if stack is None or not {"ClusterName", "ServiceName"} <= set(outputs_of(stack)):
+            return
+        verdict = self.canary(stack).rolled_back_by_alarms(version)
+        if verdict is not None:
+            raise CanaryFailed(verdict.text())

@@ -3,6 +3,7 @@
 EXIT_OK = 0
 EXIT_DEPLOY_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_CANARY_FAILED = 3
 EXIT_INTERRUPTED = 130
 
 
@@ -36,6 +37,12 @@ class DeploymentFailed(DeployError):
 
 class StateUnknown(DeployError):
     """After execution the stack could not be read (retries exhausted): it may have completed or failed."""
+
+
+class CanaryFailed(DeployError):
+    """Deployed, but the canary judged the release bad: its alarms fired or its tasks stopped (--verify)."""
+
+    exit_code = EXIT_CANARY_FAILED
 
 
 class Interrupted(DeployError):

@@ -80,6 +80,7 @@ class ServiceState:
     pending: int
     deployments: list[Deployment]
     events: list[ServiceEvent]  # newest first, as ECS lists them
+    deployment_alarms: tuple[str, ...] = ()  # the alarms that judge its deployments, when enabled
 
     @property
     def primary(self) -> Deployment | None:
@@ -146,6 +147,7 @@ class ServiceRollout:
             events=[
                 ServiceEvent(event["id"], event["createdAt"], event["message"]) for event in service.get("events", [])
             ],
+            deployment_alarms=_deployment_alarms(service),
         )
 
     def stopped_tasks(self, known: set[str]) -> list[StoppedTask]:
@@ -164,6 +166,11 @@ class ServiceRollout:
         known.update(arns)
         stopped = [_stopped_task(task) for task in tasks]
         return sorted(stopped, key=lambda task: task.stopped_at or datetime.min, reverse=True)
+
+
+def _deployment_alarms(service: dict) -> tuple[str, ...]:
+    alarms = service.get("deploymentConfiguration", {}).get("alarms") or {}
+    return tuple(alarms.get("alarmNames", [])) if alarms.get("enable") else ()
 
 
 def _deployment(deployment: dict) -> Deployment:

@@ -109,12 +109,18 @@ class RolloutWatch:
             self.poll()
             self.watching = False
 
-    def poll(self) -> None:
+    def follow(self, rollout: ServiceRollout, since: datetime) -> None:
+        """Follow a service outside a stack operation (`deploy.py app --verify`), showing what happens from
+        `since` on."""
+        self.rollout, self.since, self.watching = rollout, since, True
+
+    def poll(self) -> ServiceState | None:
+        """Shows what changed since the last poll; returns the service as read (None when not watching)."""
         if not self.watching or self.rollout is None:
-            return
+            return None
         state = self.rollout.state()
         if state is None:
-            return
+            return None
         for event in reversed(state.events):
             if event.id not in self.shown_events and _utc(event.created_at) >= self.since:
                 self.shown_events.add(event.id)
@@ -131,6 +137,7 @@ class RolloutWatch:
         if self.cancel_after and self.cancel and len(self.failures) >= self.cancel_after and not self.cancel_requested:
             self.cancel_requested = True
             self.cancel(len(self.failures))
+        return state
 
     def _show_stopped_tasks(self, deployments: set[str]) -> None:
         assert self.rollout is not None

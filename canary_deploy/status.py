@@ -1,6 +1,7 @@
 """`deploy.py status`: each stack's status, when it last changed and its outputs; for the app, what ECS
 really runs: the rollout, the image of each deployment with running tasks, a warning (and why, when it
-can tell) if that is not the stack's ImageUri, the last stopped tasks' reasons and the service events.
+can tell) if that is not the stack's ImageUri, the last stopped tasks' reasons, the service events and the
+canary's verdict on the last release (canary_watch).
 `--watch` refreshes until Ctrl-C."""
 
 import time
@@ -8,7 +9,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from .aws_types import Stack
-from .commands import StackNames
+from .canary_watch import CanaryWatch
+from .commands import STATUS_APP, StackNames
 from .console import Console
 from .events import STACK_TYPE
 from .rollout import Outcome, ServiceRollout, ServiceState
@@ -68,7 +70,10 @@ class StatusReport:
         if is_in_progress(status):
             self.show_recent_events(stack)
         if kind == "app" and "ClusterName" in outputs and "ServiceName" in outputs:
-            self.show_service(stack, ServiceRollout(self.clients.ecs, outputs["ClusterName"], outputs["ServiceName"]))
+            rollout = ServiceRollout(self.clients.ecs, outputs["ClusterName"], outputs["ServiceName"])
+            state = self.show_service(stack, rollout)
+            if state is not None:
+                self.show_last_release(stack, state)
         self.console.line()
 
     def show_recent_events(self, stack: Stack) -> None:
@@ -81,11 +86,11 @@ class StatusReport:
                 f"  {event['Timestamp']:%H:%M:%S}  {event['ResourceStatus']}{kind} {event['LogicalResourceId']}{reason}"
             )
 
-    def show_service(self, stack: Stack, rollout: ServiceRollout) -> None:
+    def show_service(self, stack: Stack, rollout: ServiceRollout) -> ServiceState | None:
         state = rollout.state()
         if state is None:
             self.console.line(f"ECS service {rollout.service} not found in cluster {rollout.cluster}")
-            return
+            return None
         self.console.line(
             f"ECS service {state.name} ({state.status}): {state.running}/{state.desired} running, "
             f"{state.pending} pending; {deployment_summary(state)}"
@@ -110,6 +115,14 @@ class StatusReport:
             self.console.line("  service events:")
         for event in state.events[:SERVICE_EVENTS_SHOWN]:
             self.console.line(f"    {event_line(event)}")
+        return state
+
+    def show_last_release(self, stack: Stack, state: ServiceState) -> None:
+        """The canary's verdict on the newest release, from ECS's deployment history and the alarms."""
+        canary = CanaryWatch(self.clients, self.console, stack["StackName"], outputs_of(stack), STATUS_APP)
+        verdict = canary.last_release(state)
+        if verdict is not None:
+            self.console.line(f"Last release: {verdict.line()}")
 
     def running_images(self, state: ServiceState) -> dict[str, str]:
         """`family:revision` -> image, for each deployment with tasks running (the primary's if none do)."""

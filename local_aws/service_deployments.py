@@ -38,6 +38,7 @@ class ServiceDeployments(ecs_model.DeploymentWatcher):
         history = _history(scheduler.backend)
         if rollback_of is not None:  # part of the failed one's record, which failed() completes
             history["by_deployment"][deployment["id"]] = history["by_deployment"].get(rollback_of["id"])
+            deployment["_revision"] = getattr(scheduler.service, "_last_successful_revision", None)
             return
         service = scheduler.service
         now = ecs_model._now()

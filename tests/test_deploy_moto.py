@@ -23,6 +23,8 @@ pytestmark = pytest.mark.deploy
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VERSION = "1.16.0-beta.12-5f5d22f1"
 REPOSITORY_URI = "123456789012.dkr.ecr.us-east-1.amazonaws.com/kafkajs-canary-app"
+LAG_ALARM = "${AWS::StackName}-consumer-lag"
+LAG_QUERY = 'SELECT MAX(OffsetLag) FROM SCHEMA("kafkajs-canary-app/Consumer", "partition", "topic")'
 REAL_APP_PARAMETERS = json.loads((PROJECT_ROOT / "output" / TEMPLATE_FILES["app"]).read_text())["Parameters"]
 
 
@@ -50,8 +52,9 @@ def small_registry_template():
 
 
 def small_app_template(broken=False):
-    """Cluster, task definition with the imported repository URI and Version, service. `broken` adds a
-    service in a cluster that does not exist, which moto fails on, to drive the rollback path."""
+    """Cluster, task definition with the imported repository URI and Version, service judged by its consumer
+    lag alarm (a deployment alarm, named as the real one). `broken` adds a service in a cluster that does not
+    exist, which moto fails on, to drive the rollback path."""
     image = {
         "Fn::Join": [
             "",
@@ -83,7 +86,23 @@ def small_app_template(broken=False):
                 "ServiceName": "kafkajs-canary-app",
                 "TaskDefinition": {"Ref": "TaskDefinition"},
                 "DesiredCount": {"Ref": "DesiredCount"},
-                "DeploymentConfiguration": {"DeploymentCircuitBreaker": {"Enable": True, "Rollback": True}},
+                "DeploymentConfiguration": {
+                    "DeploymentCircuitBreaker": {"Enable": True, "Rollback": True},
+                    "Alarms": {"AlarmNames": [{"Fn::Sub": LAG_ALARM}], "Enable": True, "Rollback": True},
+                },
+            },
+        },
+        "LagAlarm": {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "AlarmName": {"Fn::Sub": LAG_ALARM},
+                "Metrics": [{"Id": "lag", "Expression": LAG_QUERY, "Period": 60, "ReturnData": True}],
+                "EvaluationPeriods": 5,
+                "DatapointsToAlarm": 5,
+                "Threshold": 1000,
+                "ComparisonOperator": "GreaterThanThreshold",
+                "TreatMissingData": "notBreaching",
+                "Dimensions": [{"Name": "ServiceName", "Value": {"Fn::GetAtt": ["Service", "Name"]}}],
             },
         },
     }
@@ -594,3 +613,93 @@ def test_unwritable_outputs_file_is_one_line(deploy, aws):
     assert deploy("registry", "--yes", "--outputs-file", str(deploy.output_dir / "missing" / "out.json")) == 2
     assert "its directory does not exist" in deploy.err and deploy.err.count("\n") == 1
     assert stack_names(aws) == []
+
+
+# --- The canary's verdict (--verify, status) --------------------------------------------------------------
+
+LAG_REASON = (
+    "Threshold Crossed: 5 datapoints [4810.0, 5120.0, 5388.0, 5602.0, 5911.0] were greater than the threshold (1000.0)."
+)
+# The verdict line ends the alarm's reason without its final period, before "; ECS ...".
+LAG_SHOWN = LAG_REASON.removesuffix(".")
+
+
+def verify_run(deploy, *argv, at=None):
+    """main() as `deploy` runs it, with a clock that moves only when the deployer sleeps. at=(text, action):
+    the action runs at the first sleep after `text` is printed, as someone watching would act."""
+    out, err = io.StringIO(), io.StringIO()
+    now, pending = [0.0], [at]
+
+    def sleep(seconds):
+        now[0] += seconds
+        if pending[0] and pending[0][0] in out.getvalue():
+            action, pending[0] = pending[0][1], None
+            action()
+
+    console = Console(out=out, err=err, interactive=False, color=False)
+    code = main([*argv, "--output-dir", str(deploy.output_dir)], console=console, clock=lambda: now[0], sleep=sleep)
+    return code, out.getvalue(), err.getvalue()
+
+
+def publish_lag(aws, *values):
+    """OffsetLag as the app publishes it, one datapoint per partition."""
+    for partition, value in enumerate(values):
+        dimensions = [{"Name": "topic", "Value": "canary"}, {"Name": "partition", "Value": str(partition)}]
+        aws.client("cloudwatch").put_metric_data(
+            Namespace="kafkajs-canary-app/Consumer",
+            MetricData=[{"MetricName": "OffsetLag", "Value": value, "Dimensions": dimensions}],
+        )
+
+
+def ctrl_c():
+    raise KeyboardInterrupt
+
+
+def test_verify_judges_a_healthy_release_with_its_lag_and_ctrl_c_detaches(deploy, aws):
+    ready_for_app(deploy, aws)
+    publish_lag(aws, 3, 12, 7)
+    code, out, err = verify_run(deploy, "app", "--version", VERSION, "--yes", "--verify", "0.5")
+    assert code == 0, out + err
+    assert f"Verifying the canary on {VERSION} for 30s (--verify); deployment alarms: AppStack-consumer-lag" in out
+    assert out.rstrip().endswith(f"✅ canary healthy on {VERSION} for 30s (max lag 12, tasks 1/1)")
+
+    push_image(aws.endpoint_url, "1.16.1")
+    code, out, err = verify_run(deploy, "app", "--version", "1.16.1", "--verify", at=("Verifying the canary", ctrl_c))
+    assert code == 130, out + err
+    assert "Verifying the canary on 1.16.1 for 5 min (ECS's bake time: the alarms' longest window)" in out
+    assert err.strip() == (
+        "❌ detached: canary on 1.16.1 not judged yet: detached after 5s (max lag 12, tasks 1/1); ECS and the "
+        "alarms go on judging it: check later with `python deploy.py status app`"
+    )
+    assert deploy("status", "app") == 0, deploy.err
+    assert "Last release: ✅ canary healthy on 1.16.1 for " in deploy.out
+
+
+def test_a_release_whose_lag_alarm_fires_is_rolled_back_by_ecs_exits_3_and_status_tells(deploy, aws):
+    ready_for_app(deploy, aws)
+    assert deploy("app", "--version", VERSION, "--yes") == 0, deploy.err
+    push_image(aws.endpoint_url, "1.17.0-beta.1")
+
+    def lag_alarm_fires():  # as CloudWatch would, once the new KafkaJS falls behind
+        aws.client("cloudwatch").set_alarm_state(
+            AlarmName="AppStack-consumer-lag", StateValue="ALARM", StateReason=LAG_REASON
+        )
+
+    running = "new kafkajs-canary-app:2 1/1 running"
+    code, out, err = verify_run(deploy, "app", "--version", "1.17.0-beta.1", "--verify", at=(running, lag_alarm_fires))
+    assert code == 3, out + err
+    failed = f"canary failed on 1.17.0-beta.1: AppStack-consumer-lag {LAG_SHOWN}; ECS rolled back to {VERSION}"
+    assert err.strip() == f"❌ {failed}"
+    assert "Service (AWS::ECS::Service) UPDATE_FAILED" in out.split("Root cause:")[1]
+    assert deploy("status", "app") == 0, deploy.err
+    assert f"Last release: ❌ {failed}" in deploy.out
+
+    # The alarm still fires. ECS does not hold it against the next release (it was in ALARM when that one
+    # started), so CloudFormation completes; --verify does.
+    push_image(aws.endpoint_url, "1.17.0-beta.2")
+    code, out, err = verify_run(deploy, "app", "--version", "1.17.0-beta.2", "--verify", "0.5")
+    assert code == 3, out + err
+    assert err.strip() == (
+        f"❌ canary failed on 1.17.0-beta.2: AppStack-consumer-lag {LAG_SHOWN}; ECS did not roll back (its "
+        f"deployment had completed); roll back with `python deploy.py app --version {VERSION}`"
+    )
