@@ -11,3 +11,5 @@ StackEvent = dict[str, Any]
 ResourceChange = dict[str, Any]
 # CreateChangeSet's Parameters entries ({"ParameterKey": ..., "ParameterValue"/"UsePreviousValue": ...}).
 ParameterEntry = dict[str, Any]
+# CreateChangeSet's ResourcesToImport entries ({"ResourceType", "LogicalResourceId", "ResourceIdentifier"}).
+ResourceToImport = dict[str, Any]

@@ -15,7 +15,7 @@ from .deployer import DeployOptions, StackDeployer
 from .docker_hints import login_command, push_command, tag_command
 from .errors import BadInput, CanaryFailed, DeploymentFailed, Interrupted
 from .parameters import ParameterSource, StackParameters, deployed_values
-from .preflight import AppPreflight
+from .preflight import AppPreflight, RetainedRepository
 from .session import AwsClients
 from .stack_state import describe_stack, outputs_of
 from .template_source import TemplateSource
@@ -63,7 +63,10 @@ class RegistryDeploy(StackCommand):
         parameters = StackParameters(template, request.overrides, configured=request.configured)
         self.clients.check_configuration()
         deployer = self.deployer(request.options, "registry")
-        stack = deployer.deploy(request.names.registry, template, parameters)
+        retained = RetainedRepository(self.clients, self.console, request.names.registry, template)
+        stack = deployer.deploy(
+            request.names.registry, template, parameters, preflight=lambda stack: retained.to_import(stack, parameters)
+        )
         if stack is None:
             return
         self.protect(stack)

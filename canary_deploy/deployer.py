@@ -1,12 +1,13 @@
 """Deploys one stack through a change set: state handling, review, confirmation, execution, events."""
 
+import json
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NoReturn
 
-from .aws_types import Stack
+from .aws_types import ResourceToImport, Stack
 from .changeset import ChangeSet, required_capabilities
 from .console import Console
 from .errors import ChangesRefused, DeploymentFailed, Interrupted, StateUnknown
@@ -24,6 +25,12 @@ from .template_source import StackTemplate, template_argument
 
 # ECS can take hours to report "did not stabilize"; a generous default, never a fixed one-hour cap.
 DEFAULT_TIMEOUT_SECONDS = 4 * 3600
+
+
+def without_outputs(template: StackTemplate) -> StackTemplate:
+    """The same template with no Outputs: what an IMPORT change set may carry (it may add none)."""
+    data = {key: value for key, value in template.data.items() if key != "Outputs"}
+    return StackTemplate(template.filename, json.dumps(data, indent=2))
 
 
 @dataclass
@@ -60,31 +67,51 @@ class StackDeployer:
         stack_name: str,
         template: StackTemplate,
         parameters: StackParameters,
-        preflight: Callable[[Stack | None], None] | None = None,
+        preflight: Callable[[Stack | None], list[ResourceToImport] | None] | None = None,
     ) -> Stack | None:
         """Returns the stack description after success or no changes; None after a dry run.
 
         Reads the stack first (nothing changes before preflight): on update, the parameters the command
-        does not set keep the stack's values. `preflight(stack)` then checks the account; only after it
+        does not set keep the stack's values. `preflight(stack)` then checks the account, and may name
+        existing resources the stack must adopt (a repository retained from a deleted stack); only after it
         passes may a stack whose creation failed be deleted and the change set be made."""
         stack = self.current_stack(stack_name)
         parameters.keep_deployed(deployed_values(stack))
-        if preflight:
-            preflight(stack)
+        to_import = preflight(stack) if preflight else None
         if stack is not None and stack["StackStatus"] == "ROLLBACK_COMPLETE":
             self.console.notice(
                 f"{stack_name} is ROLLBACK_COMPLETE (its creation failed, it holds nothing): deleting it to create it again"
             )
             self.delete_and_wait(stack)
             stack = None
-        change_set_type = "CREATE" if stack is None or stack["StackStatus"] == "REVIEW_IN_PROGRESS" else "UPDATE"
+        if to_import:
+            # An import may add nothing else and no Outputs: adopt first, then the template as a whole.
+            stack = self.apply_change_set(stack_name, without_outputs(template), parameters, stack, to_import)
+            if stack is None:
+                return None
+            parameters.keep_deployed(deployed_values(stack))
+        return self.apply_change_set(stack_name, template, parameters, stack)
+
+    def apply_change_set(
+        self,
+        stack_name: str,
+        template: StackTemplate,
+        parameters: StackParameters,
+        stack: Stack | None,
+        to_import: list[ResourceToImport] | None = None,
+    ) -> Stack | None:
+        """One change set, made, reviewed, executed: the stack after it, or None after a dry run."""
+        creates = stack is None or stack["StackStatus"] == "REVIEW_IN_PROGRESS"
+        change_set_type = "IMPORT" if to_import else "CREATE" if creates else "UPDATE"
         change_set = ChangeSet(self.cfn, stack_name, change_set_type, sleep=self.sleep)
         change_set.creates_stack = stack is None
         body = template_argument(template, stack_name, self.options.s3_bucket, self.clients)
         sent = parameters.as_cloudformation()
         diff = ParameterDiff(stack_name, template.parameters, parameters.deployed, sent)
         try:
-            has_changes = change_set.create(body, sent, required_capabilities(template)) and change_set.wait()
+            has_changes = (
+                change_set.create(body, sent, required_capabilities(template), to_import) and change_set.wait()
+            )
             if has_changes:
                 values = LocalValues(self.clients, change_set, stack, template.data, parameters.values())
                 table = self.review(change_set, diff, values)
@@ -101,7 +128,7 @@ class StackDeployer:
             return stack
         if table is None:
             return None
-        return self.execute(change_set, total_resources=len(table.changes))
+        return self.execute(change_set, total_resources=len(table.changes), final=not to_import)
 
     def review(self, change_set: ChangeSet, diff: ParameterDiff, values: LocalValues) -> ChangeReview | None:
         """Shows the parameter changes and the resource changes; returns the table to execute, or None after
@@ -156,7 +183,9 @@ class StackDeployer:
             change_set.discard()
             raise ChangesRefused(f"{change_set.stack_name}: not confirmed, nothing executed (change set deleted)")
 
-    def execute(self, change_set: ChangeSet, total_resources: int) -> Stack:
+    def execute(self, change_set: ChangeSet, total_resources: int, final: bool = True) -> Stack:
+        """Executes and streams to the end; `final` False (an import, before the template as a whole):
+        no outputs printed or written yet."""
         watch = RolloutWatch(
             self.clients.ecs,
             self.console,
@@ -187,7 +216,10 @@ class StackDeployer:
                 f"{change_set.stack_name} is {status}, but its outputs could not be read ({unreadable}): "
                 f"see them with `{self.status_command}`"
             )
-        self.print_outputs(stack)
+        if final:
+            self.print_outputs(stack)
+        else:
+            self.console.line(f"✅  {stack['StackName']} holds the imported resources ({status})")
         return stack
 
     def final_status(self, stream: EventStream, interrupts: ExecutionInterrupts, stack_name: str) -> str:

@@ -1,4 +1,5 @@
-"""Checks before the app deploy changes anything: registry stack, image in ECR, Parameter Store."""
+"""Checks before a deploy changes anything. App: registry stack, image in ECR, Parameter Store. Registry:
+a repository retained from a deleted registry stack, to adopt."""
 
 from dataclasses import dataclass
 
@@ -6,13 +7,16 @@ from botocore.exceptions import ClientError
 
 from contract import KAFKA_PARAMETERS, REGISTRY_EXPORTS, SENTRY_PARAMETER, SLACK_WEBHOOK_SUFFIX, StoredParameter
 
+from .aws_types import ResourceToImport, Stack
 from .console import Console
 from .docker_hints import login_command, push_command
 from .errors import PreflightFailed
-from .parameters import StackParameters
+from .parameters import StackParameters, deployed_values
 from .session import AwsClients
 from .stack_state import SUCCESS_STATUSES, describe_stack, is_in_progress, outputs_of
+from .template_source import StackTemplate
 
+REPOSITORY_TYPE = "AWS::ECR::Repository"
 REQUIRED_PARAMETERS = tuple(parameter.suffix for parameter in KAFKA_PARAMETERS)
 # Credentials: stored as SecureString, never as a plain String.
 SECRET_SUFFIXES = (
@@ -149,3 +153,39 @@ class AppPreflight:
                     f"{name} is a secret stored as String: convert it to SecureString with "
                     f"`{convert_to_secure_string_command(name)}`"
                 )
+
+
+class RetainedRepository:
+    """Before the registry stack is created: an ECR repository of its name may exist already, retained when
+    a registry stack was deleted (DeletionPolicy Retain). Creating it again would fail with
+    RepositoryAlreadyExists; the stack adopts it instead, through an IMPORT change set, images included."""
+
+    def __init__(self, clients: AwsClients, console: Console, stack_name: str, template: StackTemplate) -> None:
+        self.clients = clients
+        self.console = console
+        self.stack_name = stack_name
+        self.template = template
+
+    def to_import(self, stack: Stack | None, parameters: StackParameters) -> list[ResourceToImport] | None:
+        if deployed_values(stack) is not None:
+            return None  # the stack holds its repository
+        name = parameters.get("RepositoryName")
+        try:
+            self.clients.ecr.describe_repositories(repositoryNames=[name])
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "RepositoryNotFoundException":
+                return None
+            raise
+        resources = self.template.data["Resources"]
+        logical_id = next(key for key, resource in resources.items() if resource["Type"] == REPOSITORY_TYPE)
+        self.console.notice(
+            f"the ECR repository {name} exists already (retained when a registry stack was deleted): "
+            f"{self.stack_name} adopts it, images included, through an IMPORT change set"
+        )
+        return [
+            {
+                "ResourceType": REPOSITORY_TYPE,
+                "LogicalResourceId": logical_id,
+                "ResourceIdentifier": {"RepositoryName": name},
+            }
+        ]

@@ -66,9 +66,11 @@ class ReviewedChange:
     @property
     def risk(self) -> str | None:
         """Why this change needs confirmation, or None. Removals and replacements can lose data; IAM and
-        security-group changes can widen access."""
+        security-group changes can widen access; an import puts an existing resource under the stack."""
         if self.change.get("Action") == "Remove":
             return "removal"
+        if self.change.get("Action") == "Import":  # the stack takes over a resource made outside it
+            return "import of an existing resource"
         replacement = self.change.get("Replacement")
         if replacement == "True" and self.release is None:
             return "replacement"

@@ -31,7 +31,7 @@ changes and how it is executed), `ecs_model` (ECS deployments with tasks that ru
 `deployment_alarms` (deployments judged by CloudWatch alarms), `service_deployments` (their history),
 `service_stabilization` (CloudFormation waiting for them), `sns_model` (AWS::SNS::Subscription, which
 moto does not model at all), `cloudwatch_model` (AWS::CloudWatch::Alarm, skipped by moto, and Metrics
-Insights queries), `stack_deletion` (resources deleted in reverse dependency order, each by its service,
+Insights queries), `resource_import` (IMPORT change sets adopt existing resources), `stack_deletion` (resources deleted in reverse dependency order, each by its service,
 DELETE_FAILED when one cannot be) and `stack_operations` (client tokens, change-set names per stack,
 termination protection enforced on delete, change sets deleted with their stack).
 
@@ -53,6 +53,7 @@ from . import (
     deployment_alarms,
     ecs_model,
     previous_values,
+    resource_import,
     service_deployments,
     service_stabilization,
     sns_model,
@@ -81,7 +82,8 @@ def apply_moto_fixes() -> None:
     def create_change_set(
         self, stack_name, change_set_name, template, parameters, description, change_set_type, **kwargs
     ):
-        under_review = _stack_under_review(self, stack_name, change_set_name) if change_set_type == "CREATE" else None
+        creates = change_set_type in ("CREATE", resource_import.IMPORT)
+        under_review = _stack_under_review(self, stack_name, change_set_name) if creates else None
         stack_operations.refuse_duplicate_change_set_name(self, stack_name, change_set_name)
         change_set_id, stack_id = original_create_change_set(
             self, stack_name, change_set_name, template, parameters, description, change_set_type, **kwargs
@@ -120,6 +122,8 @@ def apply_moto_fixes() -> None:
     _wait_for_services_on_stack_reads()
     # moto deletes in dictionary order and leaves route tables, gateways and more behind: DependencyViolation.
     stack_deletion.apply()
+    # moto treats an IMPORT change set as a CREATE and fails on the resources that already exist.
+    resource_import.apply()
     # Tokens, change-set names and deletion as CloudFormation's API promises; last, as it wraps the above.
     stack_operations.apply()
 
@@ -259,6 +263,7 @@ def _execute_change_set(self, change_set_name: str, stack_name: str | None = Non
     for change in plan.changes:  # as CloudFormation starts on each (removals wait for the cleanup phase)
         if change.action != "Remove":
             _resource_event(stack, change, f"{_verb(change)}_IN_PROGRESS")
+    resource_import.adopt(stack, change_set)  # an IMPORT's resources exist: the plan creates none of them
     try:
         plan.apply()
         stack.template = change_set.template
@@ -313,7 +318,7 @@ def _complete(backend, stack, change_set, previous) -> None:
 
 
 def _verb(change) -> str:
-    return {"Add": "CREATE", "Modify": "UPDATE", "Remove": "DELETE"}[change.action]
+    return {"Add": "CREATE", "Modify": "UPDATE", "Remove": "DELETE", "Import": "IMPORT"}[change.action]
 
 
 def _change(plan, logical_id: str):

@@ -436,7 +436,8 @@ def assert_slack_notifier_is_subscribed(aws):
 
 def test_real_templates_deploy_from_output(aws, capsys):
     """output/ as generate.py wrote it (stale check against templates/ included): both stacks, a no-change
-    redeploy, then `destroy app`, which deletes everything in the VPC but what is retained."""
+    redeploy, `destroy app`, which deletes everything in the VPC but what is retained, then `destroy registry`
+    and `registry` again, which adopts the retained repository."""
     run = Run(capsys, PROJECT_ROOT / "output")
     assert run("registry", "--yes") == 0, run.err
     push_image(aws.endpoint_url, VERSION)
@@ -461,6 +462,37 @@ def test_real_templates_deploy_from_output(aws, capsys):
     retained = aws.client("logs").describe_log_groups(logGroupNamePrefix=log_group)["logGroups"]
     assert [group["logGroupName"] for group in retained] == [log_group], "DeletionPolicy Retain"
     assert "DELETE_SKIPPED               AWS::Logs::LogGroup" in run.out
+
+    # The registry goes too, its repository and images retained; deployed again, the stack adopts them.
+    assert run("destroy", "registry", "--yes") == 0, run.err
+    assert run("registry", "--yes") == 0, run.err
+    assert "the ECR repository kafkajs-canary-app exists already" in run.out
+    assert "Import  Repository  AWS::ECR::Repository" in run.out
+    assert "RegistryStack.RepositoryUri = 123456789012.dkr.ecr.us-east-1.amazonaws.com/kafkajs-canary-app" in run.out
+    images = aws.client("ecr").describe_images(repositoryName="kafkajs-canary-app")["imageDetails"]
+    assert [image["imageTags"] for image in images] == [[VERSION]]
+
+
+def test_retained_repository_is_adopted_only_once_confirmed(deploy, aws):
+    assert deploy("registry", "--yes") == 0, deploy.err
+    push_image(aws.endpoint_url, VERSION)
+    assert deploy("destroy", "registry", "--yes") == 0, deploy.err
+
+    assert deploy("registry") == 2  # no terminal, no --yes
+    assert "Import  Repository  AWS::ECR::Repository" in deploy.out and "⚠ import of an existing resource" in deploy.out
+    assert "flagged change(s) need confirmation and there is no terminal: rerun with --yes" in deploy.err
+    assert stack_names(aws) == []
+
+    assert deploy("registry", "--yes") == 0, deploy.err
+    assert stack_names(aws) == ["RegistryStack"]
+    resource = aws.client("cloudformation").describe_stack_resource(
+        StackName="RegistryStack", LogicalResourceId="Repository"
+    )
+    assert resource["StackResourceDetail"]["PhysicalResourceId"] == "kafkajs-canary-app"
+    assert aws.client("ecr").describe_images(repositoryName="kafkajs-canary-app")["imageDetails"][0]["imageTags"] == [
+        VERSION
+    ]
+    assert "RegistryStack.RepositoryName = kafkajs-canary-app" in deploy.out
 
 
 @pytest.mark.parametrize("answer, code", [("n\n", 2), ("y\n", 0)])

@@ -546,3 +546,58 @@ def test_a_resource_that_cannot_be_deleted_leaves_the_stack_delete_failed(aws):
     cloudformation.delete_stack(StackName="NetworkStack")
     assert cloudformation.describe_stacks()["Stacks"] == []
     assert [vpc for vpc in ec2.describe_vpcs()["Vpcs"] if not vpc["IsDefault"]] == []
+
+
+def import_change_set(cloudformation, template, repository="kafkajs-canary-app", name="adopt"):
+    return cloudformation.create_change_set(
+        StackName="RegistryStack",
+        ChangeSetName=name,
+        ChangeSetType="IMPORT",
+        TemplateBody=json.dumps(template),
+        ResourcesToImport=[
+            {
+                "ResourceType": "AWS::ECR::Repository",
+                "LogicalResourceId": "Repository",
+                "ResourceIdentifier": {"RepositoryName": repository},
+            }
+        ],
+    )
+
+
+def test_import_change_set_adopts_a_retained_repository(aws):
+    """The registry stack deleted, its repository retained with its images: a new stack adopts it."""
+    cloudformation = aws.client("cloudformation")
+    run_change_set(cloudformation, "RegistryStack", registry_template())
+    digest = push_image(aws.endpoint_url, VERSION)
+    cloudformation.delete_stack(StackName="RegistryStack")
+    without_outputs = {key: value for key, value in registry_template().items() if key != "Outputs"}
+
+    with_outputs = import_change_set(cloudformation, registry_template(), name="with-outputs")
+    refused = cloudformation.describe_change_set(ChangeSetName=with_outputs["Id"])
+    assert (refused["Status"], refused["StatusReason"]) == (
+        "FAILED",
+        "As part of the import operation, you cannot modify or add [Outputs]",
+    )
+    missing = import_change_set(cloudformation, without_outputs, repository="nope", name="missing")
+    assert "does not exist" in cloudformation.describe_change_set(ChangeSetName=missing["Id"])["StatusReason"]
+
+    adopt = import_change_set(cloudformation, without_outputs)
+    described = cloudformation.describe_change_set(ChangeSetName=adopt["Id"])
+    assert described["Status"] == "CREATE_COMPLETE"
+    assert [
+        (c["ResourceChange"]["Action"], c["ResourceChange"]["LogicalResourceId"]) for c in described["Changes"]
+    ] == [("Import", "Repository")]
+    cloudformation.execute_change_set(ChangeSetName=adopt["Id"])
+
+    stack = cloudformation.describe_stacks(StackName="RegistryStack")["Stacks"][0]
+    assert stack["StackStatus"] == "IMPORT_COMPLETE"
+    assert ("Repository", "IMPORT_COMPLETE", "") in events_of(cloudformation, "RegistryStack")
+    resource = cloudformation.describe_stack_resource(StackName="RegistryStack", LogicalResourceId="Repository")
+    assert resource["StackResourceDetail"]["PhysicalResourceId"] == "kafkajs-canary-app"
+    images = aws.client("ecr").describe_images(repositoryName="kafkajs-canary-app")["imageDetails"]
+    assert [image["imageDigest"] for image in images] == [digest], "the same repository, images kept"
+    # The outputs come with the next update; a second import of the same repository is refused.
+    updated = run_change_set(cloudformation, "RegistryStack", registry_template(), change_set_type="UPDATE")
+    assert outputs_of(updated)["RepositoryName"] == "kafkajs-canary-app"
+    with pytest.raises(botocore.exceptions.ClientError, match="IMPORT change sets that create a stack"):
+        import_change_set(cloudformation, without_outputs, name="again")
