@@ -2,8 +2,11 @@
 
 Starts moto's server in this process (127.0.0.1, a free port), seeds it as an operator would (Parameter
 Store, then an image in ECR after the registry exists), and runs the real CLI as a user does:
-`deploy.py registry`, `deploy.py app --version TAG`, `deploy.py status app`. The server stops at the
-end, also when a step fails or on Ctrl-C; the exit status says which step failed.
+`deploy.py registry`, `deploy.py app --version TAG`, `deploy.py status app`; then a second release,
+whose review shows what it changes (the diff `deploy.py diff app` prints), and a broken one: an image
+built for arm64, whose tasks ECS cannot start, so the circuit breaker fails the rollout and the stack
+rolls back, with the reason; `status app` ends it. The server stops at the end, also when a step fails or on Ctrl-C; the exit
+status says which step failed.
 
     python -m local_aws.demo [--version TAG] [--skip parameters|image]
 """
@@ -22,12 +25,18 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from canary_deploy.errors import EXIT_DEPLOY_FAILED, EXIT_INTERRUPTED, EXIT_OK
 
+from .ecs_model import FARGATE_PLATFORM
 from .errors import LocalAWSError
 from .seeding import push_image, seed_parameters
 from .server import LocalAWS, endpoint_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_VERSION = "1.16.0-beta.12-5f5d22f1"
+NEXT_VERSION = "1.16.0-beta.13-0a1b2c3d"
+# Built on an arm64 laptop without --platform: Fargate's linux/amd64 tasks cannot pull it.
+BROKEN_VERSION = "1.16.0-beta.14-arm64"
+BROKEN_PLATFORM = "linux/arm64"
+TOTAL_STEPS = 11
 DEPLOY_COMMAND = (sys.executable, "deploy.py")
 # After Ctrl-C, how long the deploy.py child, which got its own Ctrl-C from us, may take to clean up
 # (delete its change set, cancel its update) before it is killed.
@@ -142,13 +151,15 @@ class Run:
         self.timings.append((name, time.perf_counter() - started))
         return result
 
-    def deploy_py(self, name, environment, *arguments):
+    def deploy_py(self, name, environment, *arguments, expect=EXIT_OK):
+        """Runs deploy.py as a step; any exit code but `expect` fails the run."""
+
         def run():
             self._start_child([*self.deploy_command, *arguments], environment)
             code = self.child.wait()
             self.child = None
-            if code != EXIT_OK:
-                raise StepFailed(f"python deploy.py {' '.join(arguments)} exited {code}")
+            if code != expect:
+                raise StepFailed(f"python deploy.py {' '.join(arguments)} exited {code}, not {expect}")
 
         self.timed(name, run, "python deploy.py " + " ".join(arguments))
 
@@ -200,17 +211,30 @@ def run_demo(args, run):
         if "image" in args.skip:
             run.step("push image", "skipped (--skip image)")
         else:
-            digest = run.timed(
-                "push image",
-                lambda: in_process(lambda: push_image(aws.endpoint_url, args.version)),
-                f"tag {args.version} through the ECR API, as docker push would",
-            )
-            print(f"  {args.version} -> {digest}", flush=True)
+            push(run, in_process, aws, "push image", args.version)
         run.deploy_py("deploy app", environment, "app", "--version", args.version, "--yes")
         run.deploy_py("status app", environment, "status", "app")
+        push(run, in_process, aws, "push the next image", NEXT_VERSION)
+        # A routine release: only the image tag changes, so no --yes is needed.
+        run.deploy_py("release", environment, "app", "--version", NEXT_VERSION)
+        push(run, in_process, aws, "push a broken image", BROKEN_VERSION, platform=BROKEN_PLATFORM)
+        run.deploy_py(
+            "broken release, rolled back", environment, "app", "--version", BROKEN_VERSION, expect=EXIT_DEPLOY_FAILED
+        )
+        run.deploy_py("status app after the rollback", environment, "status", "app")
     finally:
         run.stop_children()  # first: the child may still need the endpoint to clean up
         aws.stop()
+
+
+def push(run, in_process, aws, name, version, platform=FARGATE_PLATFORM):
+    detail = f"tag {version} through the ECR API, as docker push would"
+    if platform != FARGATE_PLATFORM:
+        detail += f" (built for {platform}: ECS on Fargate runs linux/amd64)"
+    digest = run.timed(
+        name, lambda: in_process(lambda: push_image(aws.endpoint_url, version, platform=platform)), detail
+    )
+    print(f"  {version} -> {digest}", flush=True)
 
 
 def main(argv=None):
@@ -219,7 +243,7 @@ def main(argv=None):
     # the deploy; what the emulator skips is documented, not news in the middle of that output.
     logging.getLogger("moto").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", category=UserWarning, module=r"moto\.")
-    run = Run(total_steps=6)
+    run = Run(total_steps=TOTAL_STEPS)
     # Ctrl-C, or a SIGTERM from a supervisor, stops the run cleanly, even if we were started ignoring it.
     run.handle_signals()
     started = time.perf_counter()
@@ -228,7 +252,8 @@ def main(argv=None):
         return code
     steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in run.timings)
     print(
-        f"\n✅ both stacks deployed on local AWS in {time.perf_counter() - started:.1f} s ({steps}); local AWS stopped",
+        f"\n✅ both stacks deployed, then a release and a broken one rolled back, on local AWS in "
+        f"{time.perf_counter() - started:.1f} s ({steps}); local AWS stopped",
         flush=True,
     )
     return EXIT_OK

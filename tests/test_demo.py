@@ -20,12 +20,25 @@ from pathlib import Path
 
 import pytest
 
-from local_aws.demo import DEMO_VERSION, deploy_environment
+from local_aws.demo import DEMO_VERSION, NEXT_VERSION, deploy_environment
 
 ROOT = Path(__file__).resolve().parent.parent
+REPOSITORY_URI = "123456789012.dkr.ecr.us-east-1.amazonaws.com/kafkajs-canary-app"
 ENDPOINT = re.compile(r"local AWS endpoint: http://127\.0\.0\.1:(\d+)")
 INTERRUPTED = re.compile(r"make run interrupted during step '([^']+)'( \(deploy\.py exited (-?\d+)\))?")
-STEPS = ["start local AWS", "seed Parameter Store", "deploy registry", "push image", "deploy app", "status app"]
+STEPS = [
+    "start local AWS",
+    "seed Parameter Store",
+    "deploy registry",
+    "push image",
+    "deploy app",
+    "status app",
+    "push the next image",
+    "release",
+    "push a broken image",
+    "broken release, rolled back",
+    "status app after the rollback",
+]
 DEPLOY_STEPS = {"deploy registry": "registry", "deploy app": "app", "status app": "status"}
 SIGINT_CAUGHT = 1 << (signal.SIGINT - 1)  # its bit in /proc/PID/status SigCgt
 
@@ -173,11 +186,22 @@ def test_make_run_deploys_both_stacks_and_stops_the_server(demo_runs):
     run = demo_runs["make run"]
     assert run.returncode == 0, run.stdout + run.stderr
     for number, step in enumerate(STEPS, start=1):
-        assert f"==> [{number}/6] {step}" in run.stdout
+        assert f"==> [{number}/{len(STEPS)}] {step}" in run.stdout
     for output in ["RegistryStack.RepositoryUri = ", "AppStack.ServiceName = ", "AppStack.ImageUri = "]:
         assert output in run.stdout
     assert f"kafkajs-canary-app:{DEMO_VERSION}" in run.stdout
-    assert "✅ both stacks deployed on local AWS in" in run.stdout
+    release, broken, status = (
+        run.stdout.split("] release")[1].split("==>")[0],
+        run.stdout.split("] broken release, rolled back")[1].split("==>")[0],
+        run.stdout.split("] status app after the rollback")[1],
+    )
+    routine = f"image …:{DEMO_VERSION} → …:{NEXT_VERSION} (routine release: only the image tag changes)"
+    assert routine in release and f"AppStack.ImageUri = {REPOSITORY_URI}:{NEXT_VERSION}" in release
+    assert "  ECS  task " in broken and "CannotPullContainerError" in broken
+    assert "ECS Deployment Circuit Breaker was triggered" in broken.split("Root cause:")[1]
+    assert "the stack is UPDATE_ROLLBACK_COMPLETE; tasks stopped: CannotPullContainerError" in run.stderr
+    assert f"  running image: {REPOSITORY_URI}:{NEXT_VERSION}" in status and "last stopped tasks:" in status
+    assert "✅ both stacks deployed, then a release and a broken one rolled back, on local AWS in" in run.stdout
     assert_nothing_left_behind(run.pid, run.stdout)
 
 
@@ -186,10 +210,10 @@ def test_make_run_deploys_both_stacks_and_stops_the_server(demo_runs):
 def test_a_failing_step_is_named_and_the_server_still_stops(demo_runs):
     run = demo_runs["make run --skip image"]
     assert run.returncode == 1
-    assert "==> [4/6] push image: skipped (--skip image)" in run.stdout
+    assert f"==> [4/{len(STEPS)}] push image: skipped (--skip image)" in run.stdout
     assert "make run failed at step 'deploy app': python deploy.py app" in run.stderr
     assert DEMO_VERSION in run.stderr  # the deployer's preflight names the missing image
-    assert "==> [6/6]" not in run.stdout
+    assert f"==> [6/{len(STEPS)}]" not in run.stdout
     assert_nothing_left_behind(run.pid, run.stdout)
 
 
