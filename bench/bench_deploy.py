@@ -13,6 +13,13 @@ counted) installed through a sitecustomize.py on PYTHONPATH, the same file for b
 run each so the hook costs no timed run anything. That run also records when ExecuteChangeSet returned
 and when the process exited: moto completes a stack inside ExecuteChangeSet, so the gap is the time from
 the stack's final status to exit.
+
+The AWS CLI is given each template without its indentation, the bytes deploy.py sends inline: as committed
+the app stack is over CloudFormation's 51,200-byte inline limit, and the CLI would need an S3 bucket.
+The local ECS settles services at once here (`ecs_pace="instant"`), so both tools are timed, not the
+emulated rollout. The rollout's own cost is counted apart, on a local ECS that moves a step per read: a
+release and a broken release (an arm64 image) with deploy.py, their API calls after ExecuteChangeSet
+per poll (a poll is one DescribeStackEvents).
 """
 
 from __future__ import annotations
@@ -34,6 +41,10 @@ from local_aws import LocalAWS, endpoint_environment, push_image, seed_parameter
 ROOT = Path(__file__).resolve().parent.parent
 AWSCLI_VENV = ROOT / ".venv-awscli"
 VERSION = "1.16.0-bench"
+RELEASES = (
+    ("release", "1.16.1-bench", {}, 0),
+    ("broken release", "1.16.2-bench-arm64", {"platform": "linux/arm64"}, 1),
+)
 STACKS = (REGISTRY_STACK, APP_STACK)
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
 SITECUSTOMIZE = """
@@ -72,7 +83,17 @@ def awscli():
     return str(AWSCLI_VENV / "bin" / "aws")
 
 
-def commands(aws_binary):
+def compact_templates(scratch):
+    """Each template of output/ without its indentation, in scratch; returns the folder."""
+    folder = Path(scratch) / "compact"
+    folder.mkdir()
+    for name in TEMPLATE_FILES.values():
+        template = json.loads((ROOT / "output" / name).read_text())
+        (folder / name).write_text(json.dumps(template, separators=(",", ":"), ensure_ascii=False))
+    return folder
+
+
+def commands(aws_binary, templates):
     """stack -> tool -> argv, deploying identical templates with identical parameters."""
 
     def cli(template, stack, *overrides):
@@ -81,7 +102,7 @@ def commands(aws_binary):
             "cloudformation",
             "deploy",
             "--template-file",
-            str(ROOT / "output" / template),
+            str(templates / template),
             "--stack-name",
             stack,
             "--capabilities",
@@ -109,11 +130,11 @@ def commands(aws_binary):
     }
 
 
-def run(argv, env):
+def run(argv, env, expect=0):
     start = time.perf_counter()
     result = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
-    if result.returncode != 0:
+    if result.returncode != expect:
         raise SystemExit(f"{' '.join(argv[:4])} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return elapsed
 
@@ -128,39 +149,64 @@ def deploy_both_stacks(aws, plan, tool, env):
     return times
 
 
-def count_calls(aws, plan, tool, env, scratch):
+def hook_environment(env, scratch, name):
+    """The environment that counts a run's API calls into scratch/<name>.json; returns (env, log path)."""
     hook_dir = Path(scratch) / "hook"
     hook_dir.mkdir(exist_ok=True)
     (hook_dir / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    log = Path(scratch) / f"{name}.json"
+    return {**env, "PYTHONPATH": str(hook_dir), "BENCH_API_LOG": str(log)}, log
+
+
+def count_calls(aws, plan, tool, env, scratch):
     counted = {}
     aws.reset()
     seed_parameters(aws.endpoint_url)
     for stack in STACKS:
-        log = Path(scratch) / f"{tool}-{stack}.json"
-        run(plan[stack][tool], {**env, "PYTHONPATH": str(hook_dir), "BENCH_API_LOG": str(log)})
+        hooked, log = hook_environment(env, scratch, f"{tool}-{stack}")
+        run(plan[stack][tool], hooked)
         counted[stack] = json.loads(log.read_text())
         if stack == REGISTRY_STACK:
             push_image(aws.endpoint_url, VERSION)
     return counted
 
 
+def rollout_calls(plan, base_env, scratch):
+    """deploy.py's calls after ExecuteChangeSet for each of RELEASES, on a local ECS that moves a step per read."""
+    calls = {}
+    with LocalAWS(ecs_pace="stepwise") as aws:
+        env = {**base_env, **endpoint_environment(aws.endpoint_url)}
+        deploy_both_stacks(aws, plan, "deploy.py", env)
+        for name, version, defects, expect in RELEASES:
+            push_image(aws.endpoint_url, version, **defects)
+            hooked, log = hook_environment(env, scratch, name.replace(" ", "-"))
+            run([*plan[APP_STACK]["deploy.py"][:-2], version], hooked, expect)  # no --yes: a routine release
+            recorded = json.loads(log.read_text())["calls"]
+            calls[name] = recorded[recorded.index("ExecuteChangeSet") + 1 :]
+    return calls
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="interleaved runs per tool")
     args = parser.parse_args()
-    plan = commands(awscli())
     tools = ["deploy.py", "aws cli"]
     walls = {tool: {stack: [] for stack in STACKS} for tool in tools}
+    base_env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    scratch_dir = tempfile.TemporaryDirectory()
+    scratch = scratch_dir.name
+    plan = commands(awscli(), compact_templates(scratch))
     # "instant": services settle at the first read, so both tools are timed, not the emulated rollout.
-    with LocalAWS(ecs_pace="instant") as aws, tempfile.TemporaryDirectory() as scratch:
-        env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
-        env.update(endpoint_environment(aws.endpoint_url))
+    with LocalAWS(ecs_pace="instant") as aws:
+        env = {**base_env, **endpoint_environment(aws.endpoint_url)}
         deploy_both_stacks(aws, plan, "deploy.py", env)  # warm moto's first CloudFormation call (~1.3 s)
         for round_number in range(args.runs):
             for tool in tools if round_number % 2 == 0 else reversed(tools):
                 for stack, seconds in deploy_both_stacks(aws, plan, tool, env).items():
                     walls[tool][stack].append(seconds)
         counts = {tool: count_calls(aws, plan, tool, env, scratch) for tool in tools}
+    rollouts = rollout_calls(plan, base_env, scratch)
+    scratch_dir.cleanup()
 
     print(f"median wall time over {args.runs} interleaved runs (fresh moto state each):")
     for stack in STACKS:
@@ -172,6 +218,11 @@ def main() -> int:
             tally = ", ".join(f"{name} {n}" for name, n in Counter(record["calls"]).items())
             tail = f"{record['exit'] - record['executed']:.2f} s" if record["executed"] else "n/a"
             print(f"  {tool:<9} {stack:<14} {len(record['calls']):>2} calls ({tally}); status->exit {tail}")
+    print("deploy.py's API calls per poll while the ECS rollout streams (after ExecuteChangeSet):")
+    for name, after in rollouts.items():
+        polls = after.count("DescribeStackEvents")
+        tally = ", ".join(f"{call} {n}" for call, n in Counter(after).items())
+        print(f"  {name:<15} {polls} polls, {len(after)} calls ({tally}): {len(after) / polls:.1f} per poll")
     return 0
 
 

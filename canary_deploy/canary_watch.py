@@ -170,7 +170,7 @@ class CanaryWatch:
         cluster, service = outputs["ClusterName"], outputs["ServiceName"]
         self.console = console
         self.rollout = ServiceRollout(clients.ecs, cluster, service)
-        self.view = RolloutWatch(clients.ecs, console)
+        self.view = RolloutWatch(clients, console)
         self.history = DeploymentHistory(clients.ecs, cluster, service)
         self.cloudwatch = clients.client("cloudwatch")
         self.lag_alarm = alarm_name(stack_name, CONSUMER_LAG_ALARM)

@@ -187,7 +187,7 @@ class StackDeployer:
         """Executes and streams to the end; `final` False (an import, before the template as a whole):
         no outputs printed or written yet."""
         watch = RolloutWatch(
-            self.clients.ecs,
+            self.clients,
             self.console,
             self.options.cancel_after_failed_tasks,
             cancel=lambda stopped: self.cancel_for_failed_tasks(change_set, stopped),

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from .aws_types import Client, StackEvent
+from .aws_types import StackEvent
 from .console import Console
 from .rollout import Deployment, ServiceEvent, ServiceRollout, ServiceState, StoppedTask, service_of_arn
+from .session import AwsClients
 
 SERVICE_TYPE = "AWS::ECS::Service"
 # CloudFormation stamps its event before it calls ECS, to the microsecond; ECS stamps to the millisecond.
@@ -76,18 +77,20 @@ class RolloutWatch:
 
     def __init__(
         self,
-        ecs: Client,
+        clients: AwsClients,
         console: Console,
         cancel_after: int | None = None,
         cancel: Callable[[int], None] | None = None,
     ) -> None:
-        self.ecs = ecs
+        self.clients = clients  # the ECS client is made only once a service is followed
         self.console = console
         self.cancel_after = cancel_after
         self.cancel = cancel
+        self.target: tuple[str, str] | None = None  # (cluster, service)
         self.rollout: ServiceRollout | None = None
         self.since = datetime.min.replace(tzinfo=UTC)
         self.watching = False
+        self.looked = False
         self.shown_events: set[str] = set()
         self.known_tasks: set[str] = set()
         self.failed_seen = 0
@@ -96,28 +99,34 @@ class RolloutWatch:
         self.cancel_requested = False
 
     def on_event(self, event: StackEvent) -> None:
-        """Start following the service when its resource goes in progress; a last look when it ends."""
+        """Start following the service when its resource goes in progress. When it ends: a last look, if
+        it failed (the stopped tasks' reasons) or if it was followed already (the final counts); a
+        service created and done between two polls has nothing more to tell than its event."""
         if event.get("ResourceType") != SERVICE_TYPE:
             return
         if event["ResourceStatus"].endswith("_IN_PROGRESS"):
             target = service_of_arn(event.get("PhysicalResourceId") or "")
             if target and not self.watching:
-                self.rollout = ServiceRollout(self.ecs, *target)
+                self.target = target
                 self.since = _utc(event["Timestamp"]) - CLOCK_TOLERANCE if event.get("Timestamp") else self.since
                 self.watching = True
         elif self.watching:
-            self.poll()
+            if self.looked or event["ResourceStatus"].endswith("_FAILED"):
+                self.poll()
             self.watching = False
 
     def follow(self, rollout: ServiceRollout, since: datetime) -> None:
         """Follow a service outside a stack operation (`deploy.py app --verify`), showing what happens from
         `since` on."""
-        self.rollout, self.since, self.watching = rollout, since, True
+        self.rollout, self.target, self.since, self.watching = rollout, (rollout.cluster, rollout.service), since, True
 
     def poll(self) -> ServiceState | None:
         """Shows what changed since the last poll; returns the service as read (None when not watching)."""
-        if not self.watching or self.rollout is None:
+        if not self.watching or self.target is None:
             return None
+        if self.rollout is None or (self.rollout.cluster, self.rollout.service) != self.target:
+            self.rollout = ServiceRollout(self.clients.ecs, *self.target)
+        self.looked = True
         state = self.rollout.state()
         if state is None:
             return None

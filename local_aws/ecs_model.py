@@ -420,15 +420,10 @@ class TaskStart:
 
         task_arn = self.task.task_arn.split(":")
         ssm = ssm_backends[task_arn[4]][task_arn[3]]
-        missing = []
-        for secret in filter(None, secrets):
-            value_from = secret.get("valueFrom", "")
-            name = value_from.split(":parameter", 1)[1] if ":parameter" in value_from else value_from
-            if (
-                ssm.get_parameter(name if name.startswith("/") else f"/{name}") is None
-                and ssm.get_parameter(name) is None
-            ):
-                missing.append(name)
+        # valueFrom is the parameter's name or ARN (same region); moto's lookup takes either.
+        missing = [
+            secret["valueFrom"] for secret in filter(None, secrets) if ssm.get_parameter(secret["valueFrom"]) is None
+        ]
         if not missing:
             return None
         reason = (

@@ -6,12 +6,12 @@ CloudFormation's own (each test says which gap it covers). Ctrl-C is tested for 
 """
 
 import io
-from datetime import UTC, datetime, timedelta
 
 import botocore.exceptions
 import pytest
 from botocore.stub import Stubber
 from recorded_answers import THROTTLED, answer, no_retry_delays
+from stack_events import STACK, STACK_ID, START, event, events_page
 
 from canary_deploy.cli import main
 from canary_deploy.console import Console
@@ -19,10 +19,6 @@ from canary_deploy.deployer import DeployOptions, StackDeployer
 from canary_deploy.events import EventStream
 from canary_deploy.session import AwsClients
 from canary_deploy.stack_state import describe_stack
-
-STACK = "AppStack"
-STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/AppStack/1"
-START = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -43,26 +39,6 @@ def stub(clients):
 def captured_console(interactive=False, color=False):
     out = io.StringIO()
     return Console(out=out, err=out, stdin=io.StringIO(), interactive=interactive, color=color), out
-
-
-def event(number, status, logical_id=STACK, resource_type="AWS::CloudFormation::Stack", reason=None):
-    record = {
-        "StackId": STACK_ID,
-        "EventId": f"event-{number}",
-        "StackName": STACK,
-        "LogicalResourceId": logical_id,
-        "ResourceType": resource_type,
-        "ResourceStatus": status,
-        "Timestamp": START + timedelta(seconds=number),
-    }
-    if reason:
-        record["ResourceStatusReason"] = reason
-    return record
-
-
-def events_page(*events):
-    """describe_stack_events answers newest first."""
-    return {"StackEvents": list(reversed(events))}
 
 
 class FakeTime:

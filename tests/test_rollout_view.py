@@ -2,22 +2,20 @@
 CloudFormation and ECS clients: shapes as the API reference gives them, no endpoint, no sleep)."""
 
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from botocore.stub import Stubber
+from stack_events import STACK, STACK_ID, START, event
 
 from canary_deploy.console import Console
 from canary_deploy.events import EventStream
 from canary_deploy.rollout_view import RolloutWatch
 from canary_deploy.session import AwsClients
 
-STACK = "AppStack"
-STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/AppStack/1"
 CLUSTER, SERVICE = "AppStack-Cluster-X", "AppStack-Service-Y"
 SERVICE_ARN = f"arn:aws:ecs:us-east-1:123456789012:service/{CLUSTER}/{SERVICE}"
 TASK_DEFINITION = "arn:aws:ecs:us-east-1:123456789012:task-definition/AppStack:{}"
-START = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 PULL_ERROR = (
     "CannotPullContainerError: pull image manifest has been retried 7 time(s): image Manifest does not contain "
     "descriptor matching platform 'linux/amd64'"
@@ -37,21 +35,6 @@ def stubs(clients):
         yield cfn, ecs
         cfn.assert_no_pending_responses()
         ecs.assert_no_pending_responses()
-
-
-def stack_event(second, status, logical_id=STACK, resource_type="AWS::CloudFormation::Stack", physical_id=None):
-    record = {
-        "StackId": STACK_ID,
-        "EventId": f"event-{second}",
-        "StackName": STACK,
-        "LogicalResourceId": logical_id,
-        "ResourceType": resource_type,
-        "ResourceStatus": status,
-        "Timestamp": START + timedelta(seconds=second),
-    }
-    if physical_id:
-        record["PhysicalResourceId"] = physical_id
-    return record
 
 
 def deployment(identifier, status, revision, rollout, running=0, pending=0, failed=0, second=2):
@@ -111,14 +94,14 @@ def test_a_failing_rollout_is_shown_live_and_named_as_the_root_cause(clients, st
     out = io.StringIO()
     console = Console(out=out, err=out, stdin=io.StringIO(), interactive=True, color=False)
     cancelled = []
-    watch = RolloutWatch(clients.ecs, console, cancel_after=2, cancel=cancelled.append)
+    watch = RolloutWatch(clients, console, cancel_after=2, cancel=cancelled.append)
     seconds = iter(range(0, 1000, 30))
     stream = EventStream(
         clients.cloudformation, STACK_ID, STACK, console, 2, clock=lambda: next(seconds), watcher=watch
     )
     updating = [
-        stack_event(1, "UPDATE_IN_PROGRESS"),
-        stack_event(2, "UPDATE_IN_PROGRESS", "Service", "AWS::ECS::Service", SERVICE_ARN),
+        event(1, "UPDATE_IN_PROGRESS"),
+        event(2, "UPDATE_IN_PROGRESS", "Service", "AWS::ECS::Service", physical_id=SERVICE_ARN),
     ]
     cfn.add_response("describe_stack_events", {"StackEvents": updating[::-1]}, {"StackName": STACK_ID})
     ecs.add_response(
@@ -164,8 +147,8 @@ def test_a_failing_rollout_is_shown_live_and_named_as_the_root_cause(clients, st
 
     failed = [
         *updating,
-        stack_event(20, "UPDATE_FAILED", "Service", "AWS::ECS::Service", SERVICE_ARN),
-        stack_event(21, "UPDATE_ROLLBACK_COMPLETE"),
+        event(20, "UPDATE_FAILED", "Service", "AWS::ECS::Service", physical_id=SERVICE_ARN),
+        event(21, "UPDATE_ROLLBACK_COMPLETE"),
     ]
     cfn.add_response("describe_stack_events", {"StackEvents": failed[::-1]}, {"StackName": STACK_ID})
     ecs.add_response(
@@ -185,18 +168,19 @@ def stack_description(status):
     return {"StackName": STACK, "StackId": STACK_ID, "StackStatus": status, "CreationTime": START}
 
 
-def test_a_create_without_a_service_change_touches_no_ecs_api(clients, stubs):
-    cfn, _ = stubs
+def test_a_service_done_between_two_polls_costs_no_ecs_call(clients, stubs):
+    cfn, _ = stubs  # the ECS Stubber has no answer queued: any ECS call fails the test
     out = io.StringIO()
     console = Console(out=out, err=out, stdin=io.StringIO(), interactive=False, color=False)
-    watch = RolloutWatch(clients.ecs, console)
-    stream = EventStream(clients.cloudformation, STACK_ID, STACK, console, 1, watcher=watch)
+    stream = EventStream(clients.cloudformation, STACK_ID, STACK, console, 2, watcher=RolloutWatch(clients, console))
     events = [
-        stack_event(1, "UPDATE_IN_PROGRESS"),
-        stack_event(2, "UPDATE_IN_PROGRESS", "Topic", "AWS::SNS::Topic"),
-        stack_event(3, "UPDATE_COMPLETE", "Topic", "AWS::SNS::Topic"),
-        stack_event(4, "UPDATE_COMPLETE"),
+        event(1, "CREATE_IN_PROGRESS"),
+        event(2, "CREATE_IN_PROGRESS", "Topic", "AWS::SNS::Topic"),
+        event(3, "CREATE_COMPLETE", "Topic", "AWS::SNS::Topic"),
+        event(4, "CREATE_IN_PROGRESS", "Service", "AWS::ECS::Service", physical_id=SERVICE_ARN),
+        event(5, "CREATE_COMPLETE", "Service", "AWS::ECS::Service", physical_id=SERVICE_ARN),
+        event(6, "CREATE_COMPLETE"),
     ]
     cfn.add_response("describe_stack_events", {"StackEvents": events[::-1]}, {"StackName": STACK_ID})
-    assert stream.poll() == "UPDATE_COMPLETE"
-    assert "ECS" not in out.getvalue()
+    assert stream.poll() == "CREATE_COMPLETE"
+    assert "  ECS  " not in out.getvalue()
