@@ -24,7 +24,7 @@ from .commands import AppDeploy, DeployRequest, RegistryDeploy, StackNames
 from .console import Console
 from .deployer import DEFAULT_TIMEOUT_SECONDS, DeployOptions
 from .errors import EXIT_BAD_INPUT, EXIT_DEPLOY_FAILED, EXIT_INTERRUPTED, EXIT_OK, BadInput, DeployError
-from .outputs_file import OutputsFile
+from .outputs_file import OutputsFile, VerdictFile
 from .parameters import parse_overrides, read_parameters_file
 from .session import AwsClients
 from .template_source import TemplateSource
@@ -158,6 +158,7 @@ def build_parser() -> OneLineParser:
         help="then watch the ECS deployment and its alarms for MINUTES (default: ECS's bake time, from the "
         "alarms) and print the canary's verdict; exit 3 when the canary failed",
     )
+    app.add_argument("--verdict-file", metavar="FILE", help="with --verify: write the verdict to this JSON file (CI)")
     for deploy_parser in (registry, app):
         add_deploy_options(deploy_parser)
     diff = commands.add_parser("diff", help="show what `registry` or `app` would change, execute nothing")
@@ -201,6 +202,11 @@ def run_command(args: argparse.Namespace, console: Console, deployer_kwargs: dic
         if options.outputs_file:
             options.outputs_file.check_writable()
         verify = getattr(args, "verify", None)
+        verdict_file = VerdictFile(args.verdict_file) if getattr(args, "verdict_file", None) else None
+        if verdict_file:
+            if verify is None:
+                raise BadInput("--verdict-file needs --verify: the verdict is what it holds")
+            verdict_file.check_writable()
         request = DeployRequest(
             names,
             options,
@@ -209,6 +215,7 @@ def run_command(args: argparse.Namespace, console: Console, deployer_kwargs: dic
             configured=read_parameters_file(args.parameters_file),
             verify=verify is not None,
             verify_minutes=verify if isinstance(verify, float) else None,
+            verdict_file=verdict_file,
         )
         command = RegistryDeploy if args.command == "registry" else AppDeploy
         command(clients, console, source, **deployer_kwargs).run(request)

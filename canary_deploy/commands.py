@@ -14,6 +14,7 @@ from .console import Console
 from .deployer import DeployOptions, StackDeployer
 from .docker_hints import login_command, push_command, tag_command
 from .errors import BadInput, CanaryFailed, DeploymentFailed, Interrupted
+from .outputs_file import VerdictFile
 from .parameters import ParameterSource, StackParameters, deployed_values
 from .preflight import AppPreflight, RetainedRepository
 from .session import AwsClients
@@ -40,6 +41,7 @@ class DeployRequest:
     configured: ParameterSource = field(default_factory=ParameterSource)  # --parameters-file
     verify: bool = False  # --verify: judge the release after CloudFormation
     verify_minutes: float | None = None  # --verify MINUTES (None: ECS's bake time)
+    verdict_file: VerdictFile | None = None
 
 
 class StackCommand:
@@ -136,19 +138,21 @@ class AppDeploy(StackCommand):
             stack = deployer.deploy(request.names.app, template, parameters, preflight=check)
         except DeploymentFailed:
             if request.verify and version:
-                self.report_alarm_rollback(request.names.app, version)
+                self.report_alarm_rollback(request.names.app, version, request.verdict_file)
             raise
         if stack is not None and request.verify and version:
-            self.verify(stack, version, request.verify_minutes)
+            self.verify(stack, version, request.verify_minutes, request.verdict_file)
 
     def canary(self, stack: Stack) -> CanaryWatch:
         return CanaryWatch(
             self.clients, self.console, stack["StackName"], outputs_of(stack), STATUS_APP, **self.deployer_kwargs
         )
 
-    def verify(self, stack: Stack, version: str, minutes: float | None) -> None:
+    def verify(self, stack: Stack, version: str, minutes: float | None, verdict_file: VerdictFile | None) -> None:
         """--verify: watch the release, print the verdict; a failed canary is exit 3, Ctrl-C detaches."""
         verdict = self.canary(stack).verify(version, minutes)
+        if verdict_file:
+            verdict_file.write(verdict)
         if verdict.outcome is Outcome.HEALTHY:
             self.console.line(self.console.style(verdict.line(), "green"))
         elif verdict.outcome is Outcome.FAILED:
@@ -160,7 +164,7 @@ class AppDeploy(StackCommand):
         else:
             raise DeploymentFailed(f"{verdict.text()} when --verify ended: check later with `{STATUS_APP}`")
 
-    def report_alarm_rollback(self, stack_name: str, version: str) -> None:
+    def report_alarm_rollback(self, stack_name: str, version: str, verdict_file: VerdictFile | None) -> None:
         """CloudFormation rolled the release back: when ECS's deployment alarms failed it, that is the
         canary's verdict (exit 3), not a failed deployment."""
         stack = describe_stack(self.clients.cloudformation, stack_name)
@@ -168,4 +172,6 @@ class AppDeploy(StackCommand):
             return
         verdict = self.canary(stack).rolled_back_by_alarms(version)
         if verdict is not None:
+            if verdict_file:
+                verdict_file.write(verdict)
             raise CanaryFailed(verdict.text())

@@ -690,10 +690,25 @@ def ctrl_c():
 def test_verify_judges_a_healthy_release_with_its_lag_and_ctrl_c_detaches(deploy, aws):
     ready_for_app(deploy, aws)
     publish_lag(aws, 3, 12, 7)
-    code, out, err = verify_run(deploy, "app", "--version", VERSION, "--yes", "--verify", "0.5")
+    verdict_file = deploy.output_dir / "verdict.json"
+    code, out, err = verify_run(
+        deploy, "app", "--version", VERSION, "--yes", "--verify", "0.5", "--verdict-file", str(verdict_file)
+    )
     assert code == 0, out + err
     assert f"Verifying the canary on {VERSION} for 30s (--verify); deployment alarms: AppStack-consumer-lag" in out
-    assert out.rstrip().endswith(f"✅ canary healthy on {VERSION} for 30s (max lag 12, tasks 1/1)")
+    healthy = f"✅ canary healthy on {VERSION} for 30s (max lag 12, tasks 1/1)"
+    assert out.rstrip().endswith(healthy)
+    assert json.loads(verdict_file.read_text()) == {
+        "version": VERSION,
+        "outcome": "healthy",
+        "verdict": healthy,
+        "cause": "",
+        "consequence": "",
+        "watched_seconds": 30,
+        "max_lag": 12.0,
+        "running_tasks": 1,
+        "desired_tasks": 1,
+    }
 
     push_image(aws.endpoint_url, "1.16.1")
     code, out, err = verify_run(deploy, "app", "--version", "1.16.1", "--verify", at=("Verifying the canary", ctrl_c))
@@ -718,10 +733,16 @@ def test_a_release_whose_lag_alarm_fires_is_rolled_back_by_ecs_exits_3_and_statu
         )
 
     running = "new kafkajs-canary-app:2 1/1 running"
-    code, out, err = verify_run(deploy, "app", "--version", "1.17.0-beta.1", "--verify", at=(running, lag_alarm_fires))
+    verdict_file = deploy.output_dir / "verdict.json"
+    code, out, err = verify_run(
+        deploy,
+        *("app", "--version", "1.17.0-beta.1", "--verify", "--verdict-file", str(verdict_file)),
+        at=(running, lag_alarm_fires),
+    )
     assert code == 3, out + err
     failed = f"canary failed on 1.17.0-beta.1: AppStack-consumer-lag {LAG_SHOWN}; ECS rolled back to {VERSION}"
     assert err.strip() == f"❌ {failed}"
+    assert json.loads(verdict_file.read_text())["verdict"] == f"❌ {failed}"
     assert "Service (AWS::ECS::Service) UPDATE_FAILED" in out.split("Root cause:")[1]
     assert deploy("status", "app") == 0, deploy.err
     assert f"Last release: ❌ {failed}" in deploy.out

@@ -127,6 +127,10 @@ def count_requests(on_call):
         (("registry", "--outputs-file", "/proc/outputs.json"), "--outputs-file /proc/outputs.json: cannot write in"),
         (("registry", "--outputs-file", "{tmp}/missing/out.json"), "its directory does not exist"),
         (("registry", "--parameters-file", "{tmp}/missing.json"), "No such file or directory"),
+        (("app", "--version", VERSION, "--verify", "0"), "'0' is not a number of minutes above 0 and at most 180"),
+        (("app", "--version", VERSION, "--verify", "--dry-run"), "--verify judges a release once it runs"),
+        (("app", "--version", VERSION, "--verdict-file", "{tmp}/verdict.json"), "--verdict-file needs --verify"),
+        (("app", "--version", VERSION, "--verify", "--verdict-file", "{tmp}"), "--verdict-file {tmp} is a directory"),
     ],
 )
 def test_bad_input_is_refused_in_one_line_before_any_request(deploy, aws, on_call, tmp_path, argv, message):
@@ -147,7 +151,7 @@ def test_outputs_file_is_written_whole_and_replaces_the_old_one(deploy, aws, tmp
     assert deploy("registry", "--yes", "--outputs-file", str(outputs)) == 0, deploy.err
 
     assert json.loads(outputs.read_text())["RegistryStack"]["Knob"] == "1"
-    assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".outputs-")] == []
+    assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".deploy-")] == []
 
 
 @pytest.mark.parametrize("secret", ["kafka-username", "kafka-password", "sentry-dsn"])

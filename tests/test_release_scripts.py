@@ -276,3 +276,101 @@ def test_a_slack_error_fails_the_message_step(release, slack_webhook):
     result = release.run("notify-slack.sh", "deployed", SLACK_WEBHOOK_URL=slack_webhook.url, NO_PROXY="127.0.0.1")
     assert result.returncode != 0
     assert "404" in result.stderr
+
+
+# --- The canary's verdict decides the run: report-verdict.sh ------------------------------------------------
+
+RELEASE_TAG = "1.17.0-beta.3-5f5d22f1"
+RUN_URL = "https://github.com/kafkajs/canary-infra/actions/runs/42"
+GITHUB_RUN = {
+    "GITHUB_SERVER_URL": "https://github.com",
+    "GITHUB_REPOSITORY": "kafkajs/canary-infra",
+    "GITHUB_RUN_ID": "42",
+}
+# What `deploy.py app --verify --verdict-file` writes.
+HEALTHY = {
+    "version": RELEASE_TAG,
+    "outcome": "healthy",
+    "verdict": f"✅ canary healthy on {RELEASE_TAG} for 10 min (max lag 42, tasks 1/1)",
+    "cause": "",
+    "consequence": "",
+    "watched_seconds": 600,
+    "max_lag": 42.0,
+    "running_tasks": 1,
+    "desired_tasks": 1,
+}
+FAILED = {
+    **HEALTHY,
+    "outcome": "failed",
+    "verdict": f"❌ canary failed on {RELEASE_TAG}: AppStack-consumer-lag Threshold Crossed: 5 datapoints [5120.0, "
+    "5911.0, ...] were greater than the threshold (1000.0); ECS rolled back to 1.17.0-beta.2-0a1b2c3d",
+    "watched_seconds": 0,
+    "max_lag": 5911.0,
+}
+
+
+def report(tmp_path, deploy_exit_code, verdict, **env):
+    """report-verdict.sh as the release's last step runs it; returns its result and the run's summary."""
+    verdict_file = tmp_path / "verdict.json"
+    if verdict is not None:
+        verdict_file.write_text(json.dumps(verdict))
+    summary = tmp_path / "summary.md"
+    result = subprocess.run(
+        [str(SCRIPTS / "report-verdict.sh"), RELEASE_TAG, str(deploy_exit_code), str(verdict_file)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={
+            "PATH": os.environ["PATH"],
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "NO_PROXY": "127.0.0.1",
+            **GITHUB_RUN,
+            **env,
+        },
+    )
+    return result, summary.read_text() if summary.exists() else ""
+
+
+def test_a_healthy_canary_passes_the_run_and_its_verdict_reaches_slack_and_the_summary(tmp_path, slack_webhook):
+    result, summary = report(tmp_path, 0, HEALTHY, SLACK_WEBHOOK_URL=slack_webhook.url)
+    assert result.returncode == 0, result.stderr
+    assert slack_webhook.bodies == [{"text": f"{HEALTHY['verdict']}\n<{RUN_URL}|release run>"}]
+    assert summary == (
+        f"## KafkaJS canary: {RELEASE_TAG}\n\n{HEALTHY['verdict']}\n\n"
+        "| max lag | tasks running | watched |\n|---|---|---|\n| 42 | 1/1 | 600 s |\n"
+    )
+    assert slack_webhook.url not in result.stdout + result.stderr
+
+
+def test_a_failed_canary_fails_the_run_with_its_verdict_and_lag_figures(tmp_path, slack_webhook):
+    result, summary = report(tmp_path, 3, FAILED, SLACK_WEBHOOK_URL=slack_webhook.url)
+    assert result.returncode == 3
+    assert slack_webhook.bodies == [{"text": f"{FAILED['verdict']}\n<{RUN_URL}|release run>"}]
+    assert FAILED["verdict"] in summary and "| 5911 | 1/1 | 0 s |" in summary
+
+
+def test_without_the_webhook_secret_nothing_is_posted_and_the_verdict_still_decides(tmp_path, slack_webhook):
+    result, summary = report(tmp_path, 3, FAILED)
+    assert (result.returncode, slack_webhook.bodies) == (3, [])
+    assert FAILED["verdict"] in result.stdout and FAILED["verdict"] in summary
+
+
+def test_a_slack_error_is_a_warning_and_the_verdict_stands(tmp_path, slack_webhook):
+    slack_webhook.status = 500
+    result, _ = report(tmp_path, 0, HEALTHY, SLACK_WEBHOOK_URL=slack_webhook.url)
+    assert result.returncode == 0
+    assert "::warning::Slack did not take the verdict" in result.stdout and "500" in result.stderr
+
+
+@pytest.mark.parametrize("deploy_exit_code, run_exit_code", [(1, 1), (2, 2), (0, 1)])
+def test_a_deploy_without_a_verdict_fails_the_run_and_says_so(tmp_path, slack_webhook, deploy_exit_code, run_exit_code):
+    result, summary = report(tmp_path, deploy_exit_code, None, SLACK_WEBHOOK_URL=slack_webhook.url)
+    assert result.returncode == run_exit_code
+    said = f"❌ KafkaJS canary: the deploy of {RELEASE_TAG} failed (exit {deploy_exit_code}) before the canary could be judged"
+    assert slack_webhook.bodies == [{"text": f"{said}\n<{RUN_URL}|release run>"}]
+    assert said in summary
+
+
+def test_report_refuses_a_missing_exit_code(tmp_path):
+    result, _ = report(tmp_path, "", HEALTHY)
+    assert result.returncode == 2 and "usage:" in result.stderr

@@ -133,7 +133,8 @@ def test_release_bumps_records_tags_and_pushes_through_the_tested_scripts_in_tha
 def test_release_scripts_are_all_used_and_executable():
     used = set(re.findall(r"\.github/scripts/([\w-]+\.sh)", (WORKFLOWS / "release.yml").read_text()))
     shipped = {path.name for path in (ROOT / ".github" / "scripts").glob("*.sh")}
-    assert used | {"retry.sh"} == shipped  # retry.sh is run by bump-kafkajs.sh
+    # retry.sh is run by bump-kafkajs.sh, notify-slack.sh by report-verdict.sh
+    assert used | {"retry.sh", "notify-slack.sh"} == shipped
     assert all((ROOT / ".github" / "scripts" / name).stat().st_mode & 0o111 for name in shipped)
 
 
@@ -142,17 +143,25 @@ def test_release_deploys_the_built_tag_in_an_environment_with_the_registry_stack
     deploy = workflow["jobs"]["deploy"]
     assert deploy["needs"] == "build" and deploy["environment"]
     assert deploy["env"]["TAG"] == "${{ needs.build.outputs.tag }}"
-    command = release_steps("deploy")["Deploy the app stack"]["run"]
+    command = release_steps("deploy")["Deploy the app stack and let the canary judge it"]["run"]
     assert '--registry-stack-name "$REGISTRY_STACK"' in command and '--version "$TAG"' in command
     assert "REGISTRY_STACK" in workflow["env"]
 
 
-def test_release_tells_slack_only_when_the_webhook_secret_is_set():
+def test_release_verifies_the_canary_and_its_verdict_decides_the_run():
     deploy = load("release.yml")["jobs"]["deploy"]
+    steps = release_steps("deploy")
+    verify = steps["Deploy the app stack and let the canary judge it"]
+    assert '--verify --verdict-file "$RUNNER_TEMP/verdict.json"' in verify["run"]
+    # the deploy step records the exit code instead of failing; the report step exits with it
+    assert "|| code=$?" in verify["run"] and 'echo "exit-code=$code" >> "$GITHUB_OUTPUT"' in verify["run"]
+    report = steps["Report the canary's verdict"]
+    assert report["env"]["DEPLOY_EXIT_CODE"] == "${{ steps.deploy.outputs.exit-code }}"
+    assert report["run"] == '.github/scripts/report-verdict.sh "$TAG" "$DEPLOY_EXIT_CODE" "$RUNNER_TEMP/verdict.json"'
+    assert "continue-on-error" not in report and "if" not in report
+    assert list(steps).index("Report the canary's verdict") == list(steps).index(verify["name"]) + 1
+    # Slack only when the secret is set: the script posts only with a webhook URL in its environment
     assert deploy["env"]["SLACK_WEBHOOK_URL"] == "${{ secrets.SLACK_WEBHOOK_URL }}"
-    slack = release_steps("deploy")["Tell Slack"]
-    assert slack["if"] == "env.SLACK_WEBHOOK_URL != ''"
-    assert slack["run"].startswith(".github/scripts/notify-slack.sh") and "$TAG" in slack["run"]
 
 
 def test_release_actions_are_pinned_to_commits_with_their_version_in_a_comment():
