@@ -259,5 +259,17 @@ def main(argv=None):
     return EXIT_OK
 
 
+def exit_with(code):
+    """Exit with the run's code. A Ctrl-C that landed inside exec() of a string (dataclasses and namedtuple
+    do that while moto is imported) leaves CPython marked as interrupted even though it was handled, and
+    under `python -m` it then ends the process with SIGINT instead of this code: so an interrupted run,
+    with everything stopped by now, leaves directly."""
+    if code == EXIT_INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main())
