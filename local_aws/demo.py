@@ -2,10 +2,13 @@
 
 Starts moto's server in this process (127.0.0.1, a free port), seeds it as an operator would (Parameter
 Store, then an image in ECR after the registry exists), and runs the real CLI as a user does:
-`deploy.py registry`, `deploy.py app --version TAG`, `deploy.py status app`; then a second release,
-whose review shows what it changes (the diff `deploy.py diff app` prints), and a broken one: an image
-built for arm64, whose tasks ECS cannot start, so the circuit breaker fails the rollout and the stack
-rolls back, with the reason; `status app` ends it. The server stops at the end, also when a step fails or on Ctrl-C; the exit
+`deploy.py registry`, `deploy.py app --version TAG --verify` (the canary's verdict: healthy, with the lag the
+app publishes), `deploy.py status app`; then a second release, whose review shows what it changes (the diff
+`deploy.py diff app` prints), a broken one: an image built for arm64, whose tasks ECS cannot start, so the
+circuit breaker fails the rollout and the stack rolls back, with the reason; and a lagging one: once its task
+starts, the demo plays CloudWatch and sets the lag alarm to ALARM (canary_app), so ECS's deployment alarms
+roll it back and `--verify` reports the canary's failure (exit 3). `status app` ends it, with the verdict
+of that last release. The server stops at the end, also when a step fails or on Ctrl-C; the exit
 status says which step failed.
 
     python -m local_aws.demo [--version TAG] [--skip parameters|image]
@@ -23,8 +26,10 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from canary_deploy.errors import EXIT_DEPLOY_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from canary_deploy.errors import EXIT_CANARY_FAILED, EXIT_DEPLOY_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from contract import APP_STACK
 
+from .canary_app import CanaryApp
 from .ecs_model import FARGATE_PLATFORM
 from .errors import LocalAWSError
 from .seeding import push_image, seed_parameters
@@ -36,7 +41,13 @@ NEXT_VERSION = "1.16.0-beta.13-0a1b2c3d"
 # Built on an arm64 laptop without --platform: Fargate's linux/amd64 tasks cannot pull it.
 BROKEN_VERSION = "1.16.0-beta.14-arm64"
 BROKEN_PLATFORM = "linux/arm64"
-TOTAL_STEPS = 11
+# A beta whose consumer falls behind: its largest OffsetLag of each of the last 5 minutes (LagMinutes).
+LAGGING_VERSION = "1.16.0-beta.15-7c3e9a10"
+LAGGING_OFFSETS = (4810.0, 5120.0, 5388.0, 5602.0, 5911.0)
+HEALTHY_OFFSETS = (3.0, 12.0, 7.0)  # the first release's, one per partition
+# The model's pace: a few seconds of watching, not ECS's bake time of minutes.
+DEMO_VERIFY_MINUTES = "0.05"
+TOTAL_STEPS = 13
 DEPLOY_COMMAND = (sys.executable, "deploy.py")
 # After Ctrl-C, how long the deploy.py child, which got its own Ctrl-C from us, may take to clean up
 # (delete its change set, cancel its update) before it is killed.
@@ -151,11 +162,16 @@ class Run:
         self.timings.append((name, time.perf_counter() - started))
         return result
 
-    def deploy_py(self, name, environment, *arguments, expect=EXIT_OK):
-        """Runs deploy.py as a step; any exit code but `expect` fails the run."""
+    def deploy_py(self, name, environment, *arguments, expect=EXIT_OK, meanwhile=None):
+        """Runs deploy.py as a step; any exit code but `expect` fails the run. `meanwhile(running)` runs while
+        it does (`running()` says whether it still does), in this thread, so Ctrl-C reaches it as it would
+        reach the wait."""
 
         def run():
             self._start_child([*self.deploy_command, *arguments], environment)
+            if meanwhile:
+                child = self.child
+                meanwhile(lambda: child.poll() is None)
             code = self.child.wait()
             self.child = None
             if code != expect:
@@ -212,7 +228,17 @@ def run_demo(args, run):
             run.step("push image", "skipped (--skip image)")
         else:
             push(run, in_process, aws, "push image", args.version)
-        run.deploy_py("deploy app", environment, "app", "--version", args.version, "--yes")
+        canary = CanaryApp(aws.endpoint_url)
+
+        def app_publishes_lag(running):
+            in_process(lambda: canary.when_started(args.version, lambda: canary.publish_lag(*HEALTHY_OFFSETS), running))
+
+        run.deploy_py(
+            "deploy app",
+            environment,
+            *("app", "--version", args.version, "--yes", "--verify", DEMO_VERIFY_MINUTES),
+            meanwhile=app_publishes_lag,
+        )
         run.deploy_py("status app", environment, "status", "app")
         push(run, in_process, aws, "push the next image", NEXT_VERSION)
         # A routine release: only the image tag changes, so no --yes is needed.
@@ -221,7 +247,23 @@ def run_demo(args, run):
         run.deploy_py(
             "broken release, rolled back", environment, "app", "--version", BROKEN_VERSION, expect=EXIT_DEPLOY_FAILED
         )
-        run.deploy_py("status app after the rollback", environment, "status", "app")
+        push(run, in_process, aws, "push a lagging image", LAGGING_VERSION)
+
+        def beta_falls_behind(running):
+            def alarm():
+                name = canary.fall_behind(APP_STACK, *LAGGING_OFFSETS)
+                print(f"  (make run plays CloudWatch: {LAGGING_VERSION} falls behind, {name} is ALARM)", flush=True)
+
+            in_process(lambda: canary.when_started(LAGGING_VERSION, alarm, running))
+
+        run.deploy_py(
+            "lagging release, rolled back by its alarm",
+            environment,
+            *("app", "--version", LAGGING_VERSION, "--verify"),
+            expect=EXIT_CANARY_FAILED,
+            meanwhile=beta_falls_behind,
+        )
+        run.deploy_py("status app after the rollbacks", environment, "status", "app")
     finally:
         run.stop_children()  # first: the child may still need the endpoint to clean up
         aws.stop()
@@ -252,7 +294,8 @@ def main(argv=None):
         return code
     steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in run.timings)
     print(
-        f"\n✅ both stacks deployed, then a release and a broken one rolled back, on local AWS in "
+        f"\n✅ both stacks deployed and the canary healthy, then a release, and a broken one and a lagging one "
+        f"rolled back, on local AWS in "
         f"{time.perf_counter() - started:.1f} s ({steps}); local AWS stopped",
         flush=True,
     )

@@ -14,7 +14,9 @@ As ECS does it (its developer guide, "How CloudWatch alarms detect Amazon ECS de
   alarms are created after the service (they name it).
 
 The alarms are the stack's own (cloudwatch_model), their states what SetAlarmState made them. The failed
-deployment's rolloutStateReason names the alarms; its words are this emulator's (AWS documents none).
+deployment's rolloutStateReason names the alarms; its words are this emulator's (AWS documents none), and
+CloudFormation's Service fails with the message its handler gives a failed rollout (service_stabilization:
+the circuit breaker's; what AWS says when alarms failed it is not documented either).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field
 
 from . import ecs_model
 
-BAKE_STEPS = 3
+BAKE_STEPS = 2
 
 
 @dataclass

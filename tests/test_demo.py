@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from local_aws.demo import DEMO_VERSION, NEXT_VERSION, deploy_environment
+from local_aws.demo import DEMO_VERSION, LAGGING_VERSION, NEXT_VERSION, deploy_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 REPOSITORY_URI = "123456789012.dkr.ecr.us-east-1.amazonaws.com/kafkajs-canary-app"
@@ -37,7 +37,9 @@ STEPS = [
     "release",
     "push a broken image",
     "broken release, rolled back",
-    "status app after the rollback",
+    "push a lagging image",
+    "lagging release, rolled back by its alarm",
+    "status app after the rollbacks",
 ]
 DEPLOY_STEPS = {"deploy registry": "registry", "deploy app": "app", "status app": "status"}
 SIGINT_CAUGHT = 1 << (signal.SIGINT - 1)  # its bit in /proc/PID/status SigCgt
@@ -190,18 +192,34 @@ def test_make_run_deploys_both_stacks_and_stops_the_server(demo_runs):
     for output in ["RegistryStack.RepositoryUri = ", "AppStack.ServiceName = ", "AppStack.ImageUri = "]:
         assert output in run.stdout
     assert f"kafkajs-canary-app:{DEMO_VERSION}" in run.stdout
-    release, broken, status = (
+    first, release, broken, lagging, status = (
+        run.stdout.split("] deploy app")[1].split("==>")[0],
         run.stdout.split("] release")[1].split("==>")[0],
         run.stdout.split("] broken release, rolled back")[1].split("==>")[0],
-        run.stdout.split("] status app after the rollback")[1],
+        run.stdout.split("] lagging release, rolled back by its alarm")[1].split("==>")[0],
+        run.stdout.split("] status app after the rollbacks")[1],
     )
+    # The first release: the canary's verdict, with the lag the app published.
+    assert f"✅ canary healthy on {DEMO_VERSION} for 3s (max lag 12, tasks 1/1)" in first
     routine = f"image …:{DEMO_VERSION} → …:{NEXT_VERSION} (routine release: only the image tag changes)"
     assert routine in release and f"AppStack.ImageUri = {REPOSITORY_URI}:{NEXT_VERSION}" in release
     assert "  ECS  task " in broken and "CannotPullContainerError" in broken
     assert "ECS Deployment Circuit Breaker was triggered" in broken.split("Root cause:")[1]
     assert "the stack is UPDATE_ROLLBACK_COMPLETE; tasks stopped: CannotPullContainerError" in run.stderr
+    # The lagging release: its lag alarm fires once its task starts, ECS rolls it back, the verdict says so.
+    assert "deployment failed: alarm(s) detected: AppStack-consumer-lag." in lagging
+    failed = (
+        f"❌ canary failed on {LAGGING_VERSION}: AppStack-consumer-lag Threshold Crossed: 5 out of the last 5 "
+        "datapoints [5911.0, 5602.0, 5388.0, 5120.0, 4810.0] were greater than the threshold (1000.0) (minimum 5 "
+        f"datapoints for OK -> ALARM transition); ECS rolled back to {NEXT_VERSION}"
+    )
+    assert failed in run.stderr
     assert f"  running image: {REPOSITORY_URI}:{NEXT_VERSION}" in status and "last stopped tasks:" in status
-    assert "✅ both stacks deployed, then a release and a broken one rolled back, on local AWS in" in run.stdout
+    assert f"Last release: {failed}" in status
+    assert (
+        "✅ both stacks deployed and the canary healthy, then a release, and a broken one and a lagging one "
+        "rolled back, on local AWS in" in run.stdout
+    )
     assert_nothing_left_behind(run.pid, run.stdout)
 
 

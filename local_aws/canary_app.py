@@ -1,0 +1,91 @@
+"""Stand-ins for what runs in AWS but not in the emulator, for `make run`: the canary app publishing its
+consumer's OffsetLag once a version runs, and CloudWatch setting the lag alarm of a lagging beta to ALARM
+(the emulator does not evaluate alarms). Everything goes through the public API (ListTasks, DescribeTasks,
+PutMetricData, SetAlarmState), as a test would do it; none of these calls moves the ECS scheduler.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from contract import CONSUMER_LAG_ALARM, METRIC_NAMESPACE, OFFSET_LAG_DIMENSIONS, OFFSET_LAG_METRIC, alarm_name
+
+from .server import DEFAULT_REGION, local_client
+
+POLL_SECONDS = 0.05
+# As the app's consumer reports it: one topic, three partitions.
+TOPIC = "kafkajs-canary"
+# The threshold of the app stack's lag alarm with its default LagThreshold.
+LAG_THRESHOLD = 1000.0
+
+
+class CanaryApp:
+    """The canary app and CloudWatch, for one local endpoint."""
+
+    def __init__(self, endpoint_url: str, region: str = DEFAULT_REGION) -> None:
+        self.ecs = local_client("ecs", endpoint_url, region)
+        self.cloudwatch = local_client("cloudwatch", endpoint_url, region)
+
+    def when_started(self, version: str, action: Callable[[], None], running: Callable[[], bool]) -> bool:
+        """Run `action` once a task of `version` is started by a service (pending or running), polling
+        while `running()` (the deploy that starts it) is true. Returns whether the action ran."""
+        while running():
+            if version in self.started_versions():
+                action()
+                return True
+            time.sleep(POLL_SECONDS)
+        return False
+
+    def started_versions(self) -> set[str]:
+        """The image tags of the tasks services started and have not stopped."""
+        versions = set()
+        for cluster in self.ecs.list_clusters()["clusterArns"]:
+            for desired in ("RUNNING", "PENDING"):
+                arns = self.ecs.list_tasks(cluster=cluster, desiredStatus=desired)["taskArns"]
+                tasks = self.ecs.describe_tasks(cluster=cluster, tasks=arns)["tasks"] if arns else []
+                versions |= {
+                    container["image"].rsplit(":", 1)[-1]
+                    for task in tasks
+                    if task.get("group", "").startswith("service:") and task.get("lastStatus") != "STOPPED"
+                    for container in task.get("containers", [])
+                    if container.get("image")
+                }
+        return versions
+
+    def publish_lag(self, *lags: float, minute: int = 0) -> None:
+        """OffsetLag as the app's consumer publishes it after a batch, one datapoint per partition, `minute`
+        minutes ago."""
+        at = datetime.now(UTC) - timedelta(minutes=minute)
+        for partition, lag in enumerate(lags):
+            dimensions = dict(zip(OFFSET_LAG_DIMENSIONS, (str(partition), TOPIC), strict=True))
+            self.cloudwatch.put_metric_data(
+                Namespace=METRIC_NAMESPACE,
+                MetricData=[
+                    {
+                        "MetricName": OFFSET_LAG_METRIC,
+                        "Value": lag,
+                        "Unit": "Count",
+                        "Timestamp": at,
+                        "Dimensions": [{"Name": name, "Value": value} for name, value in dimensions.items()],
+                    }
+                ],
+            )
+
+    def fall_behind(self, stack_name: str, *largest_lag_per_minute: float) -> str:
+        """A beta whose consumer falls behind: its largest lag of each of the last minutes (oldest first), and
+        CloudWatch, finding each above the threshold, sets the lag alarm to ALARM. Returns the alarm's name."""
+        minutes = len(largest_lag_per_minute)
+        for age, lag in enumerate(reversed(largest_lag_per_minute)):
+            self.publish_lag(lag, minute=age)
+        name = alarm_name(stack_name, CONSUMER_LAG_ALARM)
+        newest_first = ", ".join(f"{lag:.1f}" for lag in reversed(largest_lag_per_minute))
+        self.cloudwatch.set_alarm_state(
+            AlarmName=name,
+            StateValue="ALARM",
+            StateReason=f"Threshold Crossed: {minutes} out of the last {minutes} datapoints [{newest_first}] were "
+            f"greater than the threshold ({LAG_THRESHOLD:.1f}) (minimum {minutes} datapoints for OK -> ALARM "
+            "transition).",
+        )
+        return name
