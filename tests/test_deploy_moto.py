@@ -17,6 +17,7 @@ from canary_deploy.cli import main
 from canary_deploy.console import Console
 from contract import TEMPLATE_FILES
 from local_aws import push_image, seed_parameters
+from local_aws.canary_app import CanaryApp
 from tests.generated_output import write_output
 
 pytestmark = pytest.mark.deploy
@@ -673,23 +674,13 @@ def verify_run(deploy, *argv, at=None):
     return code, out.getvalue(), err.getvalue()
 
 
-def publish_lag(aws, *values):
-    """OffsetLag as the app publishes it, one datapoint per partition."""
-    for partition, value in enumerate(values):
-        dimensions = [{"Name": "topic", "Value": "canary"}, {"Name": "partition", "Value": str(partition)}]
-        aws.client("cloudwatch").put_metric_data(
-            Namespace="kafkajs-canary-app/Consumer",
-            MetricData=[{"MetricName": "OffsetLag", "Value": value, "Dimensions": dimensions}],
-        )
-
-
 def ctrl_c():
     raise KeyboardInterrupt
 
 
 def test_verify_judges_a_healthy_release_with_its_lag_and_ctrl_c_detaches(deploy, aws):
     ready_for_app(deploy, aws)
-    publish_lag(aws, 3, 12, 7)
+    CanaryApp(aws.endpoint_url).publish_lag(3, 12, 7)  # as the app does once it consumes
     verdict_file = deploy.output_dir / "verdict.json"
     code, out, err = verify_run(
         deploy, "app", "--version", VERSION, "--yes", "--verify", "0.5", "--verdict-file", str(verdict_file)
