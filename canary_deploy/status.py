@@ -13,6 +13,7 @@ from .canary_watch import CanaryWatch
 from .commands import STATUS_APP, StackNames
 from .console import Console
 from .events import STACK_TYPE
+from .interrupts import AWS_ERRORS, first_line
 from .rollout import Outcome, ServiceRollout, ServiceState
 from .rollout_view import deployment_summary, event_line, stopped_task_line
 from .session import AwsClients
@@ -120,7 +121,11 @@ class StatusReport:
     def show_last_release(self, stack: Stack, state: ServiceState) -> None:
         """The canary's verdict on the newest release, from ECS's deployment history and the alarms."""
         canary = CanaryWatch(self.clients, self.console, stack["StackName"], outputs_of(stack), STATUS_APP)
-        verdict = canary.last_release(state)
+        try:
+            verdict = canary.last_release(state)
+        except AWS_ERRORS as error:  # e.g. a role without the history's permissions: the rest still stands
+            self.console.line(f"Last release: not judged ({first_line(error)})")
+            return
         if verdict is not None:
             self.console.line(f"Last release: {verdict.line()}")
 

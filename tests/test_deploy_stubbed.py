@@ -14,11 +14,14 @@ from recorded_answers import THROTTLED, answer, no_retry_delays
 from stack_events import STACK, STACK_ID, START, event, events_page
 
 from canary_deploy.cli import main
+from canary_deploy.commands import StackNames
 from canary_deploy.console import Console
 from canary_deploy.deployer import DeployOptions, StackDeployer
 from canary_deploy.events import EventStream
+from canary_deploy.rollout import ServiceState
 from canary_deploy.session import AwsClients
 from canary_deploy.stack_state import describe_stack
+from canary_deploy.status import StatusReport
 
 
 @pytest.fixture
@@ -297,3 +300,22 @@ def test_usage_errors_are_one_line_exit_2(capsys, argv, message):
     code, err = run_cli(capsys, *argv)
     assert code == 2
     assert err.count("\n") == 1 and message in err
+
+
+def test_status_without_permission_for_the_deployment_history_still_reports_the_rest(clients):
+    # moto grants everything; a deploy role without ecs:ListServiceDeployments is refused on AWS.
+    console, out = captured_console()
+    state = ServiceState("canary", "cluster", "ACTIVE", "td", 1, 1, 0, [], [])
+    stack = {
+        "StackName": "AppStack",
+        "Outputs": [{"OutputKey": k, "OutputValue": k} for k in ("ClusterName", "ServiceName")],
+    }
+    with Stubber(clients.ecs) as ecs:
+        ecs.add_client_error(
+            "list_service_deployments", "AccessDeniedException", "not authorized to perform: ecs:ListServiceDeployments"
+        )
+        StatusReport(clients, console, StackNames()).show_last_release(stack, state)
+    assert out.getvalue() == (
+        "Last release: not judged (An error occurred (AccessDeniedException) when calling the ListServiceDeployments "
+        "operation: not authorized to perform: ecs:ListServiceDeployments)\n"
+    )
