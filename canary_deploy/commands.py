@@ -144,9 +144,10 @@ class AppDeploy(StackCommand):
             self.verify(stack, version, request.verify_minutes, request.verdict_file)
 
     def canary(self, stack: Stack) -> CanaryWatch:
-        return CanaryWatch(
-            self.clients, self.console, stack["StackName"], outputs_of(stack), STATUS_APP, **self.deployer_kwargs
-        )
+        outputs = outputs_of(stack)
+        if not {"ClusterName", "ServiceName"} <= set(outputs):
+            raise DeploymentFailed(f"{stack['StackName']} has no ClusterName and ServiceName outputs to verify")
+        return CanaryWatch(self.clients, self.console, stack["StackName"], outputs, STATUS_APP, **self.deployer_kwargs)
 
     def verify(self, stack: Stack, version: str, minutes: float | None, verdict_file: VerdictFile | None) -> None:
         """--verify: watch the release, print the verdict; a failed canary is exit 3, Ctrl-C detaches."""
@@ -169,7 +170,7 @@ class AppDeploy(StackCommand):
         canary's verdict (exit 3), not a failed deployment."""
         stack = describe_stack(self.clients.cloudformation, stack_name)
         if stack is None or not {"ClusterName", "ServiceName"} <= set(outputs_of(stack)):
-            return
+            return  # a creation rolled back: no service, and its first deployment is never judged
         verdict = self.canary(stack).rolled_back_by_alarms(version)
         if verdict is not None:
             if verdict_file:
