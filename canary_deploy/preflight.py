@@ -157,8 +157,13 @@ class AppPreflight:
 
 class RetainedRepository:
     """Before the registry stack is created: an ECR repository of its name may exist already, retained when
-    a registry stack was deleted (DeletionPolicy Retain). Creating it again would fail with
-    RepositoryAlreadyExists; the stack adopts it instead, through an IMPORT change set, images included."""
+    a registry stack was deleted, or when its creation rolled back (DeletionPolicy Retain). Creating it
+    again would fail with RepositoryAlreadyExists; the stack adopts it instead, through an IMPORT change
+    set, images included.
+
+    Only a stack can have retained it: ECR is asked only when a stack of this name was deleted (ListStacks
+    keeps them 90 days) or rolled back, which spares every first deploy an ECR client and a request. A
+    repository made by hand under the name makes the creation fail and roll back; the next deploy adopts it."""
 
     def __init__(self, clients: AwsClients, console: Console, stack_name: str, template: StackTemplate) -> None:
         self.clients = clients
@@ -169,6 +174,9 @@ class RetainedRepository:
     def to_import(self, stack: Stack | None, parameters: StackParameters) -> list[ResourceToImport] | None:
         if deployed_values(stack) is not None:
             return None  # the stack holds its repository
+        rolled_back = stack is not None and stack["StackStatus"] == "ROLLBACK_COMPLETE"
+        if not rolled_back and not self.was_deleted():
+            return None
         name = parameters.get("RepositoryName")
         try:
             self.clients.ecr.describe_repositories(repositoryNames=[name])
@@ -179,8 +187,8 @@ class RetainedRepository:
         resources = self.template.data["Resources"]
         logical_id = next(key for key, resource in resources.items() if resource["Type"] == REPOSITORY_TYPE)
         self.console.notice(
-            f"the ECR repository {name} exists already (retained when a registry stack was deleted): "
-            f"{self.stack_name} adopts it, images included, through an IMPORT change set"
+            f"the ECR repository {name} exists already (retained when {self.stack_name} was deleted or rolled "
+            f"back): {self.stack_name} adopts it, images included, through an IMPORT change set"
         )
         return [
             {
@@ -189,3 +197,7 @@ class RetainedRepository:
                 "ResourceIdentifier": {"RepositoryName": name},
             }
         ]
+
+    def was_deleted(self) -> bool:
+        pages = self.clients.cloudformation.get_paginator("list_stacks").paginate(StackStatusFilter=["DELETE_COMPLETE"])
+        return any(summary["StackName"] == self.stack_name for page in pages for summary in page["StackSummaries"])

@@ -7,6 +7,7 @@
 - Change sets are named per stack: a second change set of the same name on one stack is
   AlreadyExistsException; a name is looked up on the stack given, and a missing one is ChangeSetNotFound
   (moto answered with a server error or a "stack does not exist" ValidationError).
+- A TemplateURL on this endpoint (the AWS CLI's, for a bucket here) is read path-style, as S3 serves it.
 - DeleteStack of a stack with termination protection is refused (moto deleted it); deleting a stack
   deletes its change sets (moto kept them).
 """
@@ -27,6 +28,9 @@ def apply() -> None:
     from moto.cloudformation.models import CloudFormationBackend
     from moto.cloudformation.responses import CloudFormationResponse
 
+    CloudFormationResponse._get_stack_from_s3_url = _template_from_this_endpoint(
+        CloudFormationResponse._get_stack_from_s3_url
+    )
     for method_name in ("describe_change_set", "delete_change_set", "execute_change_set"):
         setattr(CloudFormationResponse, method_name, _by_change_set_arn(getattr(CloudFormationResponse, method_name)))
     for method_name, (token_parameter, identity, refuses_reuse) in IDEMPOTENT_OPERATIONS.items():
@@ -59,6 +63,21 @@ def _idempotent(method, token_parameter: str, identity: tuple[str, ...], refuses
 
     handle.__name__ = method.__name__
     return handle
+
+
+def _template_from_this_endpoint(get_template):
+    """Why: the AWS CLI's TemplateURL for a bucket on this endpoint is path-style on 127.0.0.1, which moto
+    reads as a bucket named "127" (it knows path-style URLs on "localhost" only)."""
+    from urllib.parse import urlsplit
+
+    from .server import HOST
+
+    def get(self, template_url: str) -> str:
+        if urlsplit(template_url).hostname == HOST:
+            template_url = template_url.replace(HOST, "localhost", 1)
+        return get_template(self, template_url)
+
+    return get
 
 
 def _client_tokens(backend) -> dict:

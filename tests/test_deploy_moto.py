@@ -496,6 +496,17 @@ def test_retained_repository_is_adopted_only_once_confirmed(deploy, aws):
     assert "RegistryStack.RepositoryName = kafkajs-canary-app" in deploy.out
 
 
+def test_repository_made_by_hand_is_adopted_after_the_creation_rolls_back(deploy, aws):
+    """Only a deleted or rolled-back stack can have retained one, so ECR is not asked before a first deploy."""
+    aws.client("ecr").create_repository(repositoryName="kafkajs-canary-app")
+
+    assert deploy("registry", "--yes") == 1
+    assert "RegistryStack deployment failed: the stack is ROLLBACK_COMPLETE" in deploy.err
+    assert deploy("registry", "--yes") == 0, deploy.err
+    assert "RegistryStack is ROLLBACK_COMPLETE" in deploy.out and "through an IMPORT change set" in deploy.out
+    assert "RegistryStack.RepositoryName = kafkajs-canary-app" in deploy.out
+
+
 @pytest.mark.parametrize("answer, code", [("n\n", 2), ("y\n", 0)])
 def test_flagged_changes_are_confirmed_on_a_terminal(deploy, aws, capsys, answer, code):
     small_output(deploy.output_dir, registry=registry_template_with_role())

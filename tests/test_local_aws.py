@@ -601,3 +601,19 @@ def test_import_change_set_adopts_a_retained_repository(aws):
     assert outputs_of(updated)["RepositoryName"] == "kafkajs-canary-app"
     with pytest.raises(botocore.exceptions.ClientError, match="IMPORT change sets that create a stack"):
         import_change_set(cloudformation, without_outputs, name="again")
+
+
+def test_template_url_on_this_endpoint_is_read_path_style(aws):
+    """What the AWS CLI sends for a bucket on the local endpoint (`deploy --s3-bucket`)."""
+    aws.client("s3").create_bucket(Bucket="templates")
+    aws.client("s3").put_object(Bucket="templates", Key="registry.json", Body=json.dumps(registry_template()))
+    cloudformation = aws.client("cloudformation")
+
+    change_set = cloudformation.create_change_set(
+        StackName="RegistryStack",
+        ChangeSetName="from-s3",
+        ChangeSetType="CREATE",
+        TemplateURL=f"{aws.endpoint_url}/templates/registry.json",
+    )
+
+    assert cloudformation.describe_change_set(ChangeSetName=change_set["Id"])["Status"] == "CREATE_COMPLETE"
