@@ -25,6 +25,21 @@ class LocalAccount:
         return local_client(service, self.endpoint_url, self.region)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def one_botocore_data_loader():
+    """botocore reads its JSON data files (service models, endpoints) again for every new Session, and the
+    suite makes hundreds: the deployer run in-process, moto's server answering it, the tests' own clients.
+    They share one loader here (the files are read-only data); nothing about a request changes."""
+    import functools
+
+    import botocore.loaders
+    import botocore.session
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.session, "create_loader", functools.cache(botocore.loaders.create_loader))
+        yield
+
+
 @pytest.fixture(scope="session")
 def local_aws():
     """The session's one local AWS endpoint (`local_aws.LocalAWS`), started on first use.
