@@ -306,32 +306,43 @@ def test_release_with_only_version_keeps_operator_settings(deploy, aws):
     assert f"Parameter changes for AppStack (1):\n  Version  {VERSION} → 1.16.1\n" in deploy.out
 
 
-def test_parameters_file_configures_and_flags_win_over_it(deploy, aws):
-    ready_for_app(deploy, aws)
-    settings = deploy.output_dir / "prod.json"
-    settings.write_text(json.dumps({"DesiredCount": 3, "AlarmEmail": "ops@example.com"}))
-    argv = ("app", "--version", VERSION, "--yes", "--parameters-file", str(settings))
-    assert deploy(*argv, "--parameter", "DesiredCount=4") == 0, deploy.err
-    assert stack_parameters(aws)["DesiredCount"] == "4" and stack_parameters(aws)["AlarmEmail"] == "ops@example.com"
+def tunable_registry_template():
+    """The small registry with two knobs: an update that changes only outputs, cheap to make and to read."""
+    template = small_registry_template()
+    template["Parameters"]["Knob"] = {"Type": "String", "Default": "1"}
+    template["Parameters"]["Mode"] = {"Type": "String", "Default": "a", "AllowedValues": ["a", "b"]}
+    template["Outputs"]["Knob"] = {"Value": {"Ref": "Knob"}}
+    template["Outputs"]["Mode"] = {"Value": {"Ref": "Mode"}}
+    return template
 
-    settings.write_text(json.dumps({"DesiredCount": 3, "AlarmEmail": ""}))
+
+def registry_outputs(aws):
+    stack = aws.client("cloudformation").describe_stacks(StackName="RegistryStack")["Stacks"][0]
+    return {output["OutputKey"]: output["OutputValue"] for output in stack["Outputs"]}
+
+
+def test_parameters_file_configures_and_flags_win_over_it(deploy, aws):
+    small_output(deploy.output_dir, registry=tunable_registry_template())
+    settings = deploy.output_dir / "prod.json"
+    settings.write_text(json.dumps({"Knob": 3, "Mode": "b"}))
+    argv = ("registry", "--yes", "--parameters-file", str(settings))
+    assert deploy(*argv, "--parameter", "Knob=4") == 0, deploy.err
+    assert (registry_outputs(aws)["Knob"], registry_outputs(aws)["Mode"]) == ("4", "b")
+
+    settings.write_text(json.dumps({"Knob": 3, "Mode": "a"}))
     assert deploy(*argv) == 0, deploy.err
-    assert "  DesiredCount  4 → 3\n  AlarmEmail    ops@example.com → (empty)\n" in deploy.out
-    assert (stack_parameters(aws)["DesiredCount"], stack_parameters(aws)["AlarmEmail"]) == ("3", "")
-    assert service_desired_count(aws) == 3
+    assert "Parameter changes for RegistryStack (2):\n  Knob  4 → 3\n  Mode  b → a\n" in deploy.out
+    assert (registry_outputs(aws)["Knob"], registry_outputs(aws)["Mode"]) == ("3", "a")
 
 
 def test_parameter_new_to_the_stack_takes_its_default(deploy, aws):
-    ready_for_app(deploy, aws)
-    assert deploy("app", "--version", VERSION, "--yes", "--parameter", "DesiredCount=2") == 0, deploy.err
-    template = small_app_template()
-    template["Parameters"]["KafkaPort"] = REAL_APP_PARAMETERS["KafkaPort"]
-    small_output(deploy.output_dir, app=template)
+    assert deploy("registry", "--yes") == 0, deploy.err
+    small_output(deploy.output_dir, registry=tunable_registry_template())
 
-    assert deploy("app", "--version", VERSION, "--yes") == 0, deploy.err
+    assert deploy("registry", "--yes", "--parameter", "Mode=b") == 0, deploy.err
 
-    assert stack_parameters(aws)["KafkaPort"] == "9092" and stack_parameters(aws)["DesiredCount"] == "2"
-    assert "  KafkaPort  (not set) → 9092\n" in deploy.out
+    assert (registry_outputs(aws)["Knob"], registry_outputs(aws)["Mode"]) == ("1", "b")
+    assert "  Knob  (not set) → 1\n  Mode  (not set) → b\n" in deploy.out
 
 
 @pytest.mark.parametrize(

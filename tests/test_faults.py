@@ -9,10 +9,16 @@ import json
 import pytest
 from lossy_proxy import LossyProxy
 from recorded_answers import THROTTLED, answer, no_retry_delays
-from test_deploy_moto import VERSION, Run, small_output, stack_names
-from test_interrupts import ctrl_c, knob, released, running_image_tag, tunable_registry_template
+from test_deploy_moto import PROJECT_ROOT, VERSION, Run, small_output, stack_names, tunable_registry_template
+from test_interrupts import ctrl_c, knob, released, running_image_tag
 from test_local_aws import events_of
 
+from canary_deploy.console import Console
+from canary_deploy.errors import PreflightFailed
+from canary_deploy.parameters import ParameterSource, StackParameters
+from canary_deploy.preflight import AppPreflight
+from canary_deploy.session import AwsClients
+from canary_deploy.template_source import StackTemplate
 from local_aws import push_image, seed_parameters
 
 pytestmark = pytest.mark.deploy
@@ -154,24 +160,41 @@ def test_outputs_file_is_written_whole_and_replaces_the_old_one(deploy, aws, tmp
     assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".deploy-")] == []
 
 
-@pytest.mark.parametrize("secret", ["kafka-username", "kafka-password", "sentry-dsn"])
-def test_secret_stored_as_string_is_refused_with_the_command_that_converts_it(deploy, aws, secret):
+def convert_command(name):
+    return (
+        f'aws ssm put-parameter --overwrite --type SecureString --name {name} --value "$(aws ssm get-parameter '
+        f'--name {name} --query Parameter.Value --output text)"'
+    )
+
+
+def test_secret_stored_as_string_is_refused_with_the_command_that_converts_it(deploy, aws):
     assert deploy("registry", "--yes") == 0, deploy.err
     push_image(aws.endpoint_url, VERSION)
     seed_parameters(aws.endpoint_url)
-    name = f"/kafkajs-canary-app/{secret}"
+    name = "/kafkajs-canary-app/kafka-password"
     aws.client("ssm").put_parameter(Name=name, Type="String", Value="in clear", Overwrite=True)
 
     assert deploy("app", "--version", VERSION, "--yes") == 2
 
-    command = (
-        f'aws ssm put-parameter --overwrite --type SecureString --name {name} --value "$(aws ssm get-parameter '
-        f'--name {name} --query Parameter.Value --output text)"'
+    assert deploy.err.strip() == (
+        f"❌ {name} is a secret stored as String: convert it to SecureString with `{convert_command(name)}`"
     )
-    assert deploy.err.strip() == f"❌ {name} is a secret stored as String: convert it to SecureString with `{command}`"
     assert stack_names(aws) == ["RegistryStack"]
     # The command does what it says (on the local AWS, as on AWS): same name, now a SecureString.
     ssm = aws.client("ssm")
     value = ssm.get_parameter(Name=name)["Parameter"]["Value"]
     ssm.put_parameter(Name=name, Type="SecureString", Value=value, Overwrite=True)
     assert deploy("app", "--version", VERSION, "--yes") == 0, deploy.err
+
+
+@pytest.mark.parametrize("secret", ["kafka-username", "sentry-dsn", "slack-webhook-url"])
+def test_every_secret_parameter_is_checked(aws, secret):
+    """The preflight alone, against the local Parameter Store: each credential the app reads."""
+    seed_parameters(aws.endpoint_url)
+    name = f"/kafkajs-canary-app/{secret}"
+    aws.client("ssm").put_parameter(Name=name, Type="String", Value="in clear", Overwrite=True)
+    template = StackTemplate("AppStack.json", (PROJECT_ROOT / "output" / "AppStack.json").read_text())
+    preflight = AppPreflight(AwsClients(), Console(interactive=False, color=False), "RegistryStack")
+
+    with pytest.raises(PreflightFailed, match=f"^{name} is a secret stored as String"):
+        preflight.check_parameter_store(StackParameters(template, ParameterSource()))

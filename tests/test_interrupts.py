@@ -8,20 +8,12 @@ UPDATE_IN_PROGRESS from that hook; the local AWS then cancels it as CloudFormati
 
 import botocore.exceptions
 import pytest
-from test_deploy_moto import VERSION, Run, ready_for_app, small_output, small_registry_template, stack_names
+from test_deploy_moto import VERSION, Run, ready_for_app, small_output, stack_names, tunable_registry_template
 
 from local_aws import push_image
 
 pytestmark = pytest.mark.deploy
 WATCH = "watch it with `python deploy.py status registry`"
-
-
-def tunable_registry_template():
-    """The small registry with a knob: an update that changes only an output, cheap to make and to read."""
-    template = small_registry_template()
-    template["Parameters"]["Knob"] = {"Type": "String", "Default": "1"}
-    template["Outputs"]["Knob"] = {"Value": {"Ref": "Knob"}}
-    return template
 
 
 @pytest.fixture
