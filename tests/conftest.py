@@ -25,6 +25,12 @@ class LocalAccount:
         return local_client(service, self.endpoint_url, self.region)
 
 
+def pytest_collection_modifyitems(items):
+    """The slowest module first (make run's end-to-end runs, mostly waiting on polls), so that with -n 2 the
+    rest of the suite runs beside it instead of after it."""
+    items.sort(key=lambda item: item.path.name != "test_demo.py")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def one_botocore_data_loader():
     """botocore reads its JSON data files (service models, endpoints) again for every new Session, and the
