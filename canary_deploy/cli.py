@@ -2,6 +2,7 @@
 
 import argparse
 import math
+import os
 import re
 import time
 from typing import Any, NoReturn
@@ -24,6 +25,7 @@ from .commands import AppDeploy, DeployRequest, RegistryDeploy, StackNames
 from .console import Console
 from .deployer import DEFAULT_TIMEOUT_SECONDS, DeployOptions
 from .errors import EXIT_BAD_INPUT, EXIT_DEPLOY_FAILED, EXIT_INTERRUPTED, EXIT_OK, BadInput, DeployError
+from .events import fast_poll_seconds
 from .outputs_file import OutputsFile, VerdictFile
 from .parameters import parse_overrides, read_parameters_file
 from .session import AwsClients
@@ -198,6 +200,7 @@ def run_command(args: argparse.Namespace, console: Console, deployer_kwargs: dic
             s3_bucket=args.s3_bucket,
             outputs_file=OutputsFile(args.outputs_file) if args.outputs_file else None,
             cancel_after_failed_tasks=args.cancel_after_failed_tasks,
+            fast_poll=fast_poll_seconds(os.environ),
         )
         if options.outputs_file:
             options.outputs_file.check_writable()

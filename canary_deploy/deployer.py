@@ -11,7 +11,7 @@ from .aws_types import ResourceToImport, Stack
 from .changeset import ChangeSet, required_capabilities
 from .console import Console
 from .errors import ChangesRefused, DeploymentFailed, Interrupted, StateUnknown
-from .events import EventStream
+from .events import FAST_POLL, EventStream
 from .interrupts import AWS_ERRORS, ExecutionInterrupts, abandon, first_line
 from .outputs_file import OutputsFile
 from .parameter_diff import ParameterDiff
@@ -42,6 +42,7 @@ class DeployOptions:
     s3_bucket: str | None = None
     outputs_file: OutputsFile | None = None
     cancel_after_failed_tasks: int | None = None
+    fast_poll: float = FAST_POLL
 
 
 class StackDeployer:
@@ -295,6 +296,7 @@ class StackDeployer:
             clock=self.clock,
             sleep=self.sleep,
             watcher=watcher,
+            fast_poll=self.options.fast_poll,
         )
 
     def _raise_detached(self) -> NoReturn:

@@ -1,17 +1,21 @@
 """Streams new stack events while CloudFormation works, with a resource progress line and backoff."""
 
+import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 from .aws_types import Client, StackEvent
 from .console import Console
-from .errors import DeploymentFailed
+from .errors import BadInput, DeploymentFailed
 from .rollout_view import RolloutWatch, elapsed
 
 STACK_TYPE = "AWS::CloudFormation::Stack"
 # About 1 s while a deploy is young (most finish quickly, and the end is noticed within a second), then
 # backing off to a few seconds so a 3-hour ECS stabilisation does not hammer the API.
 FAST_POLL = 1.0
+# An endpoint that answers at once (a local emulator) may be polled faster, as AWS SAM CLI's
+# SAM_CLI_POLL_DELAY allows: this sets the fast polls; the back-off after a minute stays.
+POLL_SECONDS_VARIABLE = "CANARY_POLL_SECONDS"
 FAST_PHASE = 60.0
 BACKOFF = 1.5
 SLOWEST_POLL = 5.0
@@ -24,15 +28,32 @@ def is_terminal(status: str) -> bool:
     return not status.endswith("_IN_PROGRESS") and status != "REVIEW_IN_PROGRESS"
 
 
+def fast_poll_seconds(environment: Mapping[str, str]) -> float:
+    """The fast poll interval: CANARY_POLL_SECONDS when set (a number of seconds above 0), else 1 s."""
+    value = environment.get(POLL_SECONDS_VARIABLE)
+    if value is None:
+        return FAST_POLL
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and 0 < seconds <= SLOWEST_POLL):
+        raise BadInput(
+            f"{POLL_SECONDS_VARIABLE}={value!r} is not a number of seconds above 0 and at most {SLOWEST_POLL:g}"
+        )
+    return seconds
+
+
 class PollSchedule:
-    def __init__(self, clock: Callable[[], float]) -> None:
+    def __init__(self, clock: Callable[[], float], fast_poll: float = FAST_POLL) -> None:
         self.clock = clock
         self.start = clock()
-        self.delay = FAST_POLL
+        self.fast_poll = fast_poll
+        self.delay = fast_poll
 
     def next_delay(self) -> float:
         if self.clock() - self.start < FAST_PHASE:
-            return FAST_POLL
+            return self.fast_poll
         self.delay = min(self.delay * BACKOFF, SLOWEST_POLL)
         return self.delay
 
@@ -50,6 +71,7 @@ class EventStream:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         watcher: RolloutWatch | None = None,
+        fast_poll: float = FAST_POLL,
     ) -> None:
         """`watcher` follows the ECS service on the same polls, within the same budget (rollout_view)."""
         self.cfn = cfn
@@ -63,6 +85,7 @@ class EventStream:
         self.events: list[StackEvent] = []
         self.resource_status: dict[str | None, str] = {}
         self.watcher = watcher
+        self.fast_poll = fast_poll
         self.started = clock()
 
     def mark(self) -> None:
@@ -72,7 +95,7 @@ class EventStream:
     def wait(self, timeout: float, on_interrupt: Callable[[], None]) -> str:
         """Polls until the stack reaches a final status and returns it. on_interrupt handles Ctrl-C: it
         raises to stop waiting or returns to keep streaming (e.g. the rollback after a cancel)."""
-        schedule = PollSchedule(self.clock)
+        schedule = PollSchedule(self.clock, self.fast_poll)
         deadline = self.clock() + timeout
         while True:
             try:

@@ -27,6 +27,7 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError
 
 from canary_deploy.errors import EXIT_CANARY_FAILED, EXIT_DEPLOY_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from canary_deploy.events import POLL_SECONDS_VARIABLE
 from contract import APP_STACK
 
 from .canary_app import CanaryApp
@@ -49,6 +50,7 @@ HEALTHY_OFFSETS = (3.0, 12.0, 7.0)  # the first release's, one per partition
 DEMO_VERIFY_MINUTES = "0.05"
 TOTAL_STEPS = 13
 DEPLOY_COMMAND = (sys.executable, "deploy.py")
+LOCAL_POLL_SECONDS = "0.1"
 # After Ctrl-C, how long the deploy.py child, which got its own Ctrl-C from us, may take to clean up
 # (delete its change set, cancel its update) before it is killed.
 CHILD_GRACE_SECONDS = 30
@@ -81,7 +83,8 @@ def deploy_environment(endpoint_url):
     """The child's environment: the local endpoint, dummy credentials, and nothing from the user's AWS
     setup (a profile, a config file or a per-service endpoint could otherwise point at real AWS)."""
     environment = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
-    return {**environment, **endpoint_environment(endpoint_url)}
+    # The local AWS answers at once and its ECS moves a step per look: poll it often, not every second.
+    return {**environment, **endpoint_environment(endpoint_url), POLL_SECONDS_VARIABLE: LOCAL_POLL_SECONDS}
 
 
 class Run:

@@ -362,3 +362,4 @@ def test_deploy_steps_see_only_the_local_endpoint_and_dummy_credentials(monkeypa
         "AWS_EC2_METADATA_DISABLED": "true",
     }
     assert environment["PATH"] == os.environ["PATH"]
+    assert environment["CANARY_POLL_SECONDS"] == "0.1"  # the local AWS answers at once

@@ -17,7 +17,7 @@ from canary_deploy.cli import main
 from canary_deploy.commands import StackNames
 from canary_deploy.console import Console
 from canary_deploy.deployer import DeployOptions, StackDeployer
-from canary_deploy.events import EventStream
+from canary_deploy.events import EventStream, PollSchedule, fast_poll_seconds
 from canary_deploy.rollout import ServiceState
 from canary_deploy.session import AwsClients
 from canary_deploy.stack_state import describe_stack
@@ -319,3 +319,27 @@ def test_status_without_permission_for_the_deployment_history_still_reports_the_
         "Last release: not judged (An error occurred (AccessDeniedException) when calling the ListServiceDeployments "
         "operation: not authorized to perform: ecs:ListServiceDeployments)\n"
     )
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "fast", "6"])
+def test_a_bad_poll_interval_is_refused_in_one_line_before_any_request(monkeypatch, capsys, value):
+    monkeypatch.setenv("CANARY_POLL_SECONDS", value)
+    code = main(
+        ["registry", "--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:9"],
+        console=Console(interactive=False, color=False),
+    )
+    assert code == 2
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .endswith(f"CANARY_POLL_SECONDS={value!r} is not a number of seconds above 0 and at most 5")
+    )
+
+
+def test_the_poll_interval_sets_the_fast_polls_and_the_back_off_stays():
+    now = [0.0]
+    schedule = PollSchedule(lambda: now[0], fast_poll_seconds({"CANARY_POLL_SECONDS": "0.2"}))
+    assert schedule.next_delay() == 0.2
+    now[0] = 61.0
+    assert [round(schedule.next_delay(), 2) for _ in range(6)] == [0.3, 0.45, 0.68, 1.01, 1.52, 2.28]
+    assert fast_poll_seconds({}) == 1.0
