@@ -28,10 +28,6 @@ class StackTemplate:
     def parameters(self) -> dict[str, dict[str, Any]]:
         return self.data.get("Parameters", {})
 
-    @property
-    def resource_types(self) -> list[str]:
-        return [resource["Type"] for resource in self.data.get("Resources", {}).values()]
-
 
 class TemplateSource:
     """The templates in output_dir, each checked against the manifest generate.py wrote beside them: a

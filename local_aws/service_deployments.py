@@ -18,8 +18,6 @@ import uuid
 from . import ecs_model
 from .deployment_alarms import alarm_settings, judges
 
-FINAL_STATUSES = ("SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED")
-
 
 def _history(backend) -> dict:
     # Kept on the backend, so that moto's reset forgets it with everything else.

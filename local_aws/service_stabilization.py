@@ -95,11 +95,6 @@ def settle(backend, stack_id: str) -> None:
         wait.on_stable()
 
 
-def settle_all(backend) -> None:
-    for stack_id in list(_waits(backend)):
-        settle(backend, stack_id)
-
-
 def is_waiting(backend, stack_id: str) -> bool:
     return stack_id in _waits(backend)
 
