@@ -24,8 +24,12 @@ gets the classic `Details` without values, as from an endpoint that predates it.
 
 from __future__ import annotations
 
+import functools
+import importlib.util
+import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 RESOURCE_ATTRIBUTES = ("Metadata", "DeletionPolicy", "UpdateReplacePolicy", "CreationPolicy", "UpdatePolicy")
@@ -116,12 +120,7 @@ def dependency_order(resources: dict[str, dict]) -> list[str]:
 
 def _recreation_rules(region: str, resource_type: str) -> tuple[set[str], set[str]]:
     """Top-level properties whose change replaces the resource: always, and under conditions."""
-    from cfnlint.schema.manager import PROVIDER_SCHEMA_MANAGER
-
-    try:
-        schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(region, resource_type).schema
-    except Exception:  # a type cfn-lint does not know (Custom::...): CloudFormation updates those in place
-        return set(), set()
+    schema = resource_schema(region, resource_type)
 
     def top_level(paths: list[str]) -> set[str]:
         return {path.split("/")[2] for path in paths if path.startswith("/properties/")}
@@ -130,6 +129,34 @@ def _recreation_rules(region: str, resource_type: str) -> tuple[set[str], set[st
     conditional = top_level(schema.get("conditionalCreateOnlyProperties", []))
     conditional |= top_level(schema.get("createOnlyProperties", [])) - always  # only a nested part is create-only
     return always, conditional
+
+
+@functools.cache
+def resource_schema(region: str, resource_type: str) -> dict[str, Any]:
+    """The type's registry schema as cfn-lint ships it (a Custom:: type's is AWS::CloudFormation::CustomResource);
+    empty for a type it does not know.
+
+    Read from cfn-lint's bundled files (providers/<region>.json maps a type to a digest, resources/<digest>.json
+    is the schema) rather than through cfnlint, whose import (sympy) costs a second of every local AWS start;
+    through cfnlint's schema manager when a cfn-lint lays its files out otherwise."""
+    schemas = Path(importlib.util.find_spec("cfnlint").origin).parent / "data" / "schemas"
+    try:
+        digests = json.loads((schemas / "providers" / f"{region}.json").read_text(encoding="utf-8"))
+        digest = digests.get(
+            "AWS::CloudFormation::CustomResource" if resource_type.startswith("Custom::") else resource_type
+        )
+        return {} if digest is None else json.loads((schemas / "resources" / f"{digest}.json").read_text("utf-8"))
+    except FileNotFoundError:
+        return _schema_from_cfn_lint(region, resource_type)
+
+
+def _schema_from_cfn_lint(region: str, resource_type: str) -> dict[str, Any]:
+    from cfnlint.schema.manager import PROVIDER_SCHEMA_MANAGER, ResourceNotFoundError
+
+    try:
+        return PROVIDER_SCHEMA_MANAGER.get_resource_schema(region, resource_type).schema
+    except (ResourceNotFoundError, KeyError):  # a type, or a region, it does not know
+        return {}
 
 
 class _Resolution:

@@ -25,6 +25,10 @@ More gaps stop the real templates and the deployer short of the end:
   ECS service's DesiredCount default fails with TypeError;
 - ECR PutImage on a missing repository fails with HTTP 500 instead of RepositoryNotFoundException.
 
+And one for speed: moto reads every template body with PyYAML's pure-Python loader, JSON ones too, for
+each change set and stack: 0.17 s for the AppStack template, where json reads it in 0.5 ms. A JSON body
+is now read as JSON.
+
 More fixes live in modules of their own, each saying why: `previous_values` (UsePreviousValue takes
 the value the stack was given, not what moto resolved it to), `change_set_model` (what a change set
 changes and how it is executed), `ecs_model` (ECS deployments with tasks that run or fail),
@@ -45,6 +49,7 @@ any other version it refuses to apply. Everything else moto does (and does not c
 
 from __future__ import annotations
 
+import json
 import traceback
 
 from . import (
@@ -105,6 +110,7 @@ def apply_moto_fixes() -> None:
     CloudFormationBackend.create_change_set = create_change_set
     CloudFormationBackend.execute_change_set = _execute_change_set
     _fix_resource_gaps()
+    _read_json_templates_as_json()
     previous_values.apply()
     # moto lists changes by template text and updates only those; CloudFormation resolves properties.
     change_set_model.install()
@@ -187,6 +193,27 @@ def _fix_resource_gaps() -> None:
     ResourceMap.load_parameters = load_parameters
     CloudFormationResponse.cancel_update_stack = cancel_update_stack
     Key.create_from_cloudformation_json = classmethod(create_key)
+
+
+def _read_json_templates_as_json() -> None:
+    """JSON is YAML, so moto's YAML-first reading gives the same dict, only 300 times slower."""
+    from moto.cloudformation.models import ChangeSet, Stack
+
+    read_yaml_or_json = Stack.parse_template
+
+    def parse_template(template: str) -> dict:
+        if template.lstrip().startswith("{"):
+            try:
+                return json.loads(template)
+            except ValueError:  # a YAML flow mapping: moto's reading, and its errors
+                pass
+        return read_yaml_or_json(template)
+
+    def parse_change_set_template(self) -> None:
+        self.template_dict = parse_template(self.template)
+
+    Stack.parse_template = staticmethod(parse_template)
+    ChangeSet._parse_template = parse_change_set_template
 
 
 def _wait_for_services_on_stack_reads() -> None:

@@ -4,6 +4,7 @@ points an AWS SDK or CLI at it.
 
 from __future__ import annotations
 
+import functools
 import http.client
 import os
 import socket
@@ -43,6 +44,7 @@ class LocalAWS:
         self.endpoint_url = ""
 
     def start(self) -> LocalAWS:
+        share_botocore_data()
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
             MotoRequestHandler,
@@ -127,6 +129,18 @@ class LocalAWS:
             connection.close()
         if response.status >= 300:
             raise LocalAWSError(f"local AWS endpoint answered {response.status} to {method} {path}")
+
+
+def share_botocore_data() -> None:
+    """One botocore data loader for the whole process, for development processes only (the deployer never
+    imports local_aws). moto makes a new botocore Session for much of what it does (three at import, for
+    EC2's region list; one per response class) and every new Session reads botocore's JSON data files again:
+    0.4 s of each start of the local AWS, more as it answers. The files are read-only data."""
+    import botocore.loaders
+    import botocore.session
+
+    if not hasattr(botocore.session.create_loader, "cache_info"):  # not shared yet
+        botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)
 
 
 def endpoint_environment(endpoint_url: str) -> dict[str, str]:

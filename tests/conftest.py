@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pytest
 
 from local_aws import DEFAULT_REGION, LocalAWS, endpoint_environment, local_client
+from local_aws.server import share_botocore_data
 
 
 @dataclass(frozen=True)
@@ -33,17 +34,10 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session", autouse=True)
 def one_botocore_data_loader():
-    """botocore reads its JSON data files (service models, endpoints) again for every new Session, and the
-    suite makes hundreds: the deployer run in-process, moto's server answering it, the tests' own clients.
-    They share one loader here (the files are read-only data); nothing about a request changes."""
-    import functools
-
-    import botocore.loaders
-    import botocore.session
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(botocore.session, "create_loader", functools.cache(botocore.loaders.create_loader))
-        yield
+    """The suite makes hundreds of botocore Sessions (the deployer run in-process, moto's server answering
+    it, the tests' own clients); they share one loader of botocore's read-only data files, as the local AWS
+    does. Nothing about a request changes."""
+    share_botocore_data()
 
 
 @pytest.fixture(scope="session")

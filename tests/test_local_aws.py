@@ -9,15 +9,18 @@ import socket
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import botocore.exceptions
 import pytest
 
-from local_aws import LocalAWSError, apply_moto_fixes, local_client, push_image, seed_parameters
+from contract import TEMPLATE_FILES
+from local_aws import LocalAWSError, apply_moto_fixes, change_set_model, local_client, push_image, seed_parameters
 
 pytestmark = pytest.mark.deploy
 
 VERSION = "1.16.0-beta.12-5f5d22f1"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def registry_template(extra_resources=None):
@@ -76,12 +79,13 @@ def app_template():
 
 
 def run_change_set(cloudformation, stack_name, template, parameters=None, change_set_type="CREATE"):
-    """Create, wait for and execute a change set as the deployer does; returns the stack description."""
+    """Create, wait for and execute a change set as the deployer does; returns the stack description.
+    `template` is a dict, sent as JSON, or a template body as it is."""
     change_set = cloudformation.create_change_set(
         StackName=stack_name,
         ChangeSetName=f"test-{change_set_type.lower()}",
         ChangeSetType=change_set_type,
-        TemplateBody=json.dumps(template),
+        TemplateBody=template if isinstance(template, str) else json.dumps(template),
         Parameters=[{"ParameterKey": key, "ParameterValue": value} for key, value in (parameters or {}).items()],
     )
     cloudformation.get_waiter("change_set_create_complete").wait(
@@ -307,6 +311,60 @@ def test_metrics_insights_queries_read_only_their_metric_and_schema(aws):
             StartTime=now - timedelta(minutes=5),
             EndTime=now,
         )
+
+
+YAML_REGISTRY = """
+Parameters:
+  RepositoryName: {Type: String, Default: kafkajs-canary-app}
+Resources:
+  Repository:
+    Type: AWS::ECR::Repository
+    Properties: {RepositoryName: !Ref RepositoryName}
+Outputs:
+  RepositoryUri:
+    Value: !GetAtt Repository.RepositoryUri
+    Export: {Name: !Sub "${AWS::StackName}-RepositoryUri"}
+"""
+
+
+@pytest.mark.parametrize(
+    "body",
+    [YAML_REGISTRY, "{Resources: {Repository: {Type: AWS::ECR::Repository, Properties: {RepositoryName: canary}}}}"],
+    ids=["YAML with short-form functions", "a YAML flow mapping, which is not JSON"],
+)
+def test_yaml_templates_are_still_read_as_yaml(aws, body):
+    """JSON bodies are read as JSON (moto_fixes); anything else still goes through moto's YAML reading."""
+    cloudformation = aws.client("cloudformation")
+
+    stack = run_change_set(cloudformation, "RegistryStack", body)
+
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert aws.client("ecr").describe_repositories()["repositories"]
+    if "Outputs" in body:
+        assert outputs_of(stack)["RepositoryUri"].endswith(".dkr.ecr.us-east-1.amazonaws.com/kafkajs-canary-app")
+
+
+def test_replacement_rules_are_cfn_lints_schemas_read_without_importing_it(monkeypatch):
+    """The local AWS reads create-only properties from cfn-lint's schema files (importing cfnlint would cost a
+    second of every start); they are the ones cfn-lint's own schema manager gives, for every resource type of
+    our templates and a custom resource."""
+    types = {"Custom::Notifier"}
+    for name in TEMPLATE_FILES.values():
+        types |= {
+            resource["Type"] for resource in json.loads((ROOT / "output" / name).read_text())["Resources"].values()
+        }
+    by_cfn_lint = {
+        resource_type: change_set_model._schema_from_cfn_lint("us-east-1", resource_type) for resource_type in types
+    }
+    change_set_model.resource_schema.cache_clear()
+
+    def not_through_cfn_lint(region, resource_type):
+        raise AssertionError(f"read {resource_type} through cfnlint")
+
+    monkeypatch.setattr(change_set_model, "_schema_from_cfn_lint", not_through_cfn_lint)
+    by_file = {resource_type: change_set_model.resource_schema("us-east-1", resource_type) for resource_type in types}
+    assert by_file == by_cfn_lint
+    assert "/properties/ContainerDefinitions" in by_file["AWS::ECS::TaskDefinition"]["createOnlyProperties"]
 
 
 def test_create_change_set_reuses_a_stack_left_under_review(aws):
