@@ -26,7 +26,8 @@ class LocalAWS:
 
     The server is built with moto's own WSGI app and request handler, as `moto.server.ThreadedMotoServer`
     does, but its socket is bound in the caller's thread: a port already in use is a LocalAWSError here,
-    where ThreadedMotoServer.start() would wait forever. `port=0` takes a free port from the kernel.
+    where ThreadedMotoServer.start() would wait forever. `port=0` takes a free port from the kernel. Requests
+    are served by a pool of threads (`pooled_server`), not a new thread each.
 
     `ecs_pace` is how ECS deployments move on (local_aws.ecs_model): "stepwise", one scheduler step each
     time a service or a stack waiting for it is read (a rollout can be watched; tests need no sleep), or
@@ -50,7 +51,8 @@ class LocalAWS:
             MotoRequestHandler,
             create_backend_app,
         )
-        from werkzeug.serving import make_server
+
+        from .pooled_server import PooledWSGIServer
 
         apply_moto_fixes()
 
@@ -71,13 +73,8 @@ class LocalAWS:
                     f"cannot listen on {HOST}:{self._port} ({error.strerror}); "
                     "choose another --port, or 0 for a free one"
                 ) from None
-            self._server = make_server(  # werkzeug keeps a duplicate of the listening socket
-                HOST,
-                self._port,
-                DomainDispatcherApplication(create_backend_app),
-                threaded=True,
-                request_handler=handler,
-                fd=listener.fileno(),
+            self._server = PooledWSGIServer(  # werkzeug keeps a duplicate of the listening socket
+                HOST, self._port, DomainDispatcherApplication(create_backend_app), handler, fd=listener.fileno()
             )
         ecs_model.set_pace(self._ecs_pace)
         self._thread = threading.Thread(

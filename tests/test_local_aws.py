@@ -4,10 +4,14 @@ Templates here are small ones of our own, shaped like the contract's (exports na
 `${AWS::StackName}-<Key>`), so these tests exercise the endpoint rather than the production templates.
 """
 
+import http.client
 import json
 import socket
 import subprocess
 import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +19,16 @@ import botocore.exceptions
 import pytest
 
 from contract import TEMPLATE_FILES
-from local_aws import LocalAWSError, apply_moto_fixes, change_set_model, local_client, push_image, seed_parameters
+from local_aws import (
+    LocalAWS,
+    LocalAWSError,
+    apply_moto_fixes,
+    change_set_model,
+    local_client,
+    push_image,
+    seed_parameters,
+)
+from local_aws.pooled_server import POOL_SIZE
 
 pytestmark = pytest.mark.deploy
 
@@ -116,6 +129,33 @@ def test_server_listens_on_loopback_address_only(local_aws):
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.2", port), timeout=2).close()
     socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+def request_threads():
+    return {thread for thread in threading.enumerate() if thread.name == "local-aws-request"}
+
+
+def test_more_requests_at_once_than_threads_in_the_pool_are_all_answered_and_stop_ends_the_pool():
+    before = request_threads()
+
+    def get_config(port):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            connection.request("GET", "/moto-api/config")
+            return connection.getresponse().status
+        finally:
+            connection.close()
+
+    with LocalAWS() as endpoint:
+        assert len(request_threads() - before) == POOL_SIZE
+        with ThreadPoolExecutor(3 * POOL_SIZE) as clients:
+            assert (
+                list(clients.map(get_config, [endpoint.port] * 3 * POOL_SIZE)) == [201] * 3 * POOL_SIZE
+            )  # moto answers its config with 201
+    deadline = time.monotonic() + 5
+    while request_threads() - before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert request_threads() - before == set()
 
 
 def test_stack_created_by_change_set_has_outputs_and_exports(aws):
