@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from .aws_types import StackEvent
 from .console import Console
 from .rollout import Deployment, ServiceEvent, ServiceRollout, ServiceState, StoppedTask, service_of_arn
-from .session import AwsClients
+
+if TYPE_CHECKING:  # a type only: boto3 stays out of what `make run` imports for its poll setting (0.15 s)
+    from .session import AwsClients
 
 SERVICE_TYPE = "AWS::ECS::Service"
 # CloudFormation stamps its event before it calls ECS, to the microsecond; ECS stamps to the millisecond.

@@ -26,10 +26,16 @@ class LocalAccount:
         return local_client(service, self.endpoint_url, self.region)
 
 
+# The two longest modules start first, one on each core; the short ones fill in around them. make run's
+# end-to-end runs are mostly waits on polls, so the rest of the suite runs beside them.
+LONGEST_MODULES = ("test_demo.py", "test_deploy_moto.py")
+
+
 def pytest_collection_modifyitems(items):
-    """The slowest module first (make run's end-to-end runs, mostly waiting on polls), so that with -n 2 the
-    rest of the suite runs beside it instead of after it."""
-    items.sort(key=lambda item: item.path.name != "test_demo.py")
+    """Longest modules first. xdist keeps this order only with --no-loadscope-reorder (setup.cfg); by default it
+    sends the modules with the most tests first, which left make run's runs for last, alone on one core."""
+    rank = {name: position for position, name in enumerate(LONGEST_MODULES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 @pytest.fixture(scope="session", autouse=True)
