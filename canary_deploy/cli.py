@@ -24,7 +24,15 @@ from manifest import PROJECT_ROOT
 from .commands import AppDeploy, DeployRequest, RegistryDeploy, StackNames
 from .console import Console
 from .deployer import DEFAULT_TIMEOUT_SECONDS, DeployOptions
-from .errors import EXIT_BAD_INPUT, EXIT_DEPLOY_FAILED, EXIT_INTERRUPTED, EXIT_OK, BadInput, DeployError
+from .errors import (
+    EXIT_BAD_INPUT,
+    EXIT_DEPLOY_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    BadInput,
+    DeployError,
+    OutputClosed,
+)
 from .events import fast_poll_seconds
 from .outputs_file import OutputsFile, VerdictFile
 from .parameters import parse_overrides, read_parameters_file
@@ -245,6 +253,14 @@ def main(argv: list[str] | None = None, console: Console | None = None, **deploy
         args = build_parser().parse_args(argv)
     except SystemExit as exit_request:  # --help or a usage error, already printed by argparse
         return int(exit_request.code or 0)
+    try:
+        return run_and_report(args, console, deployer_kwargs)
+    except OutputClosed as closed:  # also while reporting an error
+        return closed.exit_code
+
+
+def run_and_report(args: argparse.Namespace, console: Console, deployer_kwargs: dict[str, Any]) -> int:
+    """Runs the command; reports each failure in one line and returns its exit code."""
     try:
         run_command(args, console, deployer_kwargs)
         return EXIT_OK

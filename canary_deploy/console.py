@@ -4,6 +4,8 @@ import os
 import sys
 from typing import TextIO
 
+from .errors import OutputClosed
+
 STYLES = {"red": "\033[31m", "yellow": "\033[33m", "green": "\033[32m", "bold": "\033[1m", "dim": "\033[2m"}
 RESET = "\033[0m"
 
@@ -30,14 +32,14 @@ class Console:
 
     def line(self, text: str = "") -> None:
         self._clear_progress()
-        print(text, file=self.out, flush=True)
+        self._write(self.out, f"{text}\n")
 
     def notice(self, text: str) -> None:
         self.line(self.style(f"ℹ️  {text}", "yellow"))
 
     def error(self, text: str) -> None:
         self._clear_progress()
-        print(self.style(f"❌ {text}", "red"), file=self.err, flush=True)
+        self._write(self.err, self.style(f"❌ {text}", "red") + "\n")
 
     def style(self, text: str, name: str | None) -> str:
         return f"{STYLES[name]}{text}{RESET}" if self.color and name else text
@@ -46,28 +48,33 @@ class Console:
         """Redraw one status line in place on a terminal; CI logs get nothing (events are printed anyway)."""
         if not self.interactive:
             return
-        self.out.write(f"\r\033[K{text}")
-        self.out.flush()
+        self._write(self.out, f"\r\033[K{text}")
         self._progress_shown = True
 
     def clear_screen(self) -> None:
         """A fresh screen for a view that refreshes, on a terminal; CI logs simply go on."""
         if self.interactive:
-            self.out.write("\033[H\033[2J")
-            self.out.flush()
+            self._write(self.out, "\033[H\033[2J")
             self._progress_shown = False
 
     def confirm(self, question: str) -> bool:
         self._clear_progress()
-        self.out.write(f"{question} [y/N] ")
-        self.out.flush()
+        self._write(self.out, f"{question} [y/N] ")
         answer = self.stdin.readline()
         return answer.strip().lower() in ("y", "yes")
 
     def _clear_progress(self) -> None:
         if self._progress_shown:
-            self.out.write("\r\033[K")
             self._progress_shown = False
+            self._write(self.out, "\r\033[K")
+
+    @staticmethod
+    def _write(stream: TextIO, text: str) -> None:
+        try:
+            stream.write(text)
+            stream.flush()
+        except BrokenPipeError:
+            raise OutputClosed from None
 
 
 def _isatty(stream: object) -> bool:

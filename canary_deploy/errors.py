@@ -5,6 +5,7 @@ EXIT_DEPLOY_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_CANARY_FAILED = 3
 EXIT_INTERRUPTED = 130
+EXIT_OUTPUT_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for a command whose reader went away
 
 
 class DeployError(Exception):
@@ -49,3 +50,10 @@ class Interrupted(DeployError):
     """Ctrl-C: the message tells what keeps running in CloudFormation and how to watch it."""
 
     exit_code = EXIT_INTERRUPTED
+
+
+class OutputClosed(Exception):
+    """The reader of our output went away (`deploy.py status app | head`): stop without a word, as Unix tools do.
+    Not a DeployError: there is nowhere to write its message."""
+
+    exit_code = EXIT_OUTPUT_CLOSED

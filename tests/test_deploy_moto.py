@@ -7,6 +7,7 @@ deployer, not the evolving production templates; test_real_templates_* deploy ou
 
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -590,6 +591,18 @@ def test_entry_point_deploys_the_registry(aws):
         "RegistryStack.RepositoryUri = 123456789012.dkr.ecr.us-east-1.amazonaws.com/kafkajs-canary-app" in result.stdout
     )
     assert stack_names(aws) == ["RegistryStack"]
+
+
+def test_output_closed_by_its_reader_ends_quietly_with_141_as_unix_tools_do(aws):
+    """`deploy.py status app | head`: once head has read enough, the next line has nowhere to go."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # before deploy.py writes anything: its first line already meets a closed pipe
+    command = [sys.executable, str(PROJECT_ROOT / "deploy.py"), "status", "app"]
+    try:
+        result = subprocess.run(command, stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert (result.returncode, result.stderr) == (141, "")
 
 
 def test_entry_point_bad_version_exits_2_without_traceback(aws):
