@@ -7,8 +7,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from .awaited_call import CallInterrupted, awaited
 from .aws_types import Client, ParameterEntry, ResourceChange
-from .errors import DeploymentFailed
+from .console import Console
+from .errors import DeploymentFailed, Interrupted
 from .stack_state import describe_stack
 from .template_source import StackTemplate
 
@@ -20,6 +22,7 @@ CHANGE_SET_PREFIX = "canary-deploy-"
 CHANGE_SET_POLL_DELAYS = (0.2, 0.3, 0.5, 1.0)
 CHANGE_SET_POLL_SLOWEST = 2.0
 NAMED_IAM_PROPERTIES = ("RoleName", "UserName", "GroupName", "ManagedPolicyName", "InstanceProfileName")
+NOTHING_LEFT = "nothing left to delete"
 
 
 def is_no_changes(message: str | None) -> bool:
@@ -46,9 +49,15 @@ class ChangeSet:
     instead of answering AlreadyExists or executing the change set twice."""
 
     def __init__(
-        self, cfn: Client, stack_name: str, change_set_type: str, sleep: Callable[[float], None] = time.sleep
+        self,
+        cfn: Client,
+        console: Console,
+        stack_name: str,
+        change_set_type: str,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.cfn = cfn
+        self.console = console
         self.stack_name = stack_name
         self.change_set_type = change_set_type  # CREATE, UPDATE or IMPORT
         self.sleep = sleep
@@ -59,6 +68,8 @@ class ChangeSet:
         self.description: dict[str, Any] = {}
         # True when the change set makes the (REVIEW_IN_PROGRESS) stack, so discarding removes it too.
         self.creates_stack = False
+        # Ctrl-C left CreateChangeSet unanswered: it may still make the change set after discard() looked.
+        self.create_unanswered = False
 
     def token(self, operation: str) -> str:
         """The idempotency token of one operation on this change set (create, execute, cancel, discard)."""
@@ -74,20 +85,29 @@ class ChangeSet:
         """Returns False when CloudFormation answers at once that nothing changed."""
         extra = {"ResourcesToImport": resources_to_import} if resources_to_import else {}
         try:
-            response = self.cfn.create_change_set(
-                StackName=self.stack_name,
-                ChangeSetName=self.name,
-                ChangeSetType=self.change_set_type,
-                Parameters=parameters,
-                Capabilities=capabilities,
-                Description="Created by deploy.py",
-                ClientToken=self.token("create"),
-                **template_argument,
-                **extra,
+            response = awaited(
+                lambda: self.cfn.create_change_set(
+                    StackName=self.stack_name,
+                    ChangeSetName=self.name,
+                    ChangeSetType=self.change_set_type,
+                    Parameters=parameters,
+                    Capabilities=capabilities,
+                    Description="Created by deploy.py",
+                    ClientToken=self.token("create"),
+                    **template_argument,
+                    **extra,
+                ),
+                "CreateChangeSet",
+                self.console,
             )
         except ClientError as error:
             if is_no_changes(error.response["Error"].get("Message")):
                 return False
+            raise
+        except CallInterrupted as interrupted:
+            if interrupted.reply:
+                self.arn, self.stack_id = interrupted.reply["Id"], interrupted.reply["StackId"]
+            self.create_unanswered = not interrupted.answered
             raise
         self.arn = response["Id"]
         self.stack_id = response["StackId"]
@@ -126,14 +146,24 @@ class ChangeSet:
         return changes
 
     def execute(self) -> None:
-        self.cfn.execute_change_set(ChangeSetName=self.arn, ClientRequestToken=self.token("execute"))
+        awaited(
+            lambda: self.cfn.execute_change_set(ChangeSetName=self.arn, ClientRequestToken=self.token("execute")),
+            "ExecuteChangeSet",
+            self.console,
+        )
 
     def execution_started(self) -> bool:
         """After Ctrl-C around ExecuteChangeSet: whether CloudFormation took it (no longer AVAILABLE)."""
         return self.cfn.describe_change_set(ChangeSetName=self.arn)["ExecutionStatus"] != "AVAILABLE"
 
     def delete(self) -> None:
-        self.cfn.delete_change_set(ChangeSetName=self.arn)
+        """Deletes the change set on the way out (nothing to execute); Ctrl-C waits for the deletion's reply."""
+        try:
+            awaited(lambda: self.cfn.delete_change_set(ChangeSetName=self.arn), "DeleteChangeSet", self.console)
+        except CallInterrupted as interrupted:
+            if interrupted.answered:
+                raise Interrupted(f"interrupted: {self.stack_name} not changed (change set deleted)") from None
+            raise Interrupted(f"interrupted: {self.stack_name} not changed, but {self.leftover()}") from None
 
     def discard(self) -> str:
         """Leave the account as it was before create(): delete the REVIEW_IN_PROGRESS stack a first change set
@@ -142,14 +172,14 @@ class ChangeSet:
         if self.creates_stack:
             stack = describe_stack(self.cfn, self.stack_name)
             if stack is None or stack["StackStatus"] != "REVIEW_IN_PROGRESS":
-                return "nothing left to delete"
+                return NOTHING_LEFT
             self.cfn.delete_stack(StackName=stack["StackId"], ClientRequestToken=self.token("discard"))
             return "the new empty stack deleted"
         try:
             self.cfn.delete_change_set(ChangeSetName=self.arn or self.name, StackName=self.stack_name)
         except ClientError as error:
             if error.response["Error"].get("Code") == "ChangeSetNotFound":
-                return "nothing left to delete"
+                return NOTHING_LEFT
             raise
         return "change set deleted"
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NoReturn
 
+from .awaited_call import CallInterrupted, awaited
 from .aws_types import ResourceToImport, Stack
 from .changeset import ChangeSet, required_capabilities
 from .console import Console
@@ -104,7 +105,7 @@ class StackDeployer:
         """One change set, made, reviewed, executed: the stack after it, or None after a dry run."""
         creates = stack is None or stack["StackStatus"] == "REVIEW_IN_PROGRESS"
         change_set_type = "IMPORT" if to_import else "CREATE" if creates else "UPDATE"
-        change_set = ChangeSet(self.cfn, stack_name, change_set_type, sleep=self.sleep)
+        change_set = ChangeSet(self.cfn, self.console, stack_name, change_set_type, sleep=self.sleep)
         change_set.creates_stack = stack is None
         body = template_argument(template, stack_name, self.options.s3_bucket, self.clients)
         sent = parameters.as_cloudformation()
@@ -116,8 +117,8 @@ class StackDeployer:
             if has_changes:
                 values = LocalValues(self.clients, change_set, stack, template.data, parameters.values())
                 table = self.review(change_set, diff, values)
-        except KeyboardInterrupt:
-            abandon(change_set)
+        except KeyboardInterrupt as interrupt:
+            abandon(change_set, interrupt)
         except DeploymentFailed:
             change_set.discard()
             raise
@@ -165,7 +166,20 @@ class StackDeployer:
         stream.mark()
         # One token for this deletion, sent again by botocore's retries (see ChangeSet).
         token = f"canary-deploy-delete-{uuid.uuid4().hex}"
-        self.cfn.delete_stack(StackName=stack["StackId"], ClientRequestToken=token)
+        try:
+            awaited(
+                lambda: self.cfn.delete_stack(StackName=stack["StackId"], ClientRequestToken=token),
+                "DeleteStack",
+                self.console,
+            )
+        except CallInterrupted as interrupted:
+            name = stack["StackName"]
+            if interrupted.answered and not interrupted.reply:
+                raise Interrupted(f"interrupted: DeleteStack was refused, {name} not changed") from None
+            started = "goes on" if interrupted.answered else "may or may not have started"
+            raise Interrupted(
+                f"detached: the deletion of {name} {started}; watch it with `{self.status_command}`"
+            ) from None
         status = stream.wait(self.options.timeout, on_interrupt=self._raise_detached)
         if status != "DELETE_COMPLETE":
             self.report_failure(stream, stack["StackName"], status)
@@ -199,8 +213,8 @@ class StackDeployer:
             if change_set.change_set_type == "UPDATE":
                 stream.mark()  # a new stack has only its REVIEW_IN_PROGRESS event, which the stream skips
             change_set.execute()
-        except KeyboardInterrupt:
-            interrupts.during_execute_call()
+        except KeyboardInterrupt as interrupt:
+            interrupts.during_execute_call(interrupt)
         status = self.final_status(stream, interrupts, change_set.stack_name)
         if interrupts.cancelled:
             raise Interrupted(f"update of {change_set.stack_name} cancelled by Ctrl-C; the stack is {status}")

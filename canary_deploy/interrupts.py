@@ -6,11 +6,14 @@ was. Once execution started: an update is cancelled (CancelUpdateStack) and its 
 creation or import is left to run, detached. A second Ctrl-C always detaches, saying what goes on.
 """
 
+from typing import NoReturn
+
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
+from .awaited_call import REPLY_WAIT_SECONDS, CallInterrupted
 from .aws_types import Client
-from .changeset import ChangeSet
+from .changeset import NOTHING_LEFT, ChangeSet
 from .console import Console
 from .errors import Interrupted
 
@@ -21,8 +24,11 @@ def first_line(error: BaseException) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
-def abandon(change_set: ChangeSet) -> None:
-    """Ctrl-C before execution: remove what the change set made, then stop (always raises Interrupted)."""
+def abandon(change_set: ChangeSet, interrupt: KeyboardInterrupt) -> NoReturn:
+    """Ctrl-C before execution: remove what the change set made, then stop (always raises Interrupted). A second
+    Ctrl-C while a call's reply was awaited (see awaited_call) detaches at once."""
+    if isinstance(interrupt, CallInterrupted) and interrupt.pressed_twice:
+        raise Interrupted(f"detached: {change_set.leftover()}")
     try:
         done = change_set.discard()
     except KeyboardInterrupt:
@@ -31,6 +37,11 @@ def abandon(change_set: ChangeSet) -> None:
         raise Interrupted(
             f"interrupted before executing, but the clean-up failed ({first_line(error)}): {change_set.leftover()}"
         ) from None
+    if done == NOTHING_LEFT and change_set.create_unanswered:
+        raise Interrupted(
+            f"interrupted before executing; CreateChangeSet had not answered after {REPLY_WAIT_SECONDS:.0f} s and "
+            f"nothing it made was found yet, but it may still land: {change_set.leftover()}"
+        )
     raise Interrupted(f"interrupted before executing: {change_set.stack_name} not changed ({done})")
 
 
@@ -46,9 +57,11 @@ class ExecutionInterrupts:
         self.pressed = False
         self.cancelled = False  # CloudFormation accepted the cancel: the stack rolls back
 
-    def during_execute_call(self) -> None:
-        """Ctrl-C around ExecuteChangeSet: abandon the change set if CloudFormation never took it, else
-        treat it as a Ctrl-C while executing."""
+    def during_execute_call(self, interrupt: KeyboardInterrupt) -> None:
+        """Ctrl-C around ExecuteChangeSet (its reply awaited, see awaited_call): abandon the change set if
+        CloudFormation never took it, else treat it as a Ctrl-C while executing."""
+        if isinstance(interrupt, CallInterrupted) and interrupt.pressed_twice:
+            raise self._detached("the change set may or may not be executing")
         try:
             started = self.change_set.execution_started()
         except KeyboardInterrupt:
@@ -59,7 +72,7 @@ class ExecutionInterrupts:
                 f"is unknown ({first_line(error)}): check with `{self.status_command}`"
             ) from None
         if not started:
-            abandon(self.change_set)
+            abandon(self.change_set, interrupt)
         self()
 
     def __call__(self) -> None:

@@ -3,6 +3,9 @@
 Every request is forwarded to the endpoint and executed there. For each action named in `drop_reply_once`,
 the first reply is lost: the proxy closes the connection without answering, as a dropped connection after
 the request reached AWS would. botocore then retries the same request, which must not act twice.
+For each action named in `slow`, every request is held that many seconds before it reaches the endpoint, as
+AWS takes seconds to act on a large CreateChangeSet: a client interrupted meanwhile sees the action land
+later. `arrived(action)` tells when such a request reached the proxy.
 The proxy also counts requests by action, so a test can prove that no request was made at all.
 """
 
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import http.client
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -26,13 +30,15 @@ def action_of(headers, body: bytes) -> str:
 
 
 class LossyProxy:
-    def __init__(self, upstream_url: str, drop_reply_once=()):
+    def __init__(self, upstream_url: str, drop_reply_once=(), slow=None):
         upstream = urlsplit(upstream_url)
         if upstream.hostname != "127.0.0.1":
             raise ValueError(f"the proxy forwards to 127.0.0.1 only, not {upstream_url}")
         self.upstream_port = upstream.port
         self.to_drop = set(drop_reply_once)
         self.dropped: list[str] = []
+        self.slow: dict[str, float] = dict(slow or {})
+        self._arrivals = {action: threading.Event() for action in self.slow}
         self.requests: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -51,6 +57,10 @@ class LossyProxy:
         self._server.shutdown()
         self._thread.join()
         self._server.server_close()
+
+    def arrived(self, action: str, timeout: float) -> bool:
+        """Waits until a request for `action` (one named in `slow`) reached the proxy."""
+        return self._arrivals[action].wait(timeout)
 
     def _should_drop(self, action: str) -> bool:
         with self._lock:
@@ -78,6 +88,10 @@ class LossyProxy:
 
             def _forward(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                action = action_of(self.headers, body)
+                if action in proxy.slow:
+                    proxy._arrivals[action].set()
+                    time.sleep(proxy.slow[action])
                 upstream = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=30)
                 try:
                     upstream.request(self.command, self.path, body=body, headers=dict(self.headers))
@@ -85,7 +99,7 @@ class LossyProxy:
                     reply = answer.read()
                 finally:
                     upstream.close()
-                if proxy._should_drop(action_of(self.headers, body)):
+                if proxy._should_drop(action):
                     self.close_connection = True  # executed upstream; the reply never reaches the client
                     return
                 self.send_response(answer.status)

@@ -6,9 +6,24 @@ before ExecuteChangeSet answers, so an update still running is simulated by putt
 UPDATE_IN_PROGRESS from that hook; the local AWS then cancels it as CloudFormation does.
 """
 
+import os
+import signal
+import subprocess
+import sys
+import time
+
 import botocore.exceptions
 import pytest
-from test_deploy_moto import VERSION, Run, ready_for_app, small_output, stack_names, tunable_registry_template
+from lossy_proxy import LossyProxy
+from test_deploy_moto import (
+    PROJECT_ROOT,
+    VERSION,
+    Run,
+    ready_for_app,
+    small_output,
+    stack_names,
+    tunable_registry_template,
+)
 
 from local_aws import push_image
 
@@ -180,3 +195,86 @@ def test_second_ctrl_c_after_a_failed_cancel_detaches(deployed, aws, on_call):
 
     assert deployed("registry", "--yes", "--parameter", "Knob=2") == 130
     assert deployed.err.strip() == f"❌ detached: the update of RegistryStack goes on; {WATCH}"
+
+
+# Ctrl-C while AWS is slow to answer: a real deploy.py process, a proxy that holds CreateChangeSet back for
+# SLOW seconds before the endpoint acts on it (as AWS can for a large template), and a SIGINT half a second
+# after the request went out. The deployer must wait for the reply, then undo what the create made.
+SLOW = 2.0
+
+
+def interrupted_while_slow(aws, output_dir, *argv, action="CreateChangeSet", presses=1):
+    """Runs deploy.py through the slow proxy and presses Ctrl-C 0.5 s after `action` was sent (and again each
+    0.5 s after, up to `presses`); returns (exit code, stdout, stderr)."""
+    with LossyProxy(aws.endpoint_url, slow={action: SLOW}) as proxy:
+        environment = {**os.environ, "AWS_ENDPOINT_URL": proxy.endpoint_url, "NO_COLOR": "1"}
+        process = subprocess.Popen(
+            [sys.executable, str(PROJECT_ROOT / "deploy.py"), *argv, "--output-dir", str(output_dir)],
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as a terminal starts it
+        )
+        try:
+            assert proxy.arrived(action, timeout=30), process.communicate(timeout=30)
+            for _ in range(presses):
+                time.sleep(0.5)
+                process.send_signal(signal.SIGINT)
+            out, err = process.communicate(timeout=SLOW + 30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    return process.returncode, out, err
+
+
+WAITING = "Ctrl-C: waiting up to 60 s for AWS to answer CreateChangeSet, so that what it did is known and can be undone"
+
+
+def test_ctrl_c_during_a_slow_first_create_deletes_the_stack_it_made_once_it_lands(deploy, aws):
+    code, out, err = interrupted_while_slow(aws, deploy.output_dir, "registry", "--yes")
+
+    assert (code, err.strip()) == (
+        130,
+        "❌ interrupted before executing: RegistryStack not changed (the new empty stack deleted)",
+    )
+    assert WAITING in out
+    assert stack_names(aws) == [] and change_sets(aws) == []
+    assert deploy("registry", "--yes") == 0, deploy.err  # the next deploy works
+    assert knob(aws) == "1"
+
+
+def test_ctrl_c_during_a_slow_update_create_deletes_the_change_set_once_it_lands(deployed, aws):
+    code, out, err = interrupted_while_slow(aws, deployed.output_dir, "registry", "--yes", "--parameter", "Knob=2")
+
+    assert (code, err.strip()) == (
+        130,
+        "❌ interrupted before executing: RegistryStack not changed (change set deleted)",
+    )
+    assert WAITING in out
+    assert knob(aws) == "1" and change_sets(aws) == ["EXECUTE_COMPLETE"]
+    assert deployed("registry", "--yes", "--parameter", "Knob=2") == 0, deployed.err
+    assert knob(aws) == "2"
+
+
+def test_second_ctrl_c_while_waiting_for_a_slow_create_detaches_naming_what_may_be_left(deploy, aws):
+    code, out, err = interrupted_while_slow(aws, deploy.output_dir, "registry", "--yes", presses=2)
+
+    left = "RegistryStack may be left in REVIEW_IN_PROGRESS: delete it with `aws cloudformation delete-stack --stack-name RegistryStack`"
+    assert (code, err.strip()) == (130, f"❌ detached: {left}")
+    time.sleep(SLOW)  # the create lands: what the message named is there, and its command removes it
+    stack = aws.client("cloudformation").describe_stacks(StackName="RegistryStack")["Stacks"][0]
+    assert stack["StackStatus"] == "REVIEW_IN_PROGRESS"
+    aws.client("cloudformation").delete_stack(StackName="RegistryStack")
+    assert stack_names(aws) == []
+
+
+def test_ctrl_c_during_a_slow_execute_waits_for_it_then_handles_the_running_update(deployed, aws):
+    code, out, err = interrupted_while_slow(
+        aws, deployed.output_dir, "registry", "--yes", "--parameter", "Knob=2", action="ExecuteChangeSet"
+    )
+
+    assert "Ctrl-C: waiting up to 60 s for AWS to answer ExecuteChangeSet" in out
+    # The local AWS finishes an update inside ExecuteChangeSet: once it answered there is nothing to cancel.
+    assert "could not cancel the update of RegistryStack" in out and (code, err) == (0, "")
+    assert knob(aws) == "2" and change_sets(aws) == ["EXECUTE_COMPLETE", "EXECUTE_COMPLETE"]
