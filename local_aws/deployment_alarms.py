@@ -7,9 +7,14 @@ As ECS does it (its developer guide, "How CloudWatch alarms detect Amazon ECS de
   tasks run and the old ones are stopped, the deployment stays IN_PROGRESS for a bake time, then completes. ECS computes the bake
   from the alarms' windows (minutes); the model's time is steps (see ecs_model), so it bakes BAKE_STEPS
   observations;
-- an alarm already in ALARM when the deployment starts is not held against it (as ECS ignores it, per
-  Copilot's documentation of this feature) until it has left ALARM: so the rollback of a release, started
-  while that release's alarm is still in ALARM, can complete;
+- "If an alarm is in the ALARM state at the beginning of a deployment, Amazon ECS will not monitor alarms
+  for the duration of that deployment (Amazon ECS ignores the alarm configuration)" (same guide,
+  https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-alarm-failure.html): if any of the
+  service's deployment alarms is in ALARM when a deployment starts, none is watched until it ends, whatever
+  they do meanwhile, and its ServiceDeployment's alarms say DISABLED ("Amazon ECS is not using alarms for
+  service deployment failures when the status is DISABLED", API reference, ServiceDeploymentAlarms). So the
+  rollback of a release, started while that release's alarm is still in ALARM, completes; and so does the
+  next release while an alarm is still in ALARM, unjudged;
 - the service's first deployment is not judged: a rollback needs a previous completed deployment, and its
   alarms are created after the service (they name it).
 
@@ -21,7 +26,7 @@ the circuit breaker's; what AWS says when alarms failed it is not documented eit
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import ecs_model
 
@@ -35,7 +40,6 @@ class Judgement:
     judged: bool
     names: list[str]
     rollback: bool
-    ignored: set[str] = field(default_factory=set)
     baked_steps: int = 0
 
 
@@ -71,19 +75,16 @@ class DeploymentAlarms(ecs_model.DeploymentWatcher):
         names = list(settings.get("alarmNames", []))
         first = getattr(service, "last_completed_task_definition", None) is None
         _judgements(service)[deployment["id"]] = Judgement(
-            judged=bool(names) and not first,
+            judged=bool(names) and not first and not alarms_in_alarm(service, names),
             names=names,
             rollback=bool(settings.get("rollback")),
-            ignored={alarm.name for alarm in alarms_in_alarm(service, names)},
         )
 
     def failure(self, scheduler, deployment):
         judgement = _judgements(scheduler.service).get(deployment["id"])
         if judgement is None or not judgement.judged or not scheduler.tasks(deployment, "RUNNING"):
             return None
-        firing = alarms_in_alarm(scheduler.service, judgement.names)
-        judgement.ignored &= {alarm.name for alarm in firing}
-        triggered = tuple(alarm.name for alarm in firing if alarm.name not in judgement.ignored)
+        triggered = tuple(alarm.name for alarm in alarms_in_alarm(scheduler.service, judgement.names))
         if not triggered:
             return None
         names = ", ".join(triggered)

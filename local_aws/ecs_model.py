@@ -266,6 +266,7 @@ class Scheduler:
         if failure:
             self.fail(primary, failure)
             primary = self.service.deployments[0]
+            still_running = False  # the rollback just started: none of its tasks runs yet
         self.launch(primary)
         if (
             still_running

@@ -8,12 +8,15 @@ Each deployment the scheduler starts (ecs_model) is a service deployment targeti
 rollback ROLLBACK_IN_PROGRESS, then ROLLBACK_SUCCESSFUL once the rollback completes (the rollback is part
 of the failed service deployment, not one of its own); without, STOPPED. A deployment replaced by a newer
 one while in progress is STOPPED too. Its circuit breaker and alarms say MONITORING, then TRIGGERED or
-MONITORING_COMPLETE, as the API reference describes them.
+MONITORING_COMPLETE, as the API reference describes them. ListServiceDeployments lists them oldest first,
+in pages (see _listed).
 """
 
 from __future__ import annotations
 
+import base64
 import uuid
+from datetime import datetime
 
 from . import ecs_model
 from .deployment_alarms import alarm_settings, judges
@@ -165,6 +168,63 @@ BRIEF_FIELDS = (
 )
 
 
+# ListServiceDeployments' maxResults: "This value can be between 1 and 100. If this parameter isn't used, then
+# ListServiceDeployments returns up to 20 results and a nextToken value if applicable." (API reference,
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListServiceDeployments.html)
+PAGE_SIZE_DEFAULT = 20
+PAGE_SIZE_MAX = 100
+
+
+def _listed(records: list[dict], statuses: list[str] | None, created_at: dict) -> list[dict]:
+    """The records the filters keep, oldest first. AWS documents no order for ListServiceDeployments; oldest
+    first is the one under which a reader of the first page who assumes newest first misses the latest."""
+    after, before = (_seconds(created_at.get(bound)) for bound in ("after", "before"))
+    return sorted(
+        (
+            record
+            for record in records
+            if (statuses is None or record["status"] in statuses)
+            and (after is None or record["createdAt"].timestamp() > after)
+            and (before is None or record["createdAt"].timestamp() < before)
+        ),
+        key=lambda record: record["createdAt"],
+    )
+
+
+def _seconds(instant) -> float | None:
+    """A createdAt bound as epoch seconds: moto parses it to a datetime, a raw request holds a number."""
+    if instant is None:
+        return None
+    return instant.timestamp() if isinstance(instant, datetime) else float(instant)
+
+
+def _page_size(max_results) -> int:
+    from moto.ecs.exceptions import InvalidParameterException
+
+    if max_results is None:
+        return PAGE_SIZE_DEFAULT
+    if not 1 <= int(max_results) <= PAGE_SIZE_MAX:
+        raise InvalidParameterException(f"maxResults must be between 1 and {PAGE_SIZE_MAX}.")
+    return int(max_results)
+
+
+def _token(record: dict) -> str:
+    """The next page starts at this record (its ARN, opaque to the client as AWS's tokens are)."""
+    return base64.urlsafe_b64encode(record["serviceDeploymentArn"].encode()).decode()
+
+
+def _page_start(records: list[dict], token: str | None) -> int:
+    from moto.ecs.exceptions import InvalidParameterException
+
+    if not token:
+        return 0
+    try:
+        arn = base64.urlsafe_b64decode(token.encode()).decode()
+        return next(index for index, record in enumerate(records) if record["serviceDeploymentArn"] == arn)
+    except (ValueError, StopIteration):
+        raise InvalidParameterException("The nextToken is not valid.") from None
+
+
 def install() -> None:
     """Record every deployment, and answer the three history calls."""
     from moto.core.responses import ActionResult
@@ -174,22 +234,26 @@ def install() -> None:
 
     def list_service_deployments(self):
         service = self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("service"))
-        wanted = self._get_param("status") or None
-        records = [
-            record
-            for record in ServiceDeployments._records(_history(self.ecs_backend), service.arn)
-            if wanted is None or record["status"] in wanted
-        ]
-        records.sort(key=lambda record: record["createdAt"], reverse=True)  # newest first
+        records = _listed(
+            ServiceDeployments._records(_history(self.ecs_backend), service.arn),
+            self._get_param("status") or None,
+            self._get_param("createdAt") or {},
+        )
+        start = _page_start(records, self._get_param("nextToken"))
+        size = _page_size(self._get_param("maxResults"))
+        page = records[start : start + size]
         briefs = [
             {
                 key: value
                 for key, value in {**record, "targetServiceRevisionArn": record["targetServiceRevision"]["arn"]}.items()
                 if key in BRIEF_FIELDS
             }
-            for record in records[: int(self._get_param("maxResults") or 20)]
+            for record in page
         ]
-        return ActionResult({"serviceDeployments": briefs})
+        result = {"serviceDeployments": briefs}
+        if start + size < len(records):
+            result["nextToken"] = _token(records[start + size])
+        return ActionResult(result)
 
     def described(self, kind: str, arns_parameter: str, result_key: str):
         known = _history(self.ecs_backend)[kind]

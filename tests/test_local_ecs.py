@@ -6,6 +6,7 @@ the service), so each test drives time by describing, with no sleep.
 """
 
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -19,11 +20,36 @@ REPOSITORY = "canary"
 
 
 LAG_ALARM = "Canary-consumer-lag"
+STALLED_ALARM = "Canary-consumer-stalled"
+
+
+def alarm(suffix):
+    """A deployment alarm of the service, named `<stack>-<suffix>`, over the app's lag metric."""
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmName": {"Fn::Sub": "${AWS::StackName}-" + suffix},
+            "Metrics": [
+                {
+                    "Id": "lag",
+                    "Expression": 'SELECT MAX(OffsetLag) FROM SCHEMA("canary", "partition", "topic")',
+                    "Period": 60,
+                    "ReturnData": True,
+                }
+            ],
+            "EvaluationPeriods": 5,
+            "Threshold": 1000,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "TreatMissingData": "notBreaching",
+            "Dimensions": [{"Name": "ServiceName", "Value": {"Fn::GetAtt": ["Service", "Name"]}}],
+        },
+    }
 
 
 def service_template(condition_topic=False):
     """A cluster, a task definition of `canary:${Version}` with one Parameter Store secret, a service with
-    the circuit breaker and rollback, and its consumer-lag alarm as deployment alarm, as the app stack has them."""
+    the circuit breaker and rollback, and its consumer-lag and consumer-stalled alarms as deployment alarms, as
+    the app stack has them."""
     image = {"Fn::Sub": "${AWS::AccountId}.dkr.ecr.${AWS::Region}.amazonaws.com/" + REPOSITORY + ":${Version}"}
     resources = {
         "Cluster": {"Type": "AWS::ECS::Cluster"},
@@ -53,32 +79,18 @@ def service_template(condition_topic=False):
                 "DeploymentConfiguration": {
                     "DeploymentCircuitBreaker": {"Enable": True, "Rollback": True},
                     "Alarms": {
-                        "AlarmNames": [{"Fn::Sub": "${AWS::StackName}-consumer-lag"}],
+                        "AlarmNames": [
+                            {"Fn::Sub": "${AWS::StackName}-consumer-lag"},
+                            {"Fn::Sub": "${AWS::StackName}-consumer-stalled"},
+                        ],
                         "Enable": True,
                         "Rollback": True,
                     },
                 },
             },
         },
-        "LagAlarm": {
-            "Type": "AWS::CloudWatch::Alarm",
-            "Properties": {
-                "AlarmName": {"Fn::Sub": "${AWS::StackName}-consumer-lag"},
-                "Metrics": [
-                    {
-                        "Id": "lag",
-                        "Expression": 'SELECT MAX(OffsetLag) FROM SCHEMA("canary", "partition", "topic")',
-                        "Period": 60,
-                        "ReturnData": True,
-                    }
-                ],
-                "EvaluationPeriods": 5,
-                "Threshold": 1000,
-                "ComparisonOperator": "GreaterThanThreshold",
-                "TreatMissingData": "notBreaching",
-                "Dimensions": [{"Name": "ServiceName", "Value": {"Fn::GetAtt": ["Service", "Name"]}}],
-            },
-        },
+        "LagAlarm": alarm("consumer-lag"),
+        "StalledAlarm": alarm("consumer-stalled"),
     }
     if condition_topic:
         resources["AlertsTopic"] = {"Type": "AWS::SNS::Topic", "Condition": "HasEmail"}
@@ -299,16 +311,31 @@ def trip_lag_alarm(account, reason="Threshold Crossed: 5 datapoints were greater
     account.cloudwatch.set_alarm_state(AlarmName=LAG_ALARM, StateValue="ALARM", StateReason=reason)
 
 
+def listed_deployments(account, **filters):
+    """Every page of ListServiceDeployments for the service, in the order listed, and the pages' sizes."""
+    cluster = account.service()["clusterArn"]
+    briefs, sizes, token = [], [], {}
+    while True:
+        page = account.ecs.list_service_deployments(cluster=cluster, service="canary", **filters, **token)
+        briefs += page["serviceDeployments"]
+        sizes.append(len(page["serviceDeployments"]))
+        if "nextToken" not in page:
+            return briefs, sizes
+        token = {"nextToken": page["nextToken"]}
+
+
 def history(account):
-    """The service's deployments, newest first, as DescribeServiceDeployments shows them, with the image of
-    each target revision and of the revision rolled back to."""
-    service = account.service()
-    listed = account.ecs.list_service_deployments(cluster=service["clusterArn"], service="canary")
-    arns = [brief["serviceDeploymentArn"] for brief in listed["serviceDeployments"]]
+    """The service's deployments, newest first (by createdAt: AWS lists them in no documented order), as
+    DescribeServiceDeployments shows them, with the image of each target revision and of the revision
+    rolled back to."""
+    briefs, _ = listed_deployments(account)
     described = {
         deployment["serviceDeploymentArn"]: deployment
-        for deployment in account.ecs.describe_service_deployments(serviceDeploymentArns=arns)["serviceDeployments"]
+        for deployment in account.ecs.describe_service_deployments(
+            serviceDeploymentArns=[brief["serviceDeploymentArn"] for brief in briefs]
+        )["serviceDeployments"]
     }
+    arns = sorted(described, key=lambda arn: described[arn]["createdAt"], reverse=True)
 
     def image(revision_arn):
         (revision,) = account.ecs.describe_service_revisions(serviceRevisionArns=[revision_arn])["serviceRevisions"]
@@ -335,7 +362,7 @@ def test_the_stacks_alarms_exist_and_their_state_is_set_as_on_aws(account):
     (alarm,) = account.cloudwatch.describe_alarms(AlarmNames=[LAG_ALARM])["MetricAlarms"]
     assert (alarm["StateValue"], alarm["StateReason"]) == ("ALARM", "lagging")
     deployment_alarms = account.service()["deploymentConfiguration"]["alarms"]
-    assert deployment_alarms == {"alarmNames": [LAG_ALARM], "enable": True, "rollback": True}
+    assert deployment_alarms == {"alarmNames": [LAG_ALARM, STALLED_ALARM], "enable": True, "rollback": True}
 
 
 def test_a_release_whose_deployment_alarm_fires_is_rolled_back_by_ecs_and_the_stack(account):
@@ -359,5 +386,62 @@ def test_a_release_whose_deployment_alarm_fires_is_rolled_back_by_ecs_and_the_st
     assert any(f"deployment failed: alarm(s) detected: {LAG_ALARM}." in e["message"] for e in service["events"])
     latest, previous = history(account)
     assert (latest["status"], latest["image"], latest["rolled back to"]) == ("ROLLBACK_SUCCESSFUL", "1.0.1", "1.0.0")
-    assert latest["alarms"] == {"status": "TRIGGERED", "alarmNames": [LAG_ALARM], "triggeredAlarmNames": [LAG_ALARM]}
+    assert latest["alarms"] == {
+        "status": "TRIGGERED",
+        "alarmNames": [LAG_ALARM, STALLED_ALARM],
+        "triggeredAlarmNames": [LAG_ALARM],
+    }
     assert previous["status"] == "SUCCESSFUL"
+
+
+def test_a_release_started_with_an_alarm_in_alarm_is_not_judged_by_any_alarm(account):
+    account.deployed("1.0.0")
+    trip_lag_alarm(account)  # still in ALARM after the last release, say
+    account.push("1.0.1")
+    account.execute(account.change_set({"Version": "1.0.1"}))
+    while account.service()["deployments"][0]["runningCount"] == 0:
+        pass
+
+    # ECS ignores the alarm configuration for the whole deployment: neither the alarm that recovers nor
+    # another one that fires during it counts.
+    account.cloudwatch.set_alarm_state(AlarmName=LAG_ALARM, StateValue="OK", StateReason="recovered")
+    account.cloudwatch.set_alarm_state(AlarmName=STALLED_ALARM, StateValue="ALARM", StateReason="stalled")
+
+    while account.status() == "UPDATE_IN_PROGRESS":
+        pass
+    assert account.status() == "UPDATE_COMPLETE"
+    assert account.image_of(account.service()["taskDefinition"]) == "1.0.1"
+    latest = history(account)[0]
+    assert (latest["status"], latest["image"]) == ("SUCCESSFUL", "1.0.1")
+    assert latest["alarms"] == {
+        "status": "DISABLED",
+        "alarmNames": [LAG_ALARM, STALLED_ALARM],
+        "triggeredAlarmNames": [],
+    }
+
+
+def test_the_deployment_history_is_listed_oldest_first_in_pages(account):
+    account.deployed("1.0.0")
+    cluster = account.service()["clusterArn"]
+    for _ in range(4):  # forced deployments of the same version complete in the scheduler's steps
+        account.ecs.update_service(cluster=cluster, service="canary", forceNewDeployment=True)
+        while account.service()["deployments"][0]["rolloutState"] == "IN_PROGRESS":
+            pass
+
+    briefs, sizes = listed_deployments(account, maxResults=2)
+    assert sizes == [2, 2, 1]
+    created = [brief["createdAt"] for brief in briefs]
+    assert created == sorted(created) and len(set(created)) == 5
+    assert [brief["serviceDeploymentArn"] for brief in briefs] == [
+        brief["serviceDeploymentArn"] for brief in listed_deployments(account)[0]
+    ]
+
+    # boto3 sends createdAt bounds in whole seconds
+    second = timedelta(seconds=1)
+    assert len(listed_deployments(account, createdAt={"after": created[0] - second})[0]) == 5
+    assert listed_deployments(account, createdAt={"after": created[-1] + second})[0] == []
+    assert listed_deployments(account, createdAt={"before": created[0] - second})[0] == []
+    assert len(listed_deployments(account, status=["SUCCESSFUL"])[0]) == 5
+    assert listed_deployments(account, status=["IN_PROGRESS"])[0] == []
+    with pytest.raises(account.ecs.exceptions.InvalidParameterException, match="maxResults"):
+        account.ecs.list_service_deployments(cluster=cluster, service="canary", maxResults=101)
