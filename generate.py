@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from contract import MAX_INLINE_TEMPLATE_BYTES, TEMPLATE_FILES
-from diagrams import build_diagram, build_overview, embed_in_readme
+from diagrams import build_diagram, build_overview, embed_diagram
 from manifest import MANIFEST_FILE, manifest_text
 from rules import RULES_DIR, lint_config
 from templates.app import build_app_template
@@ -24,6 +24,7 @@ from templates.registry import build_registry_template
 ROOT = Path(__file__).resolve().parent
 OUTPUT_DIR = ROOT / "output"
 README = ROOT / "README.md"
+ARCHITECTURE_DOC = ROOT / "docs" / "architecture.md"
 DIAGRAM_FILE = "architecture.mmd"
 OVERVIEW_FILE = "overview.mmd"
 LINT_CACHE = ROOT / ".cache" / "lint.json"
@@ -133,19 +134,23 @@ class LintCache:
 
 def render_files(stacks: dict[str, str]) -> dict[Path, str]:
     """Everything generate.py keeps in step with templates/: the stack templates, the manifest the deployer
-    checks them against, the full resource graph, and the overview the README embeds."""
+    checks them against, the full resource graph, and the overview that README.md (the front door) and
+    docs/architecture.md (its home) both show."""
     registry, app = (json.loads(stacks[TEMPLATE_FILES[kind]]) for kind in ("registry", "app"))
     try:
         overview = build_overview(registry, app)
-        readme = embed_in_readme(README.read_text(encoding="utf-8"), overview)
         full_graph = build_diagram(registry, app)
-    except (OSError, ValueError) as error:
-        raise UsageError(f"cannot draw the architecture diagram into {README.name}: {error}") from None
+    except ValueError as error:
+        raise UsageError(f"cannot draw the architecture diagram: {error}") from None
     files = {OUTPUT_DIR / name: text for name, text in stacks.items()}
     files[OUTPUT_DIR / MANIFEST_FILE] = manifest_text(stacks)
     files[OUTPUT_DIR / DIAGRAM_FILE] = full_graph
     files[OUTPUT_DIR / OVERVIEW_FILE] = overview
-    files[README] = readme
+    for page in (README, ARCHITECTURE_DOC):
+        try:
+            files[page] = embed_diagram(page.read_text(encoding="utf-8"), overview)
+        except (OSError, ValueError) as error:
+            raise UsageError(f"cannot draw the architecture diagram into {display_name(page)}: {error}") from None
     return files
 
 
@@ -163,7 +168,7 @@ def check(files: dict[Path, str]) -> list[str]:
 
 
 def write(files: dict[Path, str]) -> None:
-    """Write what changed (an unchanged README keeps its timestamp)."""
+    """Write what changed (an unchanged page keeps its timestamp)."""
     for path, text in files.items():
         if path.is_file() and path.read_text(encoding="utf-8") == text:
             continue
@@ -201,7 +206,7 @@ def run(argv: list[str] | None = None) -> int:
         for name in stale:
             print(f"{name} is stale: run `python generate.py` and commit it", file=sys.stderr)
         if not stale:
-            print(f"output/ and README.md are up to date ({len(files)} files)")
+            print(f"output/, README.md and docs/architecture.md are up to date ({len(files)} files)")
         return 1 if stale else 0
 
     write(files)

@@ -1,9 +1,10 @@
-"""Mermaid text shared by the diagrams: escaped labels, and the README block generate.py keeps in step."""
+"""Mermaid text shared by the diagrams: escaped labels, and the marked block generate.py keeps in step in
+README.md and docs/architecture.md."""
 
 import re
 
-README_BEGIN = "<!-- architecture:begin -->"
-README_END = "<!-- architecture:end -->"
+DIAGRAM_BEGIN = "<!-- architecture:begin -->"
+DIAGRAM_END = "<!-- architecture:end -->"
 
 
 def label(text: str) -> str:
@@ -17,13 +18,11 @@ def edge_label(text: str) -> str:
     return re.sub(r"[^\w .-]", "_", text, flags=re.ASCII)
 
 
-def embed_in_readme(readme_text: str, diagram: str) -> str:
+def embed_diagram(page_text: str, diagram: str) -> str:
     """Replace what lies between the architecture markers with the diagram in a mermaid fence."""
-    begin = readme_text.find(README_BEGIN)
-    end = readme_text.find(README_END)
+    begin = page_text.find(DIAGRAM_BEGIN)
+    end = page_text.find(DIAGRAM_END)
     if begin < 0 or end < begin:
-        raise ValueError(
-            f"README has no '{README_BEGIN}' ... '{README_END}' block: add both markers where the diagram belongs"
-        )
+        raise ValueError(f"no '{DIAGRAM_BEGIN}' ... '{DIAGRAM_END}' block: add both markers where the diagram belongs")
     fenced = f"\n```mermaid\n{diagram.rstrip()}\n```\n"
-    return readme_text[: begin + len(README_BEGIN)] + fenced + readme_text[end:]
+    return page_text[: begin + len(DIAGRAM_BEGIN)] + fenced + page_text[end:]

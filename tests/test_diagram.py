@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from diagrams import README_BEGIN, README_END, build_diagram, embed_in_readme
+from diagrams import DIAGRAM_BEGIN, DIAGRAM_END, build_diagram, embed_diagram
 from tests.mermaid_grammar import parse
 
 
@@ -226,19 +226,19 @@ def test_labels_escape_quotes_and_angle_brackets():
     assert nodes["AppStack_Thing"][0] == "Thing<br/>Custom::A#quot;B#lt;C#gt;#35;"
 
 
-def test_embed_in_readme_replaces_only_the_marked_block_and_is_idempotent():
-    readme = f"# Title\n\n{README_BEGIN}\nold picture\n{README_END}\n\nMore text.\n"
-    once = embed_in_readme(readme, "flowchart LR\n  a --> b\n")
+def test_embed_diagram_replaces_only_the_marked_block_and_is_idempotent():
+    page = f"# Title\n\n{DIAGRAM_BEGIN}\nold picture\n{DIAGRAM_END}\n\nMore text.\n"
+    once = embed_diagram(page, "flowchart LR\n  a --> b\n")
     assert once == (
-        f"# Title\n\n{README_BEGIN}\n```mermaid\nflowchart LR\n  a --> b\n```\n{README_END}\n\nMore text.\n"
+        f"# Title\n\n{DIAGRAM_BEGIN}\n```mermaid\nflowchart LR\n  a --> b\n```\n{DIAGRAM_END}\n\nMore text.\n"
     )
-    assert embed_in_readme(once, "flowchart LR\n  a --> b\n") == once
+    assert embed_diagram(once, "flowchart LR\n  a --> b\n") == once
 
 
-@pytest.mark.parametrize("readme", ["no markers", f"{README_END} before {README_BEGIN}"])
-def test_embed_in_readme_without_markers_says_what_to_add(readme):
+@pytest.mark.parametrize("page", ["no markers", f"{DIAGRAM_END} before {DIAGRAM_BEGIN}"])
+def test_embed_diagram_without_markers_says_what_to_add(page):
     with pytest.raises(ValueError, match="add both markers"):
-        embed_in_readme(readme, "flowchart LR\n")
+        embed_diagram(page, "flowchart LR\n")
 
 
 @pytest.fixture(scope="module")

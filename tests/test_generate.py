@@ -48,7 +48,7 @@ def test_output_files_are_sorted_two_space_json_with_trailing_newline():
             assert text.index('"Description"') < text.index('"Resources"')
 
 
-def test_committed_output_diagram_and_readme_are_up_to_date():
+def test_committed_output_and_diagram_pages_are_up_to_date():
     assert generate.check(generate.render_files(generate.render_templates())) == []
 
 
@@ -62,8 +62,11 @@ def use_tmp_tree(tmp_path, monkeypatch):
     """Point generate.py at a copy of the tree's generated files under tmp_path."""
     monkeypatch.setattr(generate, "ROOT", tmp_path)
     monkeypatch.setattr(generate, "OUTPUT_DIR", tmp_path / "output")
-    monkeypatch.setattr(generate, "README", tmp_path / "README.md")
-    (tmp_path / "README.md").write_text((ROOT / "README.md").read_text())
+    for page in ("README", "ARCHITECTURE_DOC"):
+        copy = tmp_path / getattr(generate, page).relative_to(ROOT)
+        copy.parent.mkdir(exist_ok=True)
+        copy.write_text(getattr(generate, page).read_text())
+        monkeypatch.setattr(generate, page, copy)
 
 
 def test_check_names_each_stale_file_and_exits_1(tmp_path, monkeypatch, capsys):
@@ -75,31 +78,33 @@ def test_check_names_each_stale_file_and_exits_1(tmp_path, monkeypatch, capsys):
     error = capsys.readouterr().err
     assert "output/AppStack.json is stale" in error
     assert "output/architecture.mmd is stale" in error
-    assert "RegistryStack" not in error and "README" not in error
+    assert "RegistryStack" not in error and "README" not in error and "docs/" not in error
 
 
-def test_check_fails_when_the_readme_diagram_drifts(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("page", ["README.md", "docs/architecture.md"])
+def test_check_fails_when_a_pages_diagram_drifts(page, tmp_path, monkeypatch, capsys):
     use_tmp_tree(tmp_path, monkeypatch)
     assert generate.run(["--no-lint"]) == 0
-    readme = tmp_path / "README.md"
-    drawn = readme.read_text()
+    drawn = (tmp_path / page).read_text()
     assert "task -->|egress| nat" in drawn
-    readme.write_text(drawn.replace("task -->|egress| nat", "task --> nat"))
+    (tmp_path / page).write_text(drawn.replace("task -->|egress| nat", "task --> nat"))
     assert generate.run(["--check"]) == 1
-    assert "README.md is stale" in capsys.readouterr().err
+    stale = [line.split()[0] for line in capsys.readouterr().err.splitlines() if line.endswith("and commit it")]
+    assert stale == [page]
     assert generate.run(["--no-lint"]) == 0
     assert generate.run(["--check"]) == 0
 
 
-def test_readme_without_diagram_markers_is_a_one_line_error(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("page", ["README.md", "docs/architecture.md"])
+def test_page_without_diagram_markers_is_a_one_line_error(page, tmp_path, monkeypatch, capsys):
     use_tmp_tree(tmp_path, monkeypatch)
-    (tmp_path / "README.md").write_text("# no markers here\n")
+    (tmp_path / page).write_text("# no markers here\n")
     monkeypatch.setattr(sys, "argv", ["generate.py", "--no-lint"])
     with pytest.raises(SystemExit) as exit_info:
         generate.main()
     assert exit_info.value.code == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
-    assert line.startswith("generate.py: error: cannot draw the architecture diagram into README.md")
+    assert line.startswith(f"generate.py: error: cannot draw the architecture diagram into {page}: no ")
 
 
 def test_check_passes_and_writes_nothing_when_up_to_date(tmp_path, monkeypatch):
