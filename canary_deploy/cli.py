@@ -21,9 +21,10 @@ from botocore.parsers import ResponseParserError
 from contract import APP_STACK, REGISTRY_STACK
 from manifest import PROJECT_ROOT
 
-from .commands import AppDeploy, DeployRequest, RegistryDeploy, StackNames
-from .console import Console
-from .deployer import DEFAULT_TIMEOUT_SECONDS, DeployOptions
+from .aws.session import AwsClients
+from .aws.template_source import TemplateSource
+from .commands.deployer import DEFAULT_TIMEOUT_SECONDS, DeployOptions
+from .commands.release import AppDeploy, DeployRequest, RegistryDeploy, StackNames
 from .errors import (
     EXIT_BAD_INPUT,
     EXIT_DEPLOY_FAILED,
@@ -33,11 +34,10 @@ from .errors import (
     DeployError,
     OutputClosed,
 )
-from .events import fast_poll_seconds
-from .outputs_file import OutputsFile, VerdictFile
-from .parameters import parse_overrides, read_parameters_file
-from .session import AwsClients
-from .template_source import TemplateSource
+from .model.outputs_file import OutputsFile, VerdictFile
+from .model.parameters import parse_overrides, read_parameters_file
+from .render.console import Console
+from .watch.events import fast_poll_seconds
 
 DEFAULT_OUTPUT_DIR = PROJECT_ROOT / "output"
 # `--verify` without minutes: watch for ECS's bake time, derived from the deployment alarms. Not a string:
@@ -231,7 +231,7 @@ def run_command(args: argparse.Namespace, console: Console, deployer_kwargs: dic
         command = RegistryDeploy if args.command == "registry" else AppDeploy
         command(clients, console, source, **deployer_kwargs).run(request)
     elif args.command == "status":
-        from .status import StatusReport
+        from .commands.status import StatusReport
 
         clients.check_configuration()
         report = StatusReport(clients, console, names, sleep=deployer_kwargs.get("sleep", time.sleep))
@@ -240,7 +240,7 @@ def run_command(args: argparse.Namespace, console: Console, deployer_kwargs: dic
         else:
             report.run(args.target)
     else:
-        from .destroy import Destroyer
+        from .commands.destroy import Destroyer
 
         clients.check_configuration()
         Destroyer(clients, console, names, yes=args.yes, timeout=args.timeout, **deployer_kwargs).run(args.target)

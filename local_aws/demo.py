@@ -27,7 +27,7 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError
 
 from canary_deploy.errors import EXIT_CANARY_FAILED, EXIT_DEPLOY_FAILED, EXIT_INTERRUPTED, EXIT_OK
-from canary_deploy.events import POLL_SECONDS_VARIABLE
+from canary_deploy.watch.events import POLL_SECONDS_VARIABLE
 from contract import APP_STACK
 
 from .canary_app import CanaryApp

@@ -126,7 +126,7 @@ def on_call(monkeypatch):
     """`on_call(event, handler)` registers a botocore event handler (e.g. on
     "after-call.cloudformation.ExecuteChangeSet") on every client the deployer's AwsClients creates, so a
     test can act at an exact moment of a real deploy: raise KeyboardInterrupt as Ctrl-C would, or count."""
-    from canary_deploy.session import AwsClients
+    from canary_deploy.aws.session import AwsClients
 
     handlers = []
     create_client = AwsClients.client

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from canary_deploy.cli import main
-from canary_deploy.console import Console
+from canary_deploy.render.console import Console
 from contract import TEMPLATE_FILES
 from local_aws import push_image, seed_parameters
 from local_aws.canary_app import CanaryApp

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from canary_deploy.aws.template_source import StackTemplate, TemplateSource, template_argument
 from canary_deploy.errors import BadInput
-from canary_deploy.parameters import constraint_violation
-from canary_deploy.template_source import StackTemplate, TemplateSource, template_argument
+from canary_deploy.model.parameters import constraint_violation
 from contract import TEMPLATE_FILES
 from tests.generated_output import write_output
 

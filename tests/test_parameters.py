@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from canary_deploy.console import Console
+from canary_deploy.aws.template_source import StackTemplate
 from canary_deploy.errors import BadInput
-from canary_deploy.parameter_diff import ParameterDiff
-from canary_deploy.parameters import (
+from canary_deploy.model.parameters import (
     ParameterSource,
     StackParameters,
     constraint_violation,
     parse_overrides,
     read_parameters_file,
 )
-from canary_deploy.template_source import StackTemplate
+from canary_deploy.render.console import Console
+from canary_deploy.render.parameter_diff import ParameterDiff
 from contract import TEMPLATE_FILES
 
 APP_TEMPLATE = StackTemplate(

@@ -5,10 +5,10 @@ where an endpoint gives no values. No endpoint needed."""
 import io
 import json
 
-from canary_deploy.console import Console
-from canary_deploy.property_diff import MISSING, PropertyChange, property_changes
-from canary_deploy.review import ChangeReview
-from canary_deploy.template_values import Account, TemplateValues
+from canary_deploy.model.property_diff import MISSING, PropertyChange, property_changes
+from canary_deploy.model.template_values import Account, TemplateValues
+from canary_deploy.render.console import Console
+from canary_deploy.render.review import ChangeReview
 
 STACK = "AppStack"
 REPOSITORY = "123456789012.dkr.ecr.us-east-1.amazonaws.com/kafkajs-canary-app"

@@ -8,10 +8,10 @@ import pytest
 from botocore.stub import Stubber
 from stack_events import STACK, STACK_ID, START, event
 
-from canary_deploy.console import Console
-from canary_deploy.events import EventStream
-from canary_deploy.rollout_view import RolloutWatch
-from canary_deploy.session import AwsClients
+from canary_deploy.aws.session import AwsClients
+from canary_deploy.render.console import Console
+from canary_deploy.watch.events import EventStream
+from canary_deploy.watch.rollout_view import RolloutWatch
 
 CLUSTER, SERVICE = "AppStack-Cluster-X", "AppStack-Service-Y"
 SERVICE_ARN = f"arn:aws:ecs:us-east-1:123456789012:service/{CLUSTER}/{SERVICE}"

@@ -3,8 +3,8 @@ the release's service deployment in ECS's history, the deployment alarms, the ta
 
 import pytest
 
-from canary_deploy.canary_watch import CanaryAlarms
-from canary_deploy.verdict import AlarmState, Observation, Outcome, Release, VerdictJudge, duration
+from canary_deploy.model.verdict import AlarmState, Observation, Outcome, Release, VerdictJudge, duration
+from canary_deploy.watch.canary_watch import CanaryAlarms
 
 V = "1.16.0-beta.13-0a1b2c3d"
 PREVIOUS = "1.16.0-beta.12-5f5d22f1"

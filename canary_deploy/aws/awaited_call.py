@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from .console import Console
+from ..render.console import Console
 
 # botocore's default read timeout: after it the call itself would have given up on the reply.
 REPLY_WAIT_SECONDS = 60.0

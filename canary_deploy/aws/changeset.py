@@ -7,10 +7,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ..errors import DeploymentFailed, Interrupted
+from ..render.console import Console
 from .awaited_call import CallInterrupted, awaited
 from .aws_types import Client, ParameterEntry, ResourceChange
-from .console import Console
-from .errors import DeploymentFailed, Interrupted
 from .stack_state import describe_stack
 from .template_source import StackTemplate
 

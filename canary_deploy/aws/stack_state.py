@@ -2,8 +2,8 @@
 
 from botocore.exceptions import ClientError
 
+from ..errors import StackStateRefused
 from .aws_types import Client, Stack
-from .errors import StackStateRefused
 
 SUCCESS_STATUSES = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"}
 # Stacks in these states may hold resources with data and need a human: never deleted by the deployer.

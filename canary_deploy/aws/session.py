@@ -9,8 +9,8 @@ from botocore.config import Config
 from botocore.exceptions import ProfileNotFound
 from botocore.loaders import create_loader
 
+from ..errors import BadInput
 from .aws_types import Client
-from .errors import BadInput
 
 # Adaptive retries add client-side rate limiting on top of the standard mode's backoff for throttling and
 # dropped connections: our event polling must never crash on a Rate exceeded. AWS_RETRY_MODE /

@@ -8,19 +8,19 @@ from botocore.parsers import ResponseParserError
 
 from contract import APP_STACK, MUTABLE_IMAGE_TAG, REGISTRY_STACK, REPOSITORY_NAME
 
-from .aws_types import Stack
-from .canary_watch import CanaryWatch
-from .console import Console
+from ..aws.aws_types import Stack
+from ..aws.session import AwsClients
+from ..aws.stack_state import describe_stack, outputs_of
+from ..aws.template_source import TemplateSource
+from ..errors import BadInput, CanaryFailed, DeploymentFailed, Interrupted
+from ..model.outputs_file import VerdictFile
+from ..model.parameters import ParameterSource, StackParameters, deployed_values
+from ..model.verdict import Outcome
+from ..render.console import Console
+from ..render.docker_hints import login_command, push_command, tag_command
+from ..watch.canary_watch import CanaryWatch
 from .deployer import DeployOptions, StackDeployer
-from .docker_hints import login_command, push_command, tag_command
-from .errors import BadInput, CanaryFailed, DeploymentFailed, Interrupted
-from .outputs_file import VerdictFile
-from .parameters import ParameterSource, StackParameters, deployed_values
 from .preflight import AppPreflight, RetainedRepository
-from .session import AwsClients
-from .stack_state import describe_stack, outputs_of
-from .template_source import TemplateSource
-from .verdict import Outcome
 
 VERSION_PLACEHOLDER = "VERSION"
 STATUS_APP = "python deploy.py status app"

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
 
-from .errors import BadInput
-from .template_source import StackTemplate
+from ..aws.template_source import StackTemplate
+from ..errors import BadInput
 
 # CloudFormation's Number: ASCII digits with an optional minus sign and fraction. float() would also take
 # "nan", "inf", "1_0" and non-ASCII digits such as "５", which CloudFormation refuses.

@@ -4,9 +4,9 @@ import math
 import time
 from collections.abc import Callable, Iterator, Mapping
 
-from .aws_types import Client, StackEvent
-from .console import Console
-from .errors import BadInput, DeploymentFailed
+from ..aws.aws_types import Client, StackEvent
+from ..errors import BadInput, DeploymentFailed
+from ..render.console import Console
 from .rollout_view import RolloutWatch, elapsed
 
 STACK_TYPE = "AWS::CloudFormation::Stack"

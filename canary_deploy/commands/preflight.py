@@ -7,14 +7,14 @@ from botocore.exceptions import ClientError
 
 from contract import KAFKA_PARAMETERS, REGISTRY_EXPORTS, SENTRY_PARAMETER, SLACK_WEBHOOK_SUFFIX, StoredParameter
 
-from .aws_types import ResourceToImport, Stack
-from .console import Console
-from .docker_hints import login_command, push_command
-from .errors import PreflightFailed
-from .parameters import StackParameters, deployed_values
-from .session import AwsClients
-from .stack_state import SUCCESS_STATUSES, describe_stack, is_in_progress, outputs_of
-from .template_source import StackTemplate
+from ..aws.aws_types import ResourceToImport, Stack
+from ..aws.session import AwsClients
+from ..aws.stack_state import SUCCESS_STATUSES, describe_stack, is_in_progress, outputs_of
+from ..aws.template_source import StackTemplate
+from ..errors import PreflightFailed
+from ..model.parameters import StackParameters, deployed_values
+from ..render.console import Console
+from ..render.docker_hints import login_command, push_command
 
 REPOSITORY_TYPE = "AWS::ECR::Repository"
 REQUIRED_PARAMETERS = tuple(parameter.suffix for parameter in KAFKA_PARAMETERS)

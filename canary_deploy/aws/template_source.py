@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from contract import MAX_INLINE_TEMPLATE_BYTES, TEMPLATE_FILES
 from manifest import MANIFEST_FILE, PROJECT_ROOT, Manifest, sha256
 
-from .errors import BadInput
+from ..errors import BadInput
 
 if TYPE_CHECKING:
     from .session import AwsClients

@@ -7,22 +7,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NoReturn
 
-from .awaited_call import CallInterrupted, awaited
-from .aws_types import ResourceToImport, Stack
-from .changeset import ChangeSet, required_capabilities
-from .console import Console
-from .errors import ChangesRefused, DeploymentFailed, Interrupted, StateUnknown
-from .events import FAST_POLL, EventStream
-from .interrupts import AWS_ERRORS, ExecutionInterrupts, abandon, first_line
-from .outputs_file import OutputsFile
-from .parameter_diff import ParameterDiff
-from .parameters import StackParameters, deployed_values
-from .property_diff import LocalValues
-from .review import ChangeReview
-from .rollout_view import RolloutWatch
-from .session import AwsClients
-from .stack_state import SUCCESS_STATUSES, describe_stack, is_in_progress, outputs_of, refuse_if_stuck
-from .template_source import StackTemplate, template_argument
+from ..aws.awaited_call import CallInterrupted, awaited
+from ..aws.aws_types import ResourceToImport, Stack
+from ..aws.changeset import ChangeSet, required_capabilities
+from ..aws.session import AwsClients
+from ..aws.stack_state import SUCCESS_STATUSES, describe_stack, is_in_progress, outputs_of, refuse_if_stuck
+from ..aws.template_source import StackTemplate, template_argument
+from ..errors import ChangesRefused, DeploymentFailed, Interrupted, StateUnknown
+from ..model.outputs_file import OutputsFile
+from ..model.parameters import StackParameters, deployed_values
+from ..model.property_diff import LocalValues
+from ..render.console import Console
+from ..render.parameter_diff import ParameterDiff
+from ..render.review import ChangeReview
+from ..watch.events import FAST_POLL, EventStream
+from ..watch.interrupts import AWS_ERRORS, ExecutionInterrupts, abandon, first_line
+from ..watch.rollout_view import RolloutWatch
 
 # ECS can take hours to report "did not stabilize"; a generous default, never a fixed one-hour cap.
 DEFAULT_TIMEOUT_SECONDS = 4 * 3600

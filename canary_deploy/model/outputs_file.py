@@ -7,8 +7,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .errors import BadInput
-from .stack_state import outputs_of
+from ..aws.stack_state import outputs_of
+from ..errors import BadInput
 from .verdict import Verdict
 
 

@@ -8,16 +8,16 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-from .aws_types import Stack
-from .canary_watch import CanaryWatch
-from .commands import STATUS_APP, StackNames
-from .console import Console
-from .events import STACK_TYPE
-from .interrupts import AWS_ERRORS, first_line
-from .rollout import Outcome, ServiceRollout, ServiceState
-from .rollout_view import deployment_summary, event_line, stopped_task_line
-from .session import AwsClients
-from .stack_state import describe_stack, is_in_progress, outputs_of
+from ..aws.aws_types import Stack
+from ..aws.rollout import Outcome, ServiceRollout, ServiceState
+from ..aws.session import AwsClients
+from ..aws.stack_state import describe_stack, is_in_progress, outputs_of
+from ..render.console import Console
+from ..watch.canary_watch import CanaryWatch
+from ..watch.events import STACK_TYPE
+from ..watch.interrupts import AWS_ERRORS, first_line
+from ..watch.rollout_view import deployment_summary, event_line, stopped_task_line
+from .release import STATUS_APP, StackNames
 
 SERVICE_EVENTS_SHOWN = 5
 STACK_EVENTS_SHOWN = 8

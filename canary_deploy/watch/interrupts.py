@@ -11,11 +11,11 @@ from typing import NoReturn
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
-from .awaited_call import REPLY_WAIT_SECONDS, CallInterrupted
-from .aws_types import Client
-from .changeset import NOTHING_LEFT, ChangeSet
-from .console import Console
-from .errors import Interrupted
+from ..aws.awaited_call import REPLY_WAIT_SECONDS, CallInterrupted
+from ..aws.aws_types import Client
+from ..aws.changeset import NOTHING_LEFT, ChangeSet
+from ..errors import Interrupted
+from ..render.console import Console
 
 AWS_ERRORS = (ClientError, BotoCoreError, ResponseParserError)
 

@@ -4,7 +4,7 @@ import os
 import sys
 from typing import TextIO
 
-from .errors import OutputClosed
+from ..errors import OutputClosed
 
 STYLES = {"red": "\033[31m", "yellow": "\033[33m", "green": "\033[32m", "bold": "\033[1m", "dim": "\033[2m"}
 RESET = "\033[0m"

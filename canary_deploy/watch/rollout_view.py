@@ -13,12 +13,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from .aws_types import StackEvent
-from .console import Console
-from .rollout import Deployment, ServiceEvent, ServiceRollout, ServiceState, StoppedTask, service_of_arn
+from ..aws.aws_types import StackEvent
+from ..aws.rollout import Deployment, ServiceEvent, ServiceRollout, ServiceState, StoppedTask, service_of_arn
+from ..render.console import Console
 
 if TYPE_CHECKING:  # a type only: boto3 stays out of what `make run` imports for its poll setting (0.15 s)
-    from .session import AwsClients
+    from ..aws.session import AwsClients
 
 SERVICE_TYPE = "AWS::ECS::Service"
 # CloudFormation stamps its event before it calls ECS, to the microsecond; ECS stamps to the millisecond.

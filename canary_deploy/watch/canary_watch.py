@@ -18,13 +18,13 @@ from typing import Any
 
 from contract import CONSUMER_LAG_ALARM, alarm_name
 
-from .aws_types import Client
-from .console import Console
-from .errors import DeploymentFailed
-from .rollout import ServiceRollout, ServiceState
+from ..aws.aws_types import Client
+from ..aws.rollout import ServiceRollout, ServiceState
+from ..aws.session import AwsClients
+from ..errors import DeploymentFailed
+from ..model.verdict import AlarmState, Observation, Release, Verdict, VerdictJudge, duration
+from ..render.console import Console
 from .rollout_view import RolloutWatch
-from .session import AwsClients
-from .verdict import AlarmState, Observation, Release, Verdict, VerdictJudge, duration
 
 # Without deployment alarms to derive ECS's bake time from.
 DEFAULT_VERIFY_MINUTES = 15

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from .aws_types import ResourceChange, Stack
-from .changeset import ChangeSet
-from .session import AwsClients
+from ..aws.aws_types import ResourceChange, Stack
+from ..aws.changeset import ChangeSet
+from ..aws.session import AwsClients
 from .template_values import Account, TemplateValues
 
 # List items are named by the first of these keys they have (containers, environment, tags, statements).

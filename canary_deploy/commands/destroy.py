@@ -2,12 +2,12 @@
 
 from typing import Any
 
-from .commands import StackNames
-from .console import Console
+from ..aws.session import AwsClients
+from ..aws.stack_state import describe_stack, outputs_of
+from ..errors import ChangesRefused, StackStateRefused
+from ..render.console import Console
 from .deployer import DeployOptions, StackDeployer
-from .errors import ChangesRefused, StackStateRefused
-from .session import AwsClients
-from .stack_state import describe_stack, outputs_of
+from .release import StackNames
 
 
 class Destroyer:

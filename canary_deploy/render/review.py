@@ -13,10 +13,10 @@ import re
 from functools import cached_property
 from typing import Any
 
-from .aws_types import ResourceChange
+from ..aws.aws_types import ResourceChange
+from ..model.property_diff import MISSING, LocalValues, PropertyChange, ResourceValues
+from ..model.security_diff import SECURITY_GROUP_TYPES, is_security_type, security_changes
 from .console import Console
-from .property_diff import MISSING, LocalValues, PropertyChange, ResourceValues
-from .security_diff import SECURITY_GROUP_TYPES, is_security_type, security_changes
 
 HEADERS = ("Action", "Logical ID", "Type", "Replacement")
 TASK_DEFINITION = "AWS::ECS::TaskDefinition"

@@ -1,0 +1,1 @@
+"""The commands: registry/app deploys, destroy, status, and the StackDeployer they share."""

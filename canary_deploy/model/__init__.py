@@ -1,0 +1,1 @@
+"""Pure domain logic: parameters, property and security diffs, the verdict, output files. No AWS call."""
