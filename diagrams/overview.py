@@ -13,8 +13,8 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from cfn.conditions import Conditions
 from contract import APP_STACK, REGISTRY_STACK
-from rules import Conditions
 
 from .mermaid import edge_label, label
 from .resource_graph import References, export_targets, match_export, plain_items, render_text

@@ -7,8 +7,9 @@ Pure functions: template dicts in, Mermaid text out.
 import re
 from collections import defaultdict
 
+from cfn.conditions import every_value
+from cfn.intrinsics import SUB_VARIABLE, references, sub_arguments
 from contract import APP_STACK, REGISTRY_STACK
-from rules import every_value
 
 from .mermaid import edge_label, label
 
@@ -30,7 +31,6 @@ _PART_BY_SERVICE = {
 KAFKA_PORT_PARAMETER = "KafkaPort"
 ALARM_EMAIL_PARAMETER = "AlarmEmail"
 
-_SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 _SSM_DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:ssm(?:-secure)?:([^:}]+)")
 _SSM_PARAMETER_TYPE = "AWS::SSM::Parameter::Value<"
 
@@ -123,43 +123,26 @@ class References:
         self.names.update([value] if isinstance(value, str) else value)
 
     def walk(self, node):
-        if isinstance(node, list):
-            for item in node:
-                self.walk(item)
-        elif isinstance(node, str):
-            self.ssm_names.update(_SSM_DYNAMIC_REFERENCE.findall(node))
-        elif isinstance(node, dict):
-            if len(node) == 1:
-                ((key, value),) = node.items()
-                if key == "Ref":
-                    self.names.add(value)
-                    return
-                if key == "Fn::GetAtt":
-                    self.names.add(value[0] if isinstance(value, list) else value.split(".")[0])
-                    return
-                if key == "Fn::ImportValue":
-                    self.imports.append(value)
-                    return
-                if key == "Fn::Sub":
-                    self._sub(value)
-                    return
-            for value in node.values():
-                self.walk(value)
+        self.names |= references(node)
+        for item in _nodes(node):
+            if isinstance(item, str):
+                self.ssm_names.update(_SSM_DYNAMIC_REFERENCE.findall(item))
+            elif isinstance(item, dict) and list(item) == ["Fn::ImportValue"]:
+                self.imports.append(item["Fn::ImportValue"])
 
-    def _sub(self, value):
-        text, variables = (value, {}) if isinstance(value, str) else (value[0], value[1])
-        self.walk(text)
-        for name in _SUB_VARIABLE.findall(text):
-            name = name.split(".")[0]
-            if not name.startswith("AWS::") and name not in variables:
-                self.names.add(name)
-        self.walk(variables)
+
+def _nodes(node):
+    """Every value inside a template fragment, the fragment first."""
+    yield node
+    children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+    for child in children:
+        yield from _nodes(child)
 
 
 def _name_suffix(name) -> str:
     """The literal text after the last substituted piece of an export or import name, e.g.
     '-RepositoryUri' for '${RegistryStackName}-RepositoryUri' or '${AWS::StackName}-RepositoryUri'."""
-    return _SUB_VARIABLE.split(render_text(name, {}))[-1]
+    return SUB_VARIABLE.split(render_text(name, {}))[-1]
 
 
 def export_targets(registry: dict) -> dict:
@@ -200,11 +183,8 @@ def render_text(value, parameters) -> str:
         default = parameters.get(value["Ref"], {}).get("Default")
         return str(default) if default not in (None, "") else "${{{}}}".format(value["Ref"])
     if isinstance(value, dict) and "Fn::Sub" in value:
-        sub = value["Fn::Sub"]
-        text, variables = (sub, {}) if isinstance(sub, str) else sub
-        return _SUB_VARIABLE.sub(
-            lambda m: render_text(variables.get(m.group(1), {"Ref": m.group(1)}), parameters), text
-        )
+        text, variables = sub_arguments(value["Fn::Sub"])
+        return SUB_VARIABLE.sub(lambda m: render_text(variables.get(m.group(1), {"Ref": m.group(1)}), parameters), text)
     if isinstance(value, dict) and "Fn::Join" in value:
         delimiter, parts = value["Fn::Join"]
         return delimiter.join(render_text(part, parameters) for part in parts)

@@ -27,13 +27,13 @@ from __future__ import annotations
 import functools
 import importlib.util
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cfn.intrinsics import references
+
 RESOURCE_ATTRIBUTES = ("Metadata", "DeletionPolicy", "UpdateReplacePolicy", "CreationPolicy", "UpdatePolicy")
-SUB_VARIABLE = re.compile(r"\$\{([^!}][^}]*)\}")
 # Types whose replacement leaves the superseded copy in place until the cleanup phase (see the
 # TaskDefinition fix below); moto's other updates delete and recreate in one go.
 DEFERRED_CLEANUP_TYPES = ("AWS::ECS::TaskDefinition",)
@@ -72,27 +72,6 @@ class _NotModelled:
 
     def get_cfn_attribute(self, name: str) -> str:
         return f"{self.logical_id}.{name}"
-
-
-def references(value: Any) -> set[str]:
-    """Names a template fragment refers to: Ref, Fn::GetAtt and Fn::Sub variables (resources and parameters)."""
-    found: set[str] = set()
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key == "Ref" and isinstance(item, str):
-                found.add(item)
-            elif key == "Fn::GetAtt":
-                found.add(item[0] if isinstance(item, list) else item.split(".")[0])
-            elif key == "Fn::Sub":
-                text, variables = (item, {}) if isinstance(item, str) else (item[0], item[1])
-                found.update(name.split(".")[0] for name in SUB_VARIABLE.findall(text) if name not in variables)
-                found |= references(variables)
-            else:
-                found |= references(item)
-    elif isinstance(value, list):
-        for item in value:
-            found |= references(item)
-    return found
 
 
 def dependency_order(resources: dict[str, dict]) -> list[str]:

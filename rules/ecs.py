@@ -1,9 +1,9 @@
 """cfn-lint rules for ECS hardening that no CloudFormation linter ships (Security Hub ECS.2-ECS.20).
 
-Values may be intrinsic functions: `Fn::If` is expanded into each branch (rules/_conditions.py), `Ref:
+Values may be intrinsic functions: `Fn::If` is expanded into each branch (cfn/conditions.py), `Ref:
 AWS::NoValue` counts as "property absent", and any other intrinsic (Ref to a parameter, Fn::ImportValue,
 ...) is a value these rules cannot judge, so they let it pass. cfn-lint loads this file by path
-(`--append-rules rules/`); it imports the `rules` package (installed with the project) for its condition evaluation.
+(`--append-rules rules/`); it imports the `cfn` package (installed with the project) for its condition evaluation.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 
-from rules import ABSENT, Branch, Conditions, both
+from cfn.conditions import ABSENT, Branch, Conditions, both
 
 TASK_DEFINITION = "AWS::ECS::TaskDefinition"
 SERVICE = "AWS::ECS::Service"

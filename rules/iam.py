@@ -5,7 +5,7 @@ carries a Sid, and the resource holding the policy explains it in its Metadata:
 
     "Metadata": {"WildcardResourceJustifications": {"<Sid>": "why this statement needs Resource *"}}
 
-cfn-lint loads this file by path (`--append-rules rules/`); it imports the `rules` package (installed with the project) for its condition evaluation.
+cfn-lint loads this file by path (`--append-rules rules/`); it imports the `cfn` package (installed with the project) for its condition evaluation.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 
-from rules import every_value
+from cfn.conditions import every_value
 
 JUSTIFICATION_KEY = "WildcardResourceJustifications"
 # Resources whose properties hold policy documents: identity policies, and resource policies where

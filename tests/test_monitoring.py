@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from cfn.conditions import Conditions
 from contract import TEMPLATE_FILES
 from generate import render_templates
-from rules import Conditions
 from tests.cloudwatch_eval import alarm_state, allows, resolve
 
 APP = json.loads(render_templates()[TEMPLATE_FILES["app"]])

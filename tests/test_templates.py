@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from cfn.conditions import Conditions
 from contract import APPLICATION, TEMPLATE_FILES
 from generate import render_templates
-from rules import Conditions
 
 RENDERED = render_templates()
 REGISTRY, APP = (json.loads(RENDERED[TEMPLATE_FILES[kind]]) for kind in ("registry", "app"))

@@ -7,6 +7,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from cfn.stack_status import StackStatus
+
 from ..errors import DeploymentFailed, Interrupted
 from ..render.console import Console
 from .awaited_call import CallInterrupted, awaited
@@ -171,7 +173,7 @@ class ChangeSet:
         although CloudFormation may have made it. Returns what was done, for the message."""
         if self.creates_stack:
             stack = describe_stack(self.cfn, self.stack_name)
-            if stack is None or stack["StackStatus"] != "REVIEW_IN_PROGRESS":
+            if stack is None or not StackStatus(stack["StackStatus"]).awaiting_execution:
                 return NOTHING_LEFT
             self.cfn.delete_stack(StackName=stack["StackId"], ClientRequestToken=self.token("discard"))
             return "the new empty stack deleted"

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
+from cfn.stack_status import StackStatus
+
 from .aws_types import Client
 
 # ECS lists at most 100 tasks per DescribeTasks call.
@@ -27,12 +29,11 @@ class Outcome(Enum):
     FAILED = "failed"
 
     @classmethod
-    def of_stack(cls, status: str) -> Outcome:
-        if status.endswith("_IN_PROGRESS"):
+    def of_stack(cls, status: StackStatus) -> Outcome:
+        """A stack awaiting its first execution has not succeeded yet: in progress, as its name says."""
+        if not status.final:
             return cls.IN_PROGRESS
-        if status in ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"):
-            return cls.SUCCEEDED
-        return cls.FAILED
+        return cls.SUCCEEDED if status.succeeded else cls.FAILED
 
     @classmethod
     def of_rollout(cls, rollout_state: str | None) -> Outcome:

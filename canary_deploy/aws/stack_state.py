@@ -2,12 +2,10 @@
 
 from botocore.exceptions import ClientError
 
+from cfn.stack_status import StackStatus
+
 from ..errors import StackStateRefused
 from .aws_types import Client, Stack
-
-SUCCESS_STATUSES = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"}
-# Stacks in these states may hold resources with data and need a human: never deleted by the deployer.
-NEEDS_A_HUMAN = {"CREATE_FAILED", "ROLLBACK_FAILED", "DELETE_FAILED", "IMPORT_ROLLBACK_FAILED", "UPDATE_FAILED"}
 
 
 def describe_stack(cfn: Client, stack_name: str) -> Stack | None:
@@ -20,14 +18,14 @@ def describe_stack(cfn: Client, stack_name: str) -> Stack | None:
         raise
 
 
-def is_in_progress(status: str) -> bool:
-    return status.endswith("_IN_PROGRESS") and status != "REVIEW_IN_PROGRESS"
+def status_of(stack: Stack) -> StackStatus:
+    return StackStatus(stack["StackStatus"])
 
 
 def refuse_if_stuck(stack: Stack, status_command: str) -> None:
     """Raise for a status no deploy can safely start from; return quietly otherwise."""
     name, status = stack["StackName"], stack["StackStatus"]
-    if is_in_progress(status):
+    if status_of(stack).in_progress:
         raise StackStateRefused(f"{name} is {status}: wait for it (`{status_command}`) or rerun with --wait")
     if status == "UPDATE_ROLLBACK_FAILED":
         raise StackStateRefused(
@@ -35,7 +33,7 @@ def refuse_if_stuck(stack: Stack, status_command: str) -> None:
             f"continue-update-rollback --stack-name {name}` (add --resources-to-skip for resources that "
             "cannot roll back) and deploy again"
         )
-    if status in NEEDS_A_HUMAN:
+    if status_of(stack).needs_a_human:
         reason = stack.get("StackStatusReason") or "see `aws cloudformation describe-stack-events`"
         raise StackStateRefused(
             f"{name} is {status} ({reason}): it may hold resources, so it is not deleted automatically; "

@@ -7,11 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NoReturn
 
+from cfn.stack_status import StackStatus
+
 from ..aws.awaited_call import CallInterrupted, awaited
 from ..aws.aws_types import ResourceToImport, Stack
 from ..aws.changeset import ChangeSet, required_capabilities
 from ..aws.session import AwsClients
-from ..aws.stack_state import SUCCESS_STATUSES, describe_stack, is_in_progress, outputs_of, refuse_if_stuck
+from ..aws.stack_state import describe_stack, outputs_of, refuse_if_stuck, status_of
 from ..aws.template_source import StackTemplate, template_argument
 from ..errors import ChangesRefused, DeploymentFailed, Interrupted, StateUnknown
 from ..model.outputs_file import OutputsFile
@@ -103,7 +105,7 @@ class StackDeployer:
         to_import: list[ResourceToImport] | None = None,
     ) -> Stack | None:
         """One change set, made, reviewed, executed: the stack after it, or None after a dry run."""
-        creates = stack is None or stack["StackStatus"] == "REVIEW_IN_PROGRESS"
+        creates = stack is None or status_of(stack).awaiting_execution
         change_set_type = "IMPORT" if to_import else "CREATE" if creates else "UPDATE"
         change_set = ChangeSet(self.cfn, self.console, stack_name, change_set_type, sleep=self.sleep)
         change_set.creates_stack = stack is None
@@ -152,7 +154,7 @@ class StackDeployer:
         stack = describe_stack(self.cfn, stack_name)
         if stack is None:
             return None
-        if is_in_progress(stack["StackStatus"]) and self.options.wait:
+        if status_of(stack).in_progress and self.options.wait:
             self.console.notice(f"{stack_name} is {stack['StackStatus']}: waiting for it (--wait)")
             stream = self.stream(stack["StackId"], stack_name)
             stream.mark()
@@ -218,7 +220,7 @@ class StackDeployer:
         status = self.final_status(stream, interrupts, change_set.stack_name)
         if interrupts.cancelled:
             raise Interrupted(f"update of {change_set.stack_name} cancelled by Ctrl-C; the stack is {status}")
-        if status not in SUCCESS_STATUSES:
+        if not StackStatus(status).succeeded:
             self.report_failure(stream, change_set.stack_name, status)
         try:
             stack = describe_stack(self.cfn, change_set.stack_id)

@@ -9,7 +9,7 @@ from contract import KAFKA_PARAMETERS, REGISTRY_EXPORTS, SENTRY_PARAMETER, SLACK
 
 from ..aws.aws_types import ResourceToImport, Stack
 from ..aws.session import AwsClients
-from ..aws.stack_state import SUCCESS_STATUSES, describe_stack, is_in_progress, outputs_of
+from ..aws.stack_state import describe_stack, outputs_of, status_of
 from ..aws.template_source import StackTemplate
 from ..errors import PreflightFailed
 from ..model.parameters import StackParameters, deployed_values
@@ -77,11 +77,11 @@ class AppPreflight:
         if stack is None:
             raise PreflightFailed(f"registry stack {name} does not exist: {deploy_it}")
         status = stack["StackStatus"]
-        if is_in_progress(status):
+        if status_of(stack).in_progress:
             raise PreflightFailed(
                 f"registry stack {name} is {status}: wait for it (`python deploy.py status registry`)"
             )
-        if status not in SUCCESS_STATUSES and status != "UPDATE_ROLLBACK_COMPLETE":
+        if not status_of(stack).serves:
             raise PreflightFailed(f"registry stack {name} is {status}, not complete: {deploy_it}")
         outputs = outputs_of(stack)
         missing = [key for key in REGISTRY_EXPORTS if key not in outputs]

@@ -11,7 +11,7 @@ from datetime import datetime
 from ..aws.aws_types import Stack
 from ..aws.rollout import Outcome, ServiceRollout, ServiceState
 from ..aws.session import AwsClients
-from ..aws.stack_state import describe_stack, is_in_progress, outputs_of
+from ..aws.stack_state import describe_stack, outputs_of, status_of
 from ..render.console import Console
 from ..watch.canary_watch import CanaryWatch
 from ..watch.events import STACK_TYPE
@@ -63,12 +63,12 @@ class StatusReport:
         when = "last updated" if stack.get("LastUpdatedTime") else "created"
         changed = stack.get("LastUpdatedTime") or stack["CreationTime"]
         self.console.line(
-            f"{name}: {status} ({Outcome.of_stack(status).value}{reason}), {when} {changed:%Y-%m-%d %H:%M:%S %Z}"
+            f"{name}: {status} ({Outcome.of_stack(status_of(stack)).value}{reason}), {when} {changed:%Y-%m-%d %H:%M:%S %Z}"
         )
         outputs = outputs_of(stack)
         for key, value in outputs.items():
             self.console.line(f"{name}.{key} = {value}")
-        if is_in_progress(status):
+        if status_of(stack).in_progress:
             self.show_recent_events(stack)
         if kind == "app" and "ClusterName" in outputs and "ServiceName" in outputs:
             rollout = ServiceRollout(self.clients.ecs, outputs["ClusterName"], outputs["ServiceName"])
@@ -157,7 +157,7 @@ class ImageMismatch:
                 f"the deployment of {failed[0].revision} failed ({failed[0].rollout_state_reason or 'no reason given'})"
                 " and ECS rolled the service back"
             )
-        stack_busy = is_in_progress(self.stack["StackStatus"])
+        stack_busy = status_of(self.stack).in_progress
         declared = None if stack_busy else self.stack_task_definition()
         outside = ""
         if declared and primary and declared != primary.task_definition:

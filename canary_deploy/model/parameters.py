@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
 
+from cfn.stack_status import StackStatus
+
 from ..aws.template_source import StackTemplate
 from ..errors import BadInput
 
@@ -90,7 +92,7 @@ def read_parameters_file(path: str | None) -> ParameterSource:
 def deployed_values(stack: dict | None) -> dict[str, str] | None:
     """The parameter values a deployed stack holds, or None when there is no stack whose values to keep
     (none yet, or one that is recreated: REVIEW_IN_PROGRESS holds nothing, ROLLBACK_COMPLETE is deleted)."""
-    if stack is None or stack["StackStatus"] in ("REVIEW_IN_PROGRESS", "ROLLBACK_COMPLETE"):
+    if stack is None or StackStatus(stack["StackStatus"]).holds_nothing:
         return None
     return {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
 

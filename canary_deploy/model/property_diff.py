@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from cfn.stack_status import StackStatus
+
 from ..aws.aws_types import ResourceChange, Stack
 from ..aws.changeset import ChangeSet
 from ..aws.session import AwsClients
@@ -107,7 +109,7 @@ class LocalValues:
         self.stack_name = change_set.stack_name
         self.stack_id = change_set.stack_id  # also a new stack's: its ARN names the account
         # A stack under review (a first deploy's dry run) holds nothing yet: there is no "before".
-        self.stack = None if stack is None or stack["StackStatus"] == "REVIEW_IN_PROGRESS" else stack
+        self.stack = None if stack is None or StackStatus(stack["StackStatus"]).awaiting_execution else stack
         self.template = template
         self.parameters = parameters
         self.created: set[str] = set()

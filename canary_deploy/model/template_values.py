@@ -1,7 +1,7 @@
 """A template's resource properties with their intrinsic functions resolved, as CloudFormation resolves
 them for a deploy, to compare what a stack has with what a change set will give it.
 
-Parameters, pseudo parameters, Fn::If / Condition / AWS::NoValue (rules.Conditions, the project's one
+Parameters, pseudo parameters, Fn::If / Condition / AWS::NoValue (cfn.conditions, the project's one
 evaluation of conditions), Ref, Fn::Sub, Fn::Join, Fn::Select, Fn::Split, Fn::FindInMap and
 Fn::ImportValue (the region's exports) are resolved. What only CloudFormation knows stays a readable
 placeholder, the same on both sides of a comparison so that it differs only when its source does:
@@ -12,16 +12,15 @@ NoEcho parameters resolve to `****`, as CloudFormation shows them.
 from __future__ import annotations
 
 import base64
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from rules._conditions import Conditions
+from cfn.conditions import Conditions
+from cfn.intrinsics import render_sub, sub_arguments
 
 MASK = "****"
-SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 
 
 @dataclass
@@ -137,20 +136,17 @@ class TemplateValues:
         return f"(new {logical_id}.{attribute})" if logical_id in self.created else f"({logical_id}.{attribute})"
 
     def _sub(self, argument: Any) -> str:
-        text, variables = (argument, {}) if isinstance(argument, str) else argument
+        text, variables = sub_arguments(argument)
         resolved = {name: self.resolve(value) for name, value in variables.items()}
 
-        def replace(match: re.Match) -> str:
-            name = match.group(1)
-            if name.startswith("!"):
-                return "${" + name[1:] + "}"
+        def value_of(name: str) -> str:
             if name in resolved:
                 return str(resolved[name])
             if "." in name and name.split(".", 1)[0] not in self.values:
                 return self._get_att(name)
             return str(self._ref(name))
 
-        return SUB_VARIABLE.sub(replace, text)
+        return render_sub(text, value_of)
 
     def _import(self, argument: Any) -> str:
         name = self.resolve(argument)

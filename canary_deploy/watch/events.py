@@ -4,6 +4,8 @@ import math
 import time
 from collections.abc import Callable, Iterator, Mapping
 
+from cfn.stack_status import StackStatus
+
 from ..aws.aws_types import Client, StackEvent
 from ..errors import BadInput, DeploymentFailed
 from ..render.console import Console
@@ -22,10 +24,6 @@ SLOWEST_POLL = 5.0
 # Reasons of resources that failed only because another one did: not root causes.
 CONSEQUENTIAL_REASONS = ("cancelled", "Resource creation cancelled", "Resource update cancelled")
 ROOT_CAUSES_SHOWN = 5
-
-
-def is_terminal(status: str) -> bool:
-    return not status.endswith("_IN_PROGRESS") and status != "REVIEW_IN_PROGRESS"
 
 
 def fast_poll_seconds(environment: Mapping[str, str]) -> float:
@@ -117,7 +115,7 @@ class EventStream:
         for event in self._newest_first():
             if event["EventId"] in self.seen:
                 break
-            if event["ResourceStatus"] != "REVIEW_IN_PROGRESS":  # made by the change set, not by executing it
+            if not StackStatus(event["ResourceStatus"]).awaiting_execution:  # the change set made it, not executing
                 new.append(event)
         new.reverse()
         final = None
@@ -127,12 +125,12 @@ class EventStream:
             self._show(event)
             if self.watcher:
                 self.watcher.on_event(event)
-            if self._is_stack_event(event) and is_terminal(event["ResourceStatus"]):
+            if self._is_stack_event(event) and StackStatus(event["ResourceStatus"]).final:
                 final = event["ResourceStatus"]
         if final is None and not new:
             # Some endpoints (moto) can settle without a final stack event: ask the stack itself.
             status = self.cfn.describe_stacks(StackName=self.stack_id)["Stacks"][0]["StackStatus"]
-            final = status if is_terminal(status) else None
+            final = status if StackStatus(status).final else None
         if final is None and self.watcher:
             self.watcher.poll()
         if final is None:
