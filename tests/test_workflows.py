@@ -4,6 +4,8 @@ deploy.py and generate.py subcommands and flags)."""
 import importlib
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -164,8 +166,9 @@ def test_release_verifies_the_canary_and_its_verdict_decides_the_run():
     assert deploy["env"]["SLACK_WEBHOOK_URL"] == "${{ secrets.SLACK_WEBHOOK_URL }}"
 
 
-def test_release_actions_are_pinned_to_commits_with_their_version_in_a_comment():
-    uses = [line.strip() for line in (WORKFLOWS / "release.yml").read_text().splitlines() if "uses:" in line]
+@pytest.mark.parametrize("name", WORKFLOW_FILES)
+def test_actions_are_pinned_to_commits_with_their_version_in_a_comment(name):
+    uses = [line.strip() for line in (WORKFLOWS / name).read_text().splitlines() if "uses:" in line]
     assert uses
     for line in uses:
         assert re.fullmatch(r"(- )?uses: [\w-]+/[\w-]+@[0-9a-f]{40}  # v\d+\.\d+\.\d+", line), line
@@ -197,3 +200,20 @@ def test_release_uses_oidc_credentials_and_keeps_inputs_out_of_scripts():
     assert not any("aws-access-key-id" in step.get("with", {}) for step in steps(workflow))
     for step in steps(workflow):
         assert "${{ inputs." not in step.get("run", ""), f"input spliced into a script: {step.get('name')}"
+
+
+def test_the_test_workflows_checkout_keeps_no_credentials():
+    checkouts = [step for step in steps(load("test.yml")) if step.get("uses", "").startswith("actions/checkout@")]
+    assert checkouts and all(step["with"]["persist-credentials"] is False for step in checkouts)
+
+
+def test_both_workflows_pass_zizmor_offline():
+    zizmor = Path(sys.executable).parent / "zizmor"
+    result = subprocess.run(
+        [str(zizmor), "--offline", "--no-progress", *(str(WORKFLOWS / name) for name in WORKFLOW_FILES)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings to report" in result.stdout
