@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # commit-bump.sh REPO_DIR APP_PATH VERSION: commit APP_PATH/package.json and its lockfile as
-# "Update KafkaJS to VERSION" and push the commit to the checked-out branch, so the app repository
-# records what is released. Nothing changed (a re-run, or the version already there): no commit.
-# Pushed before the image is built: the image tag names this commit, which must exist upstream, and a
-# push refused because the branch moved stops the release before anything is built.
+# "Update KafkaJS to VERSION" in REPO_DIR, so that the image tag can name the commit it is built from. Not
+# pushed: push-bump.sh records it in the app repository once the image is built. Nothing changed (a re-run,
+# or the version already there): no commit.
 set -o nounset -o pipefail -o errexit
 
 if [[ $# -ne 3 ]]; then
@@ -14,7 +13,7 @@ repo_dir=$1
 app_path=$2
 version=$3
 
-branch=$(git -C "$repo_dir" symbolic-ref --quiet --short HEAD) || {
+git -C "$repo_dir" symbolic-ref --quiet --short HEAD > /dev/null || {
   echo "$repo_dir is not on a branch: check out the branch to record the release on" >&2
   exit 2
 }
@@ -26,5 +25,4 @@ fi
 git -C "$repo_dir" -c user.name="github-actions[bot]" \
   -c user.email="41898282+github-actions[bot]@users.noreply.github.com" \
   commit --quiet --message "Update KafkaJS to $version"
-git -C "$repo_dir" push --quiet origin "HEAD:refs/heads/$branch"
-echo "recorded KafkaJS $version as $(git -C "$repo_dir" rev-parse HEAD) on $branch"
+echo "committed KafkaJS $version as $(git -C "$repo_dir" rev-parse HEAD)"
