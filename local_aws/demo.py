@@ -31,7 +31,7 @@ from canary_deploy.watch.events import POLL_SECONDS_VARIABLE
 from contract import APP_STACK
 
 from .canary_app import CanaryApp
-from .ecs_model import FARGATE_PLATFORM
+from .ecs.scheduler import FARGATE_PLATFORM
 from .errors import LocalAWSError
 from .seeding import push_image, seed_parameters
 from .server import LocalAWS, endpoint_environment

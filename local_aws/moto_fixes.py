@@ -30,15 +30,17 @@ each change set and stack: 0.17 s for the AppStack template, where json reads it
 is now read as JSON. And to find the service a request is for, moto lists its own package directory,
 with a stat per entry, on every request (1.2 ms of the 4 ms it spends on one); it is listed once.
 
-More fixes live in modules of their own, each saying why: `previous_values` (UsePreviousValue takes
-the value the stack was given, not what moto resolved it to), `change_set_model` (what a change set
-changes and how it is executed), `ecs_model` (ECS deployments with tasks that run or fail),
-`deployment_alarms` (deployments judged by CloudWatch alarms), `service_deployments` (their history),
-`service_stabilization` (CloudFormation waiting for them), `sns_model` (AWS::SNS::Subscription, which
-moto does not model at all), `cloudwatch_model` (AWS::CloudWatch::Alarm, skipped by moto, and Metrics
-Insights queries), `resource_import` (IMPORT change sets adopt existing resources), `stack_deletion` (resources deleted in reverse dependency order, each by its service,
-DELETE_FAILED when one cannot be) and `stack_operations` (client tokens, change-set names per stack,
-termination protection enforced on delete, change sets deleted with their stack).
+More fixes live in modules of their own, by service as moto organises itself, each saying why:
+`cloudformation.previous_values` (UsePreviousValue takes the value the stack was given, not what moto
+resolved it to), `cloudformation.change_sets` (what a change set changes and how it is executed),
+`ecs.scheduler` (ECS deployments with tasks that run or fail), `ecs.deployment_alarms` (deployments judged by
+CloudWatch alarms), `ecs.service_deployments` (their history), `cloudformation.service_stabilization`
+(CloudFormation waiting for them), `sns.subscriptions` (AWS::SNS::Subscription, which moto does not model at
+all), `cloudwatch.alarms` (AWS::CloudWatch::Alarm, skipped by moto, and Metrics Insights queries),
+`cloudformation.resource_import` (IMPORT change sets adopt existing resources),
+`cloudformation.stack_deletion` (resources deleted in reverse dependency order, each by its service,
+DELETE_FAILED when one cannot be) and `cloudformation.stack_operations` (client tokens, change-set names
+per stack, termination protection enforced on delete, change sets deleted with their stack).
 
 `apply_moto_fixes()` replaces `CloudFormationBackend.create_change_set` (a wrapper around moto's),
 `CloudFormationBackend.execute_change_set` (rewritten: moto's has nothing worth keeping), wraps the
@@ -53,20 +55,18 @@ from __future__ import annotations
 import json
 import traceback
 
-from . import (
-    change_set_model,
-    cloudwatch_model,
-    deployment_alarms,
-    ecs_model,
+from .cloudformation import (
+    change_sets,
     previous_values,
     resource_import,
-    service_deployments,
     service_stabilization,
-    sns_model,
     stack_deletion,
     stack_operations,
 )
+from .cloudwatch import alarms
+from .ecs import deployment_alarms, scheduler, service_deployments
 from .errors import LocalAWSError
+from .sns import subscriptions
 
 MOTO_VERSION = "5.2.5"
 
@@ -115,17 +115,17 @@ def apply_moto_fixes() -> None:
     _list_moto_services_once()
     previous_values.apply()
     # moto lists changes by template text and updates only those; CloudFormation resolves properties.
-    change_set_model.install()
+    change_sets.install()
     # moto starts no ECS task and has no circuit breaker; releases and their failures need both.
-    ecs_model.install()
+    scheduler.install()
     # moto ignores ECS deployment alarms: a release whose canary breaks would never be rolled back.
     deployment_alarms.install()
     # moto has no ECS deployment history: a rolled-back release would leave no trace to report.
     service_deployments.install()
     # moto skips AWS::SNS::Subscription: the alerts topic would reach no one.
-    sns_model.install()
+    subscriptions.install()
     # moto skips AWS::CloudWatch::Alarm and answers Metrics Insights queries wrongly; releases are judged by both.
-    cloudwatch_model.install()
+    alarms.install()
     # CloudFormation keeps a stack in progress until its ECS services stabilise; moto never waits.
     _wait_for_services_on_stack_reads()
     # moto deletes in dictionary order and leaves route tables, gateways and more behind: DependencyViolation.

@@ -7,7 +7,7 @@ import json
 
 from contract import DEFAULT_PARAMETER_PREFIX, KAFKA_PARAMETERS, REPOSITORY_NAME, SENTRY_PARAMETER, SLACK_WEBHOOK_SUFFIX
 
-from .ecs_model import EXIT_CODE_ANNOTATION, FARGATE_PLATFORM
+from .ecs.scheduler import EXIT_CODE_ANNOTATION, FARGATE_PLATFORM
 from .server import DEFAULT_REGION, local_client
 
 DEMO_VALUES = {
@@ -55,7 +55,7 @@ def push_image(
 
     The repository must exist (the registry stack creates it). No Docker needed: ECR accepts a
     hand-written manifest. Its digests derive from the tag, so each tag is a distinct image. What the
-    local ECS then does with it (local_aws.ecs_model):
+    local ECS then does with it (local_aws.ecs.scheduler):
 
     - `platform` other than linux/amd64 pushes an image index for that platform only, as
       `docker buildx build --platform linux/arm64 --push` on an arm64 laptop does: Fargate's tasks

@@ -11,7 +11,7 @@ import socket
 import threading
 from urllib.parse import urlsplit
 
-from . import ecs_model
+from .ecs.scheduler import PACES, STEPWISE, set_pace
 from .errors import LocalAWSError
 from .moto_fixes import apply_moto_fixes
 
@@ -29,14 +29,14 @@ class LocalAWS:
     where ThreadedMotoServer.start() would wait forever. `port=0` takes a free port from the kernel. Requests
     are served by a pool of threads (`pooled_server`), not a new thread each.
 
-    `ecs_pace` is how ECS deployments move on (local_aws.ecs_model): "stepwise", one scheduler step each
+    `ecs_pace` is how ECS deployments move on (local_aws.ecs.scheduler): "stepwise", one scheduler step each
     time a service or a stack waiting for it is read (a rollout can be watched; tests need no sleep), or
     "instant", settled at each read (benchmarks). The pace is the process's: the last server started sets it.
     """
 
-    def __init__(self, port: int = 0, *, log_requests: bool = False, ecs_pace: str = ecs_model.STEPWISE):
-        if ecs_pace not in ecs_model.PACES:
-            raise LocalAWSError(f"ecs_pace must be one of {', '.join(ecs_model.PACES)}, not {ecs_pace!r}")
+    def __init__(self, port: int = 0, *, log_requests: bool = False, ecs_pace: str = STEPWISE):
+        if ecs_pace not in PACES:
+            raise LocalAWSError(f"ecs_pace must be one of {', '.join(PACES)}, not {ecs_pace!r}")
         self._port = port
         self._log_requests = log_requests
         self._ecs_pace = ecs_pace
@@ -76,7 +76,7 @@ class LocalAWS:
             self._server = PooledWSGIServer(  # werkzeug keeps a duplicate of the listening socket
                 HOST, self._port, DomainDispatcherApplication(create_backend_app), handler, fd=listener.fileno()
             )
-        ecs_model.set_pace(self._ecs_pace)
+        set_pace(self._ecs_pace)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},  # how long stop() waits; the default 0.5 s slows every run

@@ -51,7 +51,7 @@ def local_aws():
     """The session's one local AWS endpoint (`local_aws.LocalAWS`), started on first use.
 
     moto's server runs in this process on 127.0.0.1 with the fixes applied; its ECS services move one
-    scheduler step per observation (local_aws.ecs_model). Tests normally want `aws` instead, which also
+    scheduler step per observation (local_aws.ecs.scheduler). Tests normally want `aws` instead, which also
     resets state.
     """
     with LocalAWS() as endpoint:

@@ -23,11 +23,11 @@ from local_aws import (
     LocalAWS,
     LocalAWSError,
     apply_moto_fixes,
-    change_set_model,
     local_client,
     push_image,
     seed_parameters,
 )
+from local_aws.cloudformation import change_sets
 from local_aws.pooled_server import POOL_SIZE
 
 pytestmark = pytest.mark.deploy
@@ -394,15 +394,15 @@ def test_replacement_rules_are_cfn_lints_schemas_read_without_importing_it(monke
             resource["Type"] for resource in json.loads((ROOT / "output" / name).read_text())["Resources"].values()
         }
     by_cfn_lint = {
-        resource_type: change_set_model._schema_from_cfn_lint("us-east-1", resource_type) for resource_type in types
+        resource_type: change_sets._schema_from_cfn_lint("us-east-1", resource_type) for resource_type in types
     }
-    change_set_model.resource_schema.cache_clear()
+    change_sets.resource_schema.cache_clear()
 
     def not_through_cfn_lint(region, resource_type):
         raise AssertionError(f"read {resource_type} through cfnlint")
 
-    monkeypatch.setattr(change_set_model, "_schema_from_cfn_lint", not_through_cfn_lint)
-    by_file = {resource_type: change_set_model.resource_schema("us-east-1", resource_type) for resource_type in types}
+    monkeypatch.setattr(change_sets, "_schema_from_cfn_lint", not_through_cfn_lint)
+    by_file = {resource_type: change_sets.resource_schema("us-east-1", resource_type) for resource_type in types}
     assert by_file == by_cfn_lint
     assert "/properties/ContainerDefinitions" in by_file["AWS::ECS::TaskDefinition"]["createOnlyProperties"]
 

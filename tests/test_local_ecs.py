@@ -1,4 +1,4 @@
-"""The local AWS's model of change sets and ECS (local_aws.change_set_model, ecs_model,
+"""The local AWS's model of change sets and ECS (local_aws.cloudformation.change_sets, local_aws.ecs.scheduler,
 service_stabilization), over real HTTP with plain boto3 calls, as a client of AWS would see it.
 
 The ECS scheduler moves one step per observation (DescribeServices, or a read of a stack that waits for
@@ -11,8 +11,8 @@ from datetime import timedelta
 import pytest
 
 from local_aws import push_image
-from local_aws.deployment_alarms import BAKE_STEPS
-from local_aws.ecs_model import failure_threshold
+from local_aws.ecs.deployment_alarms import BAKE_STEPS
+from local_aws.ecs.scheduler import failure_threshold
 
 pytestmark = pytest.mark.deploy
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .change_set_model import dependency_order
+from .change_sets import dependency_order
 
 RETAINED = ("Retain", "RetainExceptOnCreate")
 # report(logical_id, resource_type, status, reason): a resource's progress, e.g. as stack events.
@@ -55,7 +55,7 @@ def apply() -> None:
 
 def delete_in_order(resource_map, report: Report) -> None:
     """Delete what the stack created, dependents first; raises ResourceNotDeleted at the first failure."""
-    from .moto_fixes import failure_reason
+    from ..moto_fixes import failure_reason
 
     templates = resource_map._resource_json_map
     for logical_id in reversed(dependency_order(templates)):

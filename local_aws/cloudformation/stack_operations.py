@@ -70,7 +70,7 @@ def _template_from_this_endpoint(get_template):
     reads as a bucket named "127" (it knows path-style URLs on "localhost" only)."""
     from urllib.parse import urlsplit
 
-    from .server import HOST
+    from ..server import HOST
 
     def get(self, template_url: str) -> str:
         if urlsplit(template_url).hostname == HOST:

@@ -20,7 +20,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from .errors import LocalAWSError
+from ..errors import LocalAWSError
 
 ALARM_TYPE = "AWS::CloudWatch::Alarm"
 INSIGHTS_QUERY = re.compile(

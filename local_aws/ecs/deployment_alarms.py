@@ -5,7 +5,7 @@ As ECS does it (its developer guide, "How CloudWatch alarms detect Amazon ECS de
 
 - the alarms are watched from the first running task of a new deployment until it completes; once all its
   tasks run and the old ones are stopped, the deployment stays IN_PROGRESS for a bake time, then completes. ECS computes the bake
-  from the alarms' windows (minutes); the model's time is steps (see ecs_model), so it bakes BAKE_STEPS
+  from the alarms' windows (minutes); the model's time is steps (see ecs.scheduler), so it bakes BAKE_STEPS
   observations;
 - "If an alarm is in the ALARM state at the beginning of a deployment, Amazon ECS will not monitor alarms
   for the duration of that deployment (Amazon ECS ignores the alarm configuration)" (same guide,
@@ -18,7 +18,7 @@ As ECS does it (its developer guide, "How CloudWatch alarms detect Amazon ECS de
 - the service's first deployment is not judged: a rollback needs a previous completed deployment, and its
   alarms are created after the service (they name it).
 
-The alarms are the stack's own (cloudwatch_model), their states what SetAlarmState made them. The failed
+The alarms are the stack's own (local_aws.cloudwatch.alarms), their states what SetAlarmState made them. The failed
 deployment's rolloutStateReason names the alarms; its words are this emulator's (AWS documents none), and
 CloudFormation's Service fails with the message its handler gives a failed rollout (service_stabilization:
 the circuit breaker's; what AWS says when alarms failed it is not documented either).
@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import ecs_model
+from .scheduler import DeploymentFailure, DeploymentWatcher, watch
 
 BAKE_STEPS = 2
 
@@ -68,7 +68,7 @@ def judges(service, deployment: dict) -> bool:
     return judgement is not None and judgement.judged
 
 
-class DeploymentAlarms(ecs_model.DeploymentWatcher):
+class DeploymentAlarms(DeploymentWatcher):
     def started(self, scheduler, deployment, rollback_of):
         service = scheduler.service
         settings = alarm_settings(service)
@@ -88,7 +88,7 @@ class DeploymentAlarms(ecs_model.DeploymentWatcher):
         if not triggered:
             return None
         names = ", ".join(triggered)
-        return ecs_model.DeploymentFailure(
+        return DeploymentFailure(
             f"ECS deployment {deployment['id']} failed: alarm(s) in ALARM: {names}.",
             f"alarm(s) detected: {names}",
             judgement.rollback,
@@ -106,4 +106,4 @@ class DeploymentAlarms(ecs_model.DeploymentWatcher):
 
 
 def install() -> None:
-    ecs_model.watch(DeploymentAlarms())
+    watch(DeploymentAlarms())

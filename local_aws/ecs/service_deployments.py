@@ -3,7 +3,7 @@ which moto 5.2.5 does not have. DescribeServices shows only the deployments stil
 where a release that ECS rolled back is still found, with the alarms that triggered and the revision it
 went back to (what `deploy.py status` reports as the verdict of the last release).
 
-Each deployment the scheduler starts (ecs_model) is a service deployment targeting a new service revision
+Each deployment the scheduler starts (local_aws.ecs.scheduler) is a service deployment targeting a new service revision
 (its task definition and container images), IN_PROGRESS until it completes (SUCCESSFUL) or fails: with a
 rollback ROLLBACK_IN_PROGRESS, then ROLLBACK_SUCCESSFUL once the rollback completes (the rollback is part
 of the failed service deployment, not one of its own); without, STOPPED. A deployment replaced by a newer
@@ -18,8 +18,8 @@ import base64
 import uuid
 from datetime import datetime
 
-from . import ecs_model
 from .deployment_alarms import alarm_settings, judges
+from .scheduler import DeploymentWatcher, failure_threshold, utc_now, watch
 
 
 def _history(backend) -> dict:
@@ -34,7 +34,7 @@ def _arn(service, kind: str) -> str:
     return f"arn:aws:ecs:{region}:{account}:{kind}/{service.cluster_name}/{service.name}/{uuid.uuid4().int % 10**19}"
 
 
-class ServiceDeployments(ecs_model.DeploymentWatcher):
+class ServiceDeployments(DeploymentWatcher):
     def started(self, scheduler, deployment, rollback_of):
         history = _history(scheduler.backend)
         if rollback_of is not None:  # part of the failed one's record, which failed() completes
@@ -42,7 +42,7 @@ class ServiceDeployments(ecs_model.DeploymentWatcher):
             deployment["_revision"] = getattr(scheduler.service, "_last_successful_revision", None)
             return
         service = scheduler.service
-        now = ecs_model._now()
+        now = utc_now()
         for record in self._records(history, service.arn):
             if record["status"] == "IN_PROGRESS":
                 self._finish(record, "STOPPED", "replaced by a newer deployment", now)
@@ -72,7 +72,7 @@ class ServiceDeployments(ecs_model.DeploymentWatcher):
             "deploymentCircuitBreaker": {
                 "status": "MONITORING" if breaker.get("enable") else "DISABLED",
                 "failureCount": 0,
-                "threshold": ecs_model.failure_threshold(deployment["desiredCount"]),
+                "threshold": failure_threshold(deployment["desiredCount"]),
             },
             "alarms": {
                 "status": "MONITORING" if judges(service, deployment) else "DISABLED",
@@ -87,7 +87,7 @@ class ServiceDeployments(ecs_model.DeploymentWatcher):
         record = self._record_of(scheduler, deployment)
         if record is None:
             return
-        now = ecs_model._now()
+        now = utc_now()
         if record["status"] == "ROLLBACK_IN_PROGRESS":
             self._finish(record, "ROLLBACK_SUCCESSFUL", record.get("statusReason"), now)
             return
@@ -101,7 +101,7 @@ class ServiceDeployments(ecs_model.DeploymentWatcher):
         record = self._record_of(scheduler, deployment)
         if record is None:
             return
-        now = ecs_model._now()
+        now = utc_now()
         record["deploymentCircuitBreaker"]["failureCount"] = deployment["failedTasks"]
         if failure.triggered_alarms:
             record["alarms"].update(status="TRIGGERED", triggeredAlarmNames=list(failure.triggered_alarms))
@@ -230,7 +230,7 @@ def install() -> None:
     from moto.core.responses import ActionResult
     from moto.ecs.responses import EC2ContainerServiceResponse
 
-    ecs_model.watch(ServiceDeployments())
+    watch(ServiceDeployments())
 
     def list_service_deployments(self):
         service = self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("service"))

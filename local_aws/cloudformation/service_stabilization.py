@@ -5,7 +5,7 @@ instead keeps the resource IN_PROGRESS until the service's deployment completes 
 UPDATE_COMPLETE) or the deployment circuit breaker fails it ("ECS Deployment Circuit Breaker was
 triggered"), and the stack waits with it. Here a stack whose change set touched a service stays
 `*_IN_PROGRESS` after ExecuteChangeSet; each read of the stack (DescribeStacks, DescribeStackEvents) is
-the handler's poll: the service is observed once (one scheduler step, see ecs_model) and the outcome, if
+the handler's poll: the service is observed once (one scheduler step, see local_aws.ecs.scheduler) and the outcome, if
 any, finishes the operation. CancelUpdateStack ends a wait as a failure ("Resource update cancelled").
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import ecs_model
+from ..ecs.scheduler import observe
 
 SERVICE_TYPE = "AWS::ECS::Service"
 CIRCUIT_BREAKER_REASON = (
@@ -81,7 +81,7 @@ def settle(backend, stack_id: str) -> None:
     for awaited in wait.services:
         if awaited.logical_id in wait.done:
             continue
-        ecs_model.observe(awaited.service)
+        observe(awaited.service)
         deployment = next((d for d in awaited.service.deployments if d["id"] == awaited.deployment_id), None)
         state = deployment["rolloutState"] if deployment else "COMPLETED"
         if state == "FAILED":

@@ -6,7 +6,7 @@ unsubscribe on delete, both on replacement.
 
 from __future__ import annotations
 
-from .errors import LocalAWSError
+from ..errors import LocalAWSError
 
 
 def install() -> None:

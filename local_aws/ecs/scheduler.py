@@ -70,7 +70,7 @@ def failure_threshold(desired_count: int) -> int:
     return min(max(math.ceil(0.5 * desired_count), 3), 200)
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -141,7 +141,7 @@ class ServiceTask:
         self.last_status = "PENDING"
         self.desired_status = "RUNNING"
         self.health_status = "UNKNOWN"
-        self.created_at = _now()
+        self.created_at = utc_now()
         self.started_at = self.stopping_at = self.stopped_at = None
         self.stopped_reason = self.stop_code = None
         self.exit_code_after_start = None
@@ -166,14 +166,14 @@ class ServiceTask:
             self.stop(failure)
             return
         self.last_status = "RUNNING"
-        self.started_at = _now()
+        self.started_at = utc_now()
         self.exit_code_after_start = exit_code
         for container in self.containers:
             container["lastStatus"] = "RUNNING"
 
     def stop(self, failure: StartFailure) -> None:
         self.last_status = self.desired_status = "STOPPED"
-        self.stopping_at = self.stopped_at = _now()
+        self.stopping_at = self.stopped_at = utc_now()
         self.stopped_reason, self.stop_code = failure.stopped_reason, failure.stop_code
         for container in self.containers:
             container["lastStatus"] = "STOPPED"
@@ -204,8 +204,8 @@ class Scheduler:
             "pendingCount": 0,
             "runningCount": 0,
             "failedTasks": 0,
-            "createdAt": _now(),
-            "updatedAt": _now(),
+            "createdAt": utc_now(),
+            "updatedAt": utc_now(),
             "launchType": service.launch_type or "FARGATE",
             "rolloutState": "IN_PROGRESS",
         }
@@ -283,7 +283,7 @@ class Scheduler:
     def failed(self, deployment: dict) -> None:
         if deployment["rolloutState"] == "IN_PROGRESS":
             deployment["failedTasks"] += 1
-        deployment["updatedAt"] = _now()
+        deployment["updatedAt"] = utc_now()
 
     def breaker(self) -> dict:
         configuration = getattr(self.service, "deployment_configuration", None) or {}
@@ -335,7 +335,7 @@ class Scheduler:
         del self.service.deployments[1:]
         primary["rolloutState"] = "COMPLETED"
         primary["rolloutStateReason"] = f"ECS deployment {primary['id']} completed."
-        primary["updatedAt"] = _now()
+        primary["updatedAt"] = utc_now()
         self.service.last_completed_task_definition = primary["taskDefinition"]
         self.event(f"(deployment {primary['id']}) deployment completed.")
         self.event("has reached a steady state.")
@@ -355,7 +355,7 @@ class Scheduler:
 
     def event(self, message: str) -> None:
         self.service.events.insert(
-            0, {"id": str(uuid.uuid4()), "createdAt": _now(), "message": f"(service {self.service.name}) {message}"}
+            0, {"id": str(uuid.uuid4()), "createdAt": utc_now(), "message": f"(service {self.service.name}) {message}"}
         )
         del self.service.events[EVENTS_KEPT:]
 

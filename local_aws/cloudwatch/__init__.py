@@ -1,0 +1,1 @@
+"""CloudWatch: the stacks' alarms, and the Metrics Insights queries they run."""

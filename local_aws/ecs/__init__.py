@@ -1,0 +1,1 @@
+"""ECS: service deployments with tasks that run or fail, their alarms and their history."""

@@ -1,0 +1,1 @@
+"""SNS: the stacks' subscriptions."""
