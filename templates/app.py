@@ -12,7 +12,7 @@ from .common import import_from_registry, new_template
 from .compute import ImageRepository, add_compute, add_compute_parameters
 from .monitoring import add_monitoring, add_monitoring_parameters
 from .network import add_network, subnet_mode_parameter
-from .slack_notifier import add_slack_notifier
+from .slack_notifier import NOTIFIER_LOG_GROUP, add_slack_notifier
 
 
 def _add_outputs(template: Template, compute, alerts_topic) -> None:
@@ -59,7 +59,7 @@ def build_app_template() -> Template:
     repository = ImageRepository(
         uri=import_from_registry(registry, "RepositoryUri"), arn=import_from_registry(registry, "RepositoryArn")
     )
-    compute = add_compute(template, compute_parameters, repository, network)
+    compute = add_compute(template, compute_parameters, repository, network, (NOTIFIER_LOG_GROUP,))
     alerts_topic = add_monitoring(template, compute, compute_parameters, monitoring_parameters)
     add_slack_notifier(template, alerts_topic, compute, compute_parameters)
     _add_outputs(template, compute, alerts_topic)

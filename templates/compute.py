@@ -4,8 +4,8 @@ app stack parameters they read."""
 from dataclasses import dataclass
 
 from awacs import cloudwatch, ecr, kms, logs, ssm
-from awacs.aws import Allow, ArnLike, Condition, Principal, Statement, StringEquals
-from troposphere import Equals, GetAtt, If, Parameter, Ref, Sub, Template
+from awacs.aws import Allow, ArnEquals, Condition, Principal, Statement, StringEquals
+from troposphere import Equals, GetAtt, If, Parameter, Ref, Select, Split, Sub, Template
 from troposphere.ec2 import SecurityGroup, SecurityGroupRule
 from troposphere.ecs import (
     AwsvpcConfiguration,
@@ -35,6 +35,7 @@ from .common import add_customer_managed_key, add_service_role, application_tags
 from .network import Network
 
 CONTAINER_NAME = "app"
+APP_LOG_GROUP = "app"
 SCRATCH_VOLUME = "tmp"
 # The app image's own unprivileged user (USER node in its Dockerfile).
 CONTAINER_USER = "node"
@@ -195,7 +196,7 @@ class Compute:
     cluster: Cluster
     service: Service
     log_group: LogGroup
-    # Encrypts every log group of the stack (CloudWatch Logs may use it for `<stack name>-*` groups only).
+    # Encrypts every log group of the stack (CloudWatch Logs may use it for those log groups only).
     logs_key: Key
     image_uri: Sub
 
@@ -253,8 +254,41 @@ def add_security_group(template: Template, network: Network, kafka_port: Paramet
     )
 
 
-def _add_logs_key(template: Template) -> Key:
-    """CloudWatch Logs encrypts with it only for this stack's log groups (auto-named `<stack>-...`)."""
+# The first group of the stack's own id (arn:...:stack/<name>/<uuid>), new for every stack created.
+_STACK_INSTANCE = Select(0, Split("-", Select(2, Split("/", Ref("AWS::StackId")))))
+# Log groups are named `<stack name>-<suffix>-<stack instance>`.
+_LOG_GROUP_NAME = "${AWS::StackName}-%s-${StackInstance}"
+
+
+def log_group_name(suffix: str) -> Sub:
+    """The stack's log group `suffix`. The stack name keeps two canaries in one account apart; the stack
+    instance keeps a stack created again apart from the log groups its predecessor retained (CloudFormation
+    refuses to create a log group whose name exists)."""
+    return Sub(_LOG_GROUP_NAME % suffix, StackInstance=_STACK_INSTANCE)
+
+
+def add_log_group(
+    template: Template, logical_id: str, suffix: str, parameters: ComputeParameters, logs_key: Key, **properties
+) -> LogGroup:
+    """A log group named log_group_name(suffix), encrypted with the stack's logs key, kept LogRetentionDays."""
+    return template.add_resource(
+        LogGroup(
+            logical_id,
+            LogGroupName=log_group_name(suffix),
+            RetentionInDays=Ref(parameters.log_retention_days),
+            KmsKeyId=GetAtt(logs_key, "Arn"),
+            Tags=application_tags(),
+            # Logs outlive the stack: they are what you read after a failed deployment.
+            DeletionPolicy="Retain",
+            UpdateReplacePolicy="Retain",
+            **properties,
+        )
+    )
+
+
+def _add_logs_key(template: Template, log_group_suffixes: tuple[str, ...]) -> Key:
+    """CloudWatch Logs encrypts with it for the stack's log groups, named here, and no others."""
+    log_group_arn = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:" + _LOG_GROUP_NAME
     logs_encrypt = Statement(
         Sid="CloudWatchLogsEncrypt",
         Effect=Allow,
@@ -262,9 +296,9 @@ def _add_logs_key(template: Template) -> Key:
         Action=[kms.Encrypt, kms.Decrypt, kms.ReEncryptFrom, kms.ReEncryptTo, kms.GenerateDataKey, kms.DescribeKey],
         Resource=["*"],
         Condition=Condition(
-            ArnLike(
+            ArnEquals(
                 "kms:EncryptionContext:aws:logs:arn",
-                Sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${AWS::StackName}-*"),
+                [Sub(log_group_arn % suffix, StackInstance=_STACK_INSTANCE) for suffix in log_group_suffixes],
             )
         ),
     )
@@ -275,11 +309,16 @@ def _add_logs_key(template: Template) -> Key:
 
 
 def add_compute(
-    template: Template, parameters: ComputeParameters, repository: ImageRepository, network: Network
+    template: Template,
+    parameters: ComputeParameters,
+    repository: ImageRepository,
+    network: Network,
+    other_log_groups: tuple[str, ...],
 ) -> Compute:
-    """The cluster, the task definition (container, roles, logs) and the service running it in `network`."""
-    logs_key = _add_logs_key(template)
-    log_group = _add_log_group(template, parameters, logs_key)
+    """The cluster, the task definition (container, roles, logs) and the service running it in `network`;
+    the logs key also serves the stack's other log groups (add_log_group suffixes)."""
+    logs_key = _add_logs_key(template, (APP_LOG_GROUP, *other_log_groups))
+    log_group = add_log_group(template, "LogGroup", APP_LOG_GROUP, parameters, logs_key)
     image_uri = Sub("${Repository}:${Version}", Repository=repository.uri, Version=Ref(parameters.version))
     task_definition = template.add_resource(
         TaskDefinition(
@@ -307,20 +346,6 @@ def add_compute(
     )
     service = _add_service(template, parameters, cluster, task_definition, network)
     return Compute(cluster=cluster, service=service, log_group=log_group, logs_key=logs_key, image_uri=image_uri)
-
-
-def _add_log_group(template: Template, parameters: ComputeParameters, logs_key: Key) -> LogGroup:
-    return template.add_resource(
-        LogGroup(
-            "LogGroup",
-            RetentionInDays=Ref(parameters.log_retention_days),
-            KmsKeyId=GetAtt(logs_key, "Arn"),
-            Tags=application_tags(),
-            # Logs outlive the stack: they are what you read after a failed deployment.
-            DeletionPolicy="Retain",
-            UpdateReplacePolicy="Retain",
-        )
-    )
 
 
 def _add_execution_role(

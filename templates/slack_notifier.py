@@ -13,15 +13,15 @@ from awacs import logs, ssm
 from awacs.aws import Allow, Statement
 from troposphere import Equals, GetAtt, Parameter, Ref, Sub, Template
 from troposphere.awslambda import Code, Environment, Function, LoggingConfig, Permission
-from troposphere.logs import LogGroup
 from troposphere.sns import SubscriptionResource, Topic
 
 from contract import SLACK_WEBHOOK_SUFFIX
 
 from .common import add_service_role, application_tags
-from .compute import Compute, ComputeParameters, parameter_arn
+from .compute import Compute, ComputeParameters, add_log_group, parameter_arn
 
 SLACK_ENABLED = "SlackEnabled"
+NOTIFIER_LOG_GROUP = "slack-notifier"
 HANDLER_MODULE = "lambda_functions.slack_notifier"
 WEBHOOK_PARAMETER_VARIABLE = "WEBHOOK_URL_PARAMETER"
 
@@ -59,17 +59,14 @@ def add_slack_notifier(
     template.add_condition(SLACK_ENABLED, Equals(Ref(enabled), "true"))
     prefix = compute_parameters.parameter_prefix
 
-    log_group = template.add_resource(
-        LogGroup(
-            "SlackNotifierLogGroup",
-            Condition=SLACK_ENABLED,
-            RetentionInDays=Ref(compute_parameters.log_retention_days),
-            KmsKeyId=GetAtt(compute.logs_key, "Arn"),
-            Tags=application_tags(),
-            # Like the app's logs: what happened to an alert stays readable after the stack is gone.
-            DeletionPolicy="Retain",
-            UpdateReplacePolicy="Retain",
-        )
+    # Like the app's logs: what happened to an alert stays readable after the stack is gone.
+    log_group = add_log_group(
+        template,
+        "SlackNotifierLogGroup",
+        NOTIFIER_LOG_GROUP,
+        compute_parameters,
+        compute.logs_key,
+        Condition=SLACK_ENABLED,
     )
     role = add_service_role(
         template,

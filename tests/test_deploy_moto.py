@@ -449,8 +449,8 @@ def assert_slack_notifier_is_subscribed(aws):
 
 def test_real_templates_deploy_from_output(aws, capsys):
     """output/ as generate.py wrote it (stale check against templates/ included): both stacks, a no-change
-    redeploy, `destroy app`, which deletes everything in the VPC but what is retained, then `destroy registry`
-    and `registry` again, which adopts the retained repository."""
+    redeploy, `destroy app`, which deletes everything in the VPC but what is retained, the app again beside
+    its retained logs, then `destroy registry` and `registry` again, which adopts the retained repository."""
     run = Run(capsys, PROJECT_ROOT / "output")
     assert run("registry", "--yes") == 0, run.err
     push_image(aws.endpoint_url, VERSION)
@@ -475,6 +475,12 @@ def test_real_templates_deploy_from_output(aws, capsys):
     retained = aws.client("logs").describe_log_groups(logGroupNamePrefix=log_group)["logGroups"]
     assert [group["logGroupName"] for group in retained] == [log_group], "DeletionPolicy Retain"
     assert "DELETE_SKIPPED               AWS::Logs::LogGroup" in run.out
+    # Created again, the stack logs to new log groups: creating one named like a retained one would fail.
+    assert run("app", "--version", VERSION, "--yes") == 0, run.err
+    app = aws.client("cloudformation").describe_stacks(StackName="AppStack")["Stacks"][0]
+    new_log_group = next(o["OutputValue"] for o in app["Outputs"] if o["OutputKey"] == "LogGroupName")
+    assert new_log_group != log_group and new_log_group.startswith("AppStack-app-")
+    assert run("destroy", "app", "--yes") == 0, run.err
 
     # The registry goes too, its repository and images retained; deployed again, the stack adopts them.
     assert run("destroy", "registry", "--yes") == 0, run.err

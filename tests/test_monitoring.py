@@ -1,5 +1,6 @@
 """The app stack's monitoring as the real app meets it: its metrics are allowed, the alarms judge the
-consumer's health and stay quiet when there is nothing to judge, and alarms reach Slack.
+consumer's health and stay quiet when there is nothing to judge, alarms reach Slack, and the logs and keys
+serve exactly this stack.
 
 Alarms are evaluated on per-minute datapoints as CloudWatch documents it (tests/cloudwatch_eval.py): the
 facts below are what the template's alarm definitions decide, not what they contain."""
@@ -12,7 +13,7 @@ import pytest
 from cfn.conditions import Conditions
 from contract import TEMPLATE_FILES
 from generate import render_templates
-from tests.cloudwatch_eval import alarm_state, allows, resolve
+from tests.cloudwatch_eval import alarm_state, allows, decision, resolve
 
 APP = json.loads(render_templates()[TEMPLATE_FILES["app"]])
 ALARMS = {name: r for name, r in APP["Resources"].items() if r["Type"] == "AWS::CloudWatch::Alarm"}
@@ -274,3 +275,47 @@ def test_key_policies_allow_create_grant_only_for_aws_resources(key):
     assert not any(allows(s, grant, {}, APP) for s in statements)
     # Everything else the account administers is still there.
     assert any(allows(s, "kms:ScheduleKeyDeletion", {}, APP) for s in statements)
+
+
+# --- Log groups and the logs key --------------------------------------------------------------------------
+
+LOG_GROUPS = {name: r for name, r in APP["Resources"].items() if r["Type"] == "AWS::Logs::LogGroup"}
+LOGS = ("Service", "logs.eu-central-1.amazonaws.com")
+STACK_ID = "arn:aws:cloudformation:eu-central-1:123456789012:stack/{}/{}-4f2a-11ef-9a3c-0a1b2c3d4e5f"
+
+
+def stack(name: str, instance: str) -> dict[str, str]:
+    """The pseudo parameters of the stack `name` as created once (`instance`: its id's first 8 digits)."""
+    return {"AWS::StackName": name, "AWS::StackId": STACK_ID.format(name, instance)}
+
+
+def log_group_arns(pseudo: dict[str, str]) -> set[str]:
+    names = {resolve(group["Properties"]["LogGroupName"], APP, pseudo) for group in LOG_GROUPS.values()}
+    return {f"arn:aws:logs:eu-central-1:123456789012:log-group:{name}" for name in names}
+
+
+def logs_may_encrypt(log_group_arn: str, pseudo: dict[str, str]) -> bool:
+    statements = APP["Resources"]["LogsKey"]["Properties"]["KeyPolicy"]["Statement"]
+    context = {"kms:EncryptionContext:aws:logs:arn": log_group_arn}
+    return decision(statements, LOGS, "kms:GenerateDataKey", context, APP, pseudo) == "Allow"
+
+
+def test_every_log_group_is_named_apart_from_other_canaries_and_from_its_retained_predecessors():
+    """CloudFormation refuses to create a named log group that exists: another canary's, or the one a
+    deleted (or rolled back) stack of the same name retained."""
+    assert set(LOG_GROUPS) == {"LogGroup", "SlackNotifierLogGroup"}
+    first = log_group_arns(stack("AppStack", "5e2f9a10"))
+    assert len(first) == len(LOG_GROUPS)
+    assert not first & log_group_arns(stack("BetaCanary", "77aa01b2")), "another canary in the account"
+    assert not first & log_group_arns(stack("AppStack", "0c9d3e44")), "the stack created again"
+
+
+def test_the_logs_key_encrypts_for_exactly_the_stacks_log_groups():
+    pseudo = stack("AppStack", "5e2f9a10")
+    assert all(logs_may_encrypt(arn, pseudo) for arn in log_group_arns(pseudo))
+    not_this_stacks = [
+        *log_group_arns(stack("AppStack", "0c9d3e44")),  # the retained logs of an earlier AppStack
+        *log_group_arns(stack("AppStack-old", "5e2f9a10")),  # another canary whose name starts alike
+        "arn:aws:logs:eu-central-1:123456789012:log-group:AppStack-anything",
+    ]
+    assert not any(logs_may_encrypt(arn, pseudo) for arn in not_this_stacks)
