@@ -17,13 +17,11 @@ from troposphere.ecs import (
     Environment,
     HealthCheck,
     LogConfiguration,
-    MountPoint,
     NetworkConfiguration,
     RuntimePlatform,
     Secret,
     Service,
     TaskDefinition,
-    Volume,
 )
 from troposphere.iam import Role
 from troposphere.kms import Key
@@ -36,7 +34,6 @@ from .network import Network
 
 CONTAINER_NAME = "app"
 APP_LOG_GROUP = "app"
-SCRATCH_VOLUME = "tmp"
 # The app image's own unprivileged user (USER node in its Dockerfile).
 CONTAINER_USER = "node"
 
@@ -332,8 +329,6 @@ def add_compute(
             ExecutionRoleArn=GetAtt(_add_execution_role(template, parameters, repository, log_group), "Arn"),
             TaskRoleArn=GetAtt(_add_app_role(template, parameters), "Arn"),
             ContainerDefinitions=[_container(parameters, image_uri, log_group)],
-            # Writable scratch space on the task's ephemeral storage, since the root filesystem is not.
-            Volumes=[Volume(Name=SCRATCH_VOLUME)],
             Tags=application_tags(),
         )
     )
@@ -413,14 +408,17 @@ def _add_app_role(template: Template, parameters: ComputeParameters) -> Role:
 
 
 def _container(parameters: ComputeParameters, image_uri: Sub, log_group: LogGroup) -> ContainerDefinition:
-    """The app container: read-only root filesystem, unprivileged user, secrets from Parameter Store."""
+    """The app container: read-only root filesystem, unprivileged user, secrets from Parameter Store.
+
+    No writable volume: the app writes nothing to disk (it logs to stdout and sends metrics and errors over
+    HTTPS), and a Fargate bind mount is owned by root with mode 0755, which its `node` user could not write.
+    """
     return ContainerDefinition(
         Name=CONTAINER_NAME,
         Image=image_uri,
         Essential=True,
         User=CONTAINER_USER,
         ReadonlyRootFilesystem=True,
-        MountPoints=[MountPoint(SourceVolume=SCRATCH_VOLUME, ContainerPath="/tmp", ReadOnly=False)],
         Environment=[
             Environment(Name="AWS_REGION", Value=Ref("AWS::Region")),
             Environment(Name="APP_VERSION", Value=Ref(parameters.version)),

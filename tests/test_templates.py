@@ -315,15 +315,25 @@ def test_environment_carries_only_region_and_version():
     ]
 
 
-def test_container_is_hardened_with_a_scratch_tmp_and_a_health_check():
+def test_container_is_hardened_with_a_health_check():
     definition = container(APP["Resources"])
     assert definition["ReadonlyRootFilesystem"] is True
     assert definition["User"] not in {"root", "0", ""}
-    assert definition["MountPoints"] == [{"ContainerPath": "/tmp", "ReadOnly": False, "SourceVolume": "tmp"}]
-    task = only(APP, "AWS::ECS::TaskDefinition")["Properties"]
-    assert task["Volumes"] == [{"Name": "tmp"}]
     assert definition["HealthCheck"]["Command"] == ["CMD-SHELL", {"Ref": "HealthCheckCommand"}]
     assert "Privileged" not in definition or definition["Privileged"] is False
+
+
+def test_no_volume_is_mounted_writable_that_the_containers_user_cannot_write():
+    """Fargate makes a bind mount a root-owned directory with mode 0755 (aws/containers-roadmap#938, #863):
+    the image's `node` user could not write to it. Only EFS volumes carry their own permissions."""
+    task = only(APP, "AWS::ECS::TaskDefinition")["Properties"]
+    definition = container(APP["Resources"])
+    bind_mounts = {volume["Name"] for volume in task.get("Volumes", []) if "EFSVolumeConfiguration" not in volume}
+    writable = [
+        m for m in definition.get("MountPoints", []) if not m.get("ReadOnly") and m["SourceVolume"] in bind_mounts
+    ]
+    assert definition["User"] == "node"
+    assert writable == []
 
 
 def test_logs_go_to_the_stacks_retained_log_group():
