@@ -1,7 +1,7 @@
 """Names and small building blocks shared by both stacks."""
 
 from awacs import kms
-from awacs.aws import Allow, Bool, Condition, PolicyDocument, Principal, Statement
+from awacs.aws import Allow, Bool, BoolIfExists, Condition, Deny, PolicyDocument, Principal, Statement
 from awacs.sts import AssumeRole
 from troposphere import Export, ImportValue, Output, Sub, Tags, Template
 from troposphere.iam import Policy, Role
@@ -14,7 +14,7 @@ from contract import APPLICATION, REGISTRY_EXPORTS, export_name
 WILDCARD_JUSTIFICATIONS = "WildcardResourceJustifications"
 
 # What the account itself may do with its keys, listed rather than "kms:*". kms:CreateGrant is not among
-# them: it is allowed on its own, only for grants an AWS service asks for (AWS Control Tower CT.KMS.PR.3).
+# them: it is allowed on its own, only for grants an AWS service asks for.
 KEY_ADMINISTRATION_ACTIONS = (
     "CancelKeyDeletion", "Decrypt", "DescribeKey", "DisableKey", "DisableKeyRotation",
     "EnableKey", "EnableKeyRotation", "Encrypt", "GenerateDataKey", "GetKeyPolicy", "GetKeyRotationStatus",
@@ -69,6 +69,18 @@ def add_customer_managed_key(
             Action=[kms.CreateGrant],
             Resource=["*"],
             Condition=Condition(Bool("kms:GrantIsForAWSResource", "true")),
+        ),
+        # The same limit for every principal, as an explicit Deny that no IAM policy can override: AWS
+        # Control Tower's CT.KMS.PR.3 accepts a key policy only with exactly this statement.
+        Statement(
+            Sid="DenyGrantsExceptForAwsServices",
+            Effect=Deny,
+            Principal=Principal("AWS", "*"),
+            Action=[kms.CreateGrant],
+            Resource=["*"],
+            Condition=Condition(
+                BoolIfExists({"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"})
+            ),
         ),
         *service_statements,
     ]

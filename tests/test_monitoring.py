@@ -265,16 +265,28 @@ def test_the_notifier_is_subscribed_to_the_alerts_topic_which_alone_may_invoke_i
 # --- KMS key policies -------------------------------------------------------------------------------------
 
 
+ADMIN = ("AWS", "arn:aws:iam::123456789012:role/admin")  # a principal of the account, with kms:* in IAM
+STRANGER = ("AWS", "arn:aws:iam::210987654321:root")
+
+
 @pytest.mark.parametrize("key", ["AlertsKey", "LogsKey"])
-def test_key_policies_allow_create_grant_only_for_aws_resources(key):
+def test_key_policies_deny_every_grant_that_is_not_for_an_aws_service(key):
+    """Explicitly, whoever asks: no IAM policy can lift it (AWS Control Tower CT.KMS.PR.3)."""
     statements = APP["Resources"][key]["Properties"]["KeyPolicy"]["Statement"]
-    grant = "kms:CreateGrant"
-    for_service = {"kms:GrantIsForAWSResource": "true"}
-    assert any(allows(s, grant, for_service, APP) for s in statements)
-    assert not any(allows(s, grant, {"kms:GrantIsForAWSResource": "false"}, APP) for s in statements)
-    assert not any(allows(s, grant, {}, APP) for s in statements)
+
+    def create_grant(caller, **context: str) -> str:
+        return decision(statements, caller, "kms:CreateGrant", context, APP)
+
+    for caller in (ADMIN, STRANGER):
+        assert create_grant(caller, **{"kms:GrantIsForAWSResource": "false"}) == "Deny"
+        assert (
+            create_grant(caller, **{"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"})
+            == "Deny"
+        )
+    # For an AWS service acting for the account (e.g. CloudWatch Logs, SNS), the account may grant.
+    assert create_grant(ADMIN, **{"kms:GrantIsForAWSResource": "true", "aws:PrincipalIsAWSService": "false"}) == "Allow"
     # Everything else the account administers is still there.
-    assert any(allows(s, "kms:ScheduleKeyDeletion", {}, APP) for s in statements)
+    assert decision(statements, ADMIN, "kms:ScheduleKeyDeletion", {}, APP) == "Allow"
 
 
 # --- Log groups and the logs key --------------------------------------------------------------------------
