@@ -418,6 +418,8 @@ def _container(parameters: ComputeParameters, image_uri: Sub, log_group: LogGrou
         Image=image_uri,
         Essential=True,
         User=CONTAINER_USER,
+        # A hard limit (AWS Control Tower CT.ECS.PR.7): the task's memory, all of it the app's.
+        Memory=Ref(parameters.memory),
         ReadonlyRootFilesystem=True,
         Environment=[
             Environment(Name="AWS_REGION", Value=Ref("AWS::Region")),

@@ -9,6 +9,7 @@ import pytest
 from cfn.conditions import Conditions
 from contract import APPLICATION, TEMPLATE_FILES
 from generate import render_templates
+from tests.cloudwatch_eval import resolve
 
 RENDERED = render_templates()
 REGISTRY, APP = (json.loads(RENDERED[TEMPLATE_FILES[kind]]) for kind in ("registry", "app"))
@@ -321,6 +322,17 @@ def test_container_is_hardened_with_a_health_check():
     assert definition["User"] not in {"root", "0", ""}
     assert definition["HealthCheck"]["Command"] == ["CMD-SHELL", {"Ref": "HealthCheckCommand"}]
     assert "Privileged" not in definition or definition["Privileged"] is False
+
+
+def test_the_container_has_a_memory_hard_limit_of_the_whole_task_for_every_size():
+    """A hard limit (AWS Control Tower CT.ECS.PR.7 wants one of at least 4 MiB) that never stops the app
+    before the task itself is out of memory."""
+    task = only(APP, "AWS::ECS::TaskDefinition")["Properties"]
+    for memory in APP["Parameters"]["Memory"]["AllowedValues"]:
+        chosen = {"Memory": memory}
+        hard_limit = resolve(container(APP["Resources"]).get("Memory"), APP, chosen)
+        assert hard_limit == resolve(task["Memory"], APP, chosen) == memory
+        assert int(hard_limit) >= 4
 
 
 def test_no_volume_is_mounted_writable_that_the_containers_user_cannot_write():
