@@ -27,6 +27,10 @@ REGISTRY_EXPORTS = ("RepositoryName", "RepositoryArn", "RepositoryUri")
 # CloudFormation's limit for an inline TemplateBody; bigger templates go through S3 (TemplateURL).
 MAX_INLINE_TEMPLATE_BYTES = 51_200
 
+# Metadata key under which a resource explains each AWS Control Tower proactive control it fails when
+# cfn-guard reads the template: {control id: why the finding stands} (control_tower.py checks them).
+CONTROL_TOWER_FINDINGS = "ControlTowerFindings"
+
 
 def export_name(stack_name: str, output_key: str) -> str:
     return f"{stack_name}-{output_key}"

@@ -27,7 +27,13 @@ from troposphere.iam import Role
 from troposphere.kms import Key
 from troposphere.logs import LogGroup
 
-from contract import DEFAULT_PARAMETER_PREFIX, KAFKA_PARAMETERS, METRIC_NAMESPACE, SENTRY_PARAMETER
+from contract import (
+    CONTROL_TOWER_FINDINGS,
+    DEFAULT_PARAMETER_PREFIX,
+    KAFKA_PARAMETERS,
+    METRIC_NAMESPACE,
+    SENTRY_PARAMETER,
+)
 
 from .common import add_customer_managed_key, add_service_role, application_tags
 from .network import Network
@@ -275,6 +281,13 @@ def add_log_group(
             RetentionInDays=Ref(parameters.log_retention_days),
             KmsKeyId=GetAtt(logs_key, "Arn"),
             Tags=application_tags(),
+            Metadata={
+                CONTROL_TOWER_FINDINGS: {
+                    "CT.CLOUDWATCH.PR.2": "RetentionInDays is the LogRetentionDays parameter, which cfn-guard cannot "
+                    "compare with 365 in the template; the deploy-time hook compares its value: the default 365 "
+                    "passes, a shorter retention is refused where the control is enabled"
+                }
+            },
             # Logs outlive the stack: they are what you read after a failed deployment.
             DeletionPolicy="Retain",
             UpdateReplacePolicy="Retain",
@@ -330,6 +343,12 @@ def add_compute(
             TaskRoleArn=GetAtt(_add_app_role(template, parameters), "Arn"),
             ContainerDefinitions=[_container(parameters, image_uri, log_group)],
             Tags=application_tags(),
+            Metadata={
+                CONTROL_TOWER_FINDINGS: {
+                    "CT.ECS.PR.7": "the container's hard limit is the Memory parameter (512 MiB or more), which "
+                    "cfn-guard cannot compare with 4 in the template; the deploy-time hook compares its value"
+                }
+            },
         )
     )
     cluster = template.add_resource(
@@ -485,6 +504,12 @@ def _add_service(
             EnableECSManagedTags=True,
             PropagateTags="SERVICE",
             Tags=application_tags(),
+            Metadata={
+                CONTROL_TOWER_FINDINGS: {
+                    "CT.ECS.PR.9": "AssignPublicIp is ENABLED only with SubnetMode public (upstream's layout, no NAT "
+                    "gateway); the default, private, is DISABLED: where the control is enabled, keep SubnetMode private"
+                }
+            },
             DependsOn=[network.egress_ready],
         )
     )

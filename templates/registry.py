@@ -12,9 +12,14 @@ from troposphere.ecr import (
     Repository,
 )
 
-from contract import MUTABLE_IMAGE_TAG, REPOSITORY_NAME
+from contract import CONTROL_TOWER_FINDINGS, MUTABLE_IMAGE_TAG, REPOSITORY_NAME
 
 from .common import add_exported_output, application_tags, new_template
+
+# Why the repository is not IMMUTABLE (checkov CKV_AWS_51, AWS Control Tower CT.ECR.PR.3).
+ONLY_LATEST_MOVES = (
+    "IMMUTABLE_WITH_EXCLUSION keeps every release tag immutable and lets only `latest` move, as the release flow needs"
+)
 
 
 def lifecycle_policy(keep_tagged: Parameter, untagged_days: Parameter) -> Sub:
@@ -101,14 +106,15 @@ def build_registry_template() -> Template:
             Tags=application_tags(),
             Metadata={
                 "checkov": {
-                    "skip": [
-                        {
-                            "id": "CKV_AWS_51",
-                            "comment": "IMMUTABLE_WITH_EXCLUSION keeps every release tag immutable and lets only "
-                            "`latest` move, as the release flow needs; checkov accepts only IMMUTABLE",
-                        }
-                    ]
-                }
+                    "skip": [{"id": "CKV_AWS_51", "comment": ONLY_LATEST_MOVES + "; checkov accepts only IMMUTABLE"}]
+                },
+                CONTROL_TOWER_FINDINGS: {
+                    "CT.ECR.PR.1": "LifecyclePolicyText is an Fn::Sub of the KeepTaggedImages and UntaggedExpiryDays "
+                    "parameters, which cfn-guard cannot read as text in the template; the deploy-time hook reads the "
+                    "policy",
+                    "CT.ECR.PR.3": ONLY_LATEST_MOVES + "; the control accepts only IMMUTABLE: an account that enables "
+                    "it refuses this repository",
+                },
             },
             # Images are data: deleting or replacing the stack must never delete them.
             DeletionPolicy="Retain",

@@ -15,7 +15,7 @@ from troposphere import Equals, GetAtt, Parameter, Ref, Sub, Template
 from troposphere.awslambda import Code, Environment, Function, LoggingConfig, Permission
 from troposphere.sns import SubscriptionResource, Topic
 
-from contract import SLACK_WEBHOOK_SUFFIX
+from contract import CONTROL_TOWER_FINDINGS, SLACK_WEBHOOK_SUFFIX
 
 from .common import add_service_role, application_tags
 from .compute import Compute, ComputeParameters, add_log_group, parameter_arn
@@ -25,14 +25,18 @@ NOTIFIER_LOG_GROUP = "slack-notifier"
 HANDLER_MODULE = "lambda_functions.slack_notifier"
 WEBHOOK_PARAMETER_VARIABLE = "WEBHOOK_URL_PARAMETER"
 
+# Outside the VPC (checkov CKV_AWS_117, AWS Control Tower CT.LAMBDA.PR.3).
+OUTSIDE_THE_VPC = (
+    "outside the VPC: it reaches only Parameter Store and Slack, and a function in the public subnets would get "
+    "no route to either"
+)
 # Not deployed on purpose, each for its reason (checkov's Lambda checks).
 CHECKOV_SKIPS = {
     "CKV_AWS_115": "no reserved concurrency: reserving any fails in accounts at the default concurrency quota, "
     "and alarm transitions are rare",
     "CKV_AWS_116": "no dead-letter queue: an undelivered message is an alarm transition still visible in "
     "CloudWatch and by email; Lambda retries each event twice",
-    "CKV_AWS_117": "outside the VPC: it reaches only Parameter Store and Slack, and a function in the public "
-    "subnets would get no route to either",
+    "CKV_AWS_117": OUTSIDE_THE_VPC,
     "CKV_AWS_173": "its only environment variable is a Parameter Store name, not a secret",
 }
 
@@ -108,7 +112,13 @@ def add_slack_notifier(
             ),
             LoggingConfig=LoggingConfig(LogGroup=Ref(log_group)),
             Tags=application_tags(),
-            Metadata={"checkov": {"skip": [{"id": check, "comment": why} for check, why in CHECKOV_SKIPS.items()]}},
+            Metadata={
+                "checkov": {"skip": [{"id": check, "comment": why} for check, why in CHECKOV_SKIPS.items()]},
+                CONTROL_TOWER_FINDINGS: {
+                    "CT.LAMBDA.PR.3": OUTSIDE_THE_VPC + "; where the control is enabled, deploy with SlackEnabled "
+                    "false (the alarms still reach AlarmEmail)"
+                },
+            },
         )
     )
     template.add_resource(
