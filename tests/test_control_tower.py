@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from control_tower import Finding, check
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = [ROOT / "output" / name for name in TEMPLATE_FILES.values()]
 APP_FILE = TEMPLATE_FILES["app"]
+SECURITY_DOC = ROOT / "docs" / "security.md"
 
 needs_guard = pytest.mark.skipif(
     not control_tower.GUARD.is_file(), reason="cfn-guard is not installed: `make control-tower` installs it"
@@ -85,3 +87,10 @@ def test_an_unreadable_template_is_one_line_and_exit_2(tmp_path, capsys):
 def test_without_cfn_guard_the_check_says_how_to_install_it(tmp_path):
     with pytest.raises(control_tower.UsageError, match=r"are not in .*: run `make control-tower`$"):
         check(TEMPLATES, guard=tmp_path / "cfn-guard", rules=tmp_path / "rules")
+
+
+def test_the_security_page_lists_every_control_the_templates_explain():
+    listed = set(re.findall(r"^\| (CT\.[A-Z0-9]+\.PR\.\d+) \|", SECURITY_DOC.read_text(), flags=re.MULTILINE))
+    templates = {path: control_tower.read_template(path) for path in TEMPLATES}
+    explained = {finding.control for finding in control_tower.explanations(templates)}
+    assert explained <= listed, f"docs/security.md does not list {sorted(explained - listed)}"
