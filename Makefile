@@ -1,5 +1,7 @@
 PYTHON ?= python3
 VENV := .venv
+# Where the environment's commands are; another environment with the extras installed can be given on the
+# command line (make push-local BIN=/path/to/env/bin), as the suite does with the one it runs in.
 BIN := $(VENV)/bin
 # checkov pins an old boto3/botocore, so it lives in a virtual environment of its own, never in .venv.
 CHECKOV_VENV := .venv-checkov

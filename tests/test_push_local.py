@@ -2,6 +2,7 @@
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,11 @@ TAG = "1.16.0-beta.12-5f5d22f1"
 
 def test_make_push_local_puts_the_tag_where_deploy_py_app_looks_for_it(aws):
     aws.client("ecr").create_repository(repositoryName="kafkajs-canary-app")
-    # -o: the test environment is installed already; make must not reinstall the local extras.
+    # The environment running the suite, whichever it is (not necessarily .venv); -o: it is installed already,
+    # make must not install the local extras into .venv.
+    bin_dir = Path(sys.executable).parent
     result = subprocess.run(
-        ["make", "--no-print-directory", "-o", ".venv/.stamp-local", "push-local", f"TAG={TAG}"],
+        ["make", "--no-print-directory", "-o", ".venv/.stamp-local", "push-local", f"TAG={TAG}", f"BIN={bin_dir}"],
         cwd=ROOT,
         capture_output=True,
         text=True,
