@@ -4,8 +4,7 @@ import argparse
 import math
 import os
 import re
-import time
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -38,6 +37,7 @@ from .model.outputs_file import OutputsFile, VerdictFile
 from .model.parameters import parse_overrides, read_parameters_file
 from .render.console import Console
 from .watch.events import fast_poll_seconds
+from .watch.timing import REAL_TIME, Timing
 
 DEFAULT_OUTPUT_DIR = PROJECT_ROOT / "output"
 # `--verify` without minutes: watch for ECS's bake time, derived from the deployment alarms. Not a string:
@@ -191,7 +191,7 @@ def build_parser() -> OneLineParser:
     return parser
 
 
-def run_command(args: argparse.Namespace, console: Console, deployer_kwargs: dict[str, Any]) -> None:
+def run_command(args: argparse.Namespace, console: Console, timing: Timing) -> None:
     check_stack_name("--registry-stack-name", args.registry_stack_name)
     check_stack_name("--app-stack-name", args.app_stack_name)
     clients = AwsClients(profile=args.profile, region=args.region, endpoint_url=args.endpoint_url)
@@ -229,12 +229,12 @@ def run_command(args: argparse.Namespace, console: Console, deployer_kwargs: dic
             verdict_file=verdict_file,
         )
         command = RegistryDeploy if args.command == "registry" else AppDeploy
-        command(clients, console, source, **deployer_kwargs).run(request)
+        command(clients, console, source, timing).run(request)
     elif args.command == "status":
         from .commands.status import StatusReport
 
         clients.check_configuration()
-        report = StatusReport(clients, console, names, sleep=deployer_kwargs.get("sleep", time.sleep))
+        report = StatusReport(clients, console, names, timing)
         if args.watch:
             report.watch(args.target, args.interval)
         else:
@@ -243,26 +243,26 @@ def run_command(args: argparse.Namespace, console: Console, deployer_kwargs: dic
         from .commands.destroy import Destroyer
 
         clients.check_configuration()
-        Destroyer(clients, console, names, yes=args.yes, timeout=args.timeout, **deployer_kwargs).run(args.target)
+        Destroyer(clients, console, names, yes=args.yes, timeout=args.timeout, timing=timing).run(args.target)
 
 
-def main(argv: list[str] | None = None, console: Console | None = None, **deployer_kwargs: Any) -> int:
-    """Runs one command; returns the exit code. deployer_kwargs (clock, sleep) are for tests."""
+def main(argv: list[str] | None = None, console: Console | None = None, timing: Timing | None = None) -> int:
+    """Runs one command; returns the exit code. Tests pass their own console and timing."""
     console = console or Console()
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exit_request:  # --help or a usage error, already printed by argparse
         return int(exit_request.code or 0)
     try:
-        return run_and_report(args, console, deployer_kwargs)
+        return run_and_report(args, console, timing or REAL_TIME)
     except OutputClosed as closed:  # also while reporting an error
         return closed.exit_code
 
 
-def run_and_report(args: argparse.Namespace, console: Console, deployer_kwargs: dict[str, Any]) -> int:
+def run_and_report(args: argparse.Namespace, console: Console, timing: Timing) -> int:
     """Runs the command; reports each failure in one line and returns its exit code."""
     try:
-        run_command(args, console, deployer_kwargs)
+        run_command(args, console, timing)
         return EXIT_OK
     except DeployError as error:
         console.error(str(error))

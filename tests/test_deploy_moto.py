@@ -16,6 +16,7 @@ import pytest
 
 from canary_deploy.cli import main
 from canary_deploy.render.console import Console
+from canary_deploy.watch.timing import Timing
 from contract import TEMPLATE_FILES
 from local_aws import push_image, seed_parameters
 from local_aws.canary_app import CanaryApp
@@ -163,7 +164,9 @@ class Run:
     def __call__(self, *argv):
         # The local ECS moves one step per poll, not per second: no need to sleep between polls.
         console = Console(interactive=False, color=False)
-        code = main([*argv, "--output-dir", str(self.output_dir)], console=console, sleep=lambda seconds: None)
+        code = main(
+            [*argv, "--output-dir", str(self.output_dir)], console=console, timing=Timing(sleep=lambda seconds: None)
+        )
         captured = self.capsys.readouterr()
         self.out, self.err = captured.out, captured.err
         return code
@@ -643,7 +646,10 @@ def test_status_tells_what_ecs_runs_warns_when_it_is_not_the_stacks_image_and_wa
         if next(ticks) == 2:  # Ctrl-C during the third wait ends the watch
             raise KeyboardInterrupt
 
-    assert main(["status", "app", "--watch"], console=Console(interactive=False, color=False), sleep=sleep) == 0
+    assert (
+        main(["status", "app", "--watch"], console=Console(interactive=False, color=False), timing=Timing(sleep=sleep))
+        == 0
+    )
     out = deploy.capsys.readouterr().out
     refreshes = out.split("(refreshing every 5 s, Ctrl-C to stop)")
     assert len(refreshes) == 4 and out.rstrip().endswith("stopped watching")
@@ -711,7 +717,7 @@ def verify_run(deploy, *argv, at=None):
             action()
 
     console = Console(out=out, err=err, interactive=False, color=False)
-    code = main([*argv, "--output-dir", str(deploy.output_dir)], console=console, clock=lambda: now[0], sleep=sleep)
+    code = main([*argv, "--output-dir", str(deploy.output_dir)], console=console, timing=Timing(lambda: now[0], sleep))
     return code, out.getvalue(), err.getvalue()
 
 

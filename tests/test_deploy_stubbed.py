@@ -22,6 +22,7 @@ from canary_deploy.commands.release import StackNames
 from canary_deploy.commands.status import StatusReport
 from canary_deploy.render.console import Console
 from canary_deploy.watch.events import EventStream, PollSchedule, fast_poll_seconds
+from canary_deploy.watch.timing import Timing
 
 
 @pytest.fixture
@@ -77,7 +78,7 @@ def test_per_resource_events_progress_and_root_cause(clients, stub):
     console, out = captured_console(interactive=True)
     time = FakeTime()
     stream = EventStream(
-        clients.cloudformation, STACK_ID, STACK, console, total_resources=3, clock=time.clock, sleep=time.sleep
+        clients.cloudformation, STACK_ID, STACK, console, total_resources=3, timing=Timing(time.clock, time.sleep)
     )
     stub.add_response("describe_stack_events", events_page(*history[:3]), {"StackName": STACK_ID})
     stub.add_response("describe_stack_events", events_page(*history[:8]), {"StackName": STACK_ID})
@@ -146,7 +147,7 @@ def test_slow_stack_polls_at_one_second_then_backs_off(clients, stub):
     """moto completes stacks synchronously, so a 3-minute update is simulated with a fake clock."""
     time = FakeTime()
     stream = EventStream(
-        clients.cloudformation, STACK_ID, STACK, captured_console()[0], clock=time.clock, sleep=time.sleep
+        clients.cloudformation, STACK_ID, STACK, captured_console()[0], timing=Timing(time.clock, time.sleep)
     )
     stub.add_response("describe_stack_events", events_page(event(1, "UPDATE_IN_PROGRESS")), {"StackName": STACK_ID})
     quiet_polls = 70
@@ -183,7 +184,7 @@ def test_timeout_gives_up_with_how_to_watch(clients, stub):
     """A stack that never finishes (moto's never hang): --timeout stops waiting, exit 1, stack goes on."""
     time = FakeTime()
     stream = EventStream(
-        clients.cloudformation, STACK_ID, STACK, captured_console()[0], clock=time.clock, sleep=time.sleep
+        clients.cloudformation, STACK_ID, STACK, captured_console()[0], timing=Timing(time.clock, time.sleep)
     )
     stub.add_response("describe_stack_events", events_page(event(1, "CREATE_IN_PROGRESS")), {"StackName": STACK_ID})
     for _ in range(3):
@@ -240,7 +241,7 @@ def test_wait_option_waits_for_an_in_progress_stack_then_updates_it(clients, stu
     time = FakeTime()
     console, out = captured_console()
     deployer = StackDeployer(
-        clients, console, DeployOptions(wait=True), "python deploy.py status app", clock=time.clock, sleep=time.sleep
+        clients, console, DeployOptions(wait=True), "python deploy.py status app", timing=Timing(time.clock, time.sleep)
     )
 
     def described(status):

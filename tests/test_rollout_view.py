@@ -12,6 +12,7 @@ from canary_deploy.aws.session import AwsClients
 from canary_deploy.render.console import Console
 from canary_deploy.watch.events import EventStream
 from canary_deploy.watch.rollout_view import RolloutWatch
+from canary_deploy.watch.timing import Timing
 
 CLUSTER, SERVICE = "AppStack-Cluster-X", "AppStack-Service-Y"
 SERVICE_ARN = f"arn:aws:ecs:us-east-1:123456789012:service/{CLUSTER}/{SERVICE}"
@@ -97,7 +98,7 @@ def test_a_failing_rollout_is_shown_live_and_named_as_the_root_cause(clients, st
     watch = RolloutWatch(clients, console, cancel_after=2, cancel=cancelled.append)
     seconds = iter(range(0, 1000, 30))
     stream = EventStream(
-        clients.cloudformation, STACK_ID, STACK, console, 2, clock=lambda: next(seconds), watcher=watch
+        clients.cloudformation, STACK_ID, STACK, console, 2, timing=Timing(clock=lambda: next(seconds)), watcher=watch
     )
     updating = [
         event(1, "UPDATE_IN_PROGRESS"),

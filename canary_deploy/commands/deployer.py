@@ -1,7 +1,6 @@
 """Deploys one stack through a change set: state handling, review, confirmation, execution, events."""
 
 import json
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from ..render.review import ChangeReview
 from ..watch.events import FAST_POLL, EventStream
 from ..watch.interrupts import AWS_ERRORS, ExecutionInterrupts, abandon, first_line
 from ..watch.rollout_view import RolloutWatch
+from ..watch.timing import REAL_TIME, Timing
 
 # ECS can take hours to report "did not stabilize"; a generous default, never a fixed one-hour cap.
 DEFAULT_TIMEOUT_SECONDS = 4 * 3600
@@ -55,16 +55,14 @@ class StackDeployer:
         console: Console,
         options: DeployOptions,
         status_command: str,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        timing: Timing = REAL_TIME,
     ) -> None:
         self.clients = clients
         self.cfn = clients.cloudformation
         self.console = console
         self.options = options
         self.status_command = status_command
-        self.clock = clock
-        self.sleep = sleep
+        self.timing = timing
 
     def deploy(
         self,
@@ -107,7 +105,7 @@ class StackDeployer:
         """One change set, made, reviewed, executed: the stack after it, or None after a dry run."""
         creates = stack is None or status_of(stack).awaiting_execution
         change_set_type = "IMPORT" if to_import else "CREATE" if creates else "UPDATE"
-        change_set = ChangeSet(self.cfn, self.console, stack_name, change_set_type, sleep=self.sleep)
+        change_set = ChangeSet(self.cfn, self.console, stack_name, change_set_type, sleep=self.timing.sleep)
         change_set.creates_stack = stack is None
         body = template_argument(template, stack_name, self.options.s3_bucket, self.clients)
         sent = parameters.as_cloudformation()
@@ -309,8 +307,7 @@ class StackDeployer:
             stack_name,
             self.console,
             total_resources,
-            clock=self.clock,
-            sleep=self.sleep,
+            timing=self.timing,
             watcher=watcher,
             fast_poll=self.options.fast_poll,
         )

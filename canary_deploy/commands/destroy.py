@@ -1,11 +1,10 @@
 """`deploy.py destroy app|registry`: delete after confirmation; never the registry while the app uses it."""
 
-from typing import Any
-
 from ..aws.session import AwsClients
 from ..aws.stack_state import describe_stack, outputs_of
 from ..errors import ChangesRefused, StackStateRefused
 from ..render.console import Console
+from ..watch.timing import REAL_TIME, Timing
 from .deployer import DeployOptions, StackDeployer
 from .release import StackNames
 
@@ -18,7 +17,7 @@ class Destroyer:
         names: StackNames,
         yes: bool = False,
         timeout: float | None = None,
-        **deployer_kwargs: Any,
+        timing: Timing = REAL_TIME,
     ) -> None:
         self.clients = clients
         self.cfn = clients.cloudformation
@@ -26,7 +25,7 @@ class Destroyer:
         self.names = names
         self.yes = yes
         options = DeployOptions(yes=yes) if timeout is None else DeployOptions(yes=yes, timeout=timeout)
-        self.deployer = StackDeployer(clients, console, options, "python deploy.py status", **deployer_kwargs)
+        self.deployer = StackDeployer(clients, console, options, "python deploy.py status", timing)
 
     def run(self, target: str) -> None:
         name = getattr(self.names, target)

@@ -1,7 +1,6 @@
 """The deploy commands: `registry` and `app`, each a template, its parameters, checks and a StackDeployer."""
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
@@ -19,6 +18,7 @@ from ..model.verdict import Outcome
 from ..render.console import Console
 from ..render.docker_hints import login_command, push_command, tag_command
 from ..watch.canary_watch import CanaryWatch
+from ..watch.timing import Timing
 from .deployer import DeployOptions, StackDeployer
 from .preflight import AppPreflight, RetainedRepository
 
@@ -45,18 +45,16 @@ class DeployRequest:
 
 
 class StackCommand:
-    """Shared wiring: clients, console, templates; deployer_kwargs lets tests pass a fake clock/sleep."""
+    """Shared wiring: clients, console, templates, timing."""
 
-    def __init__(self, clients: AwsClients, console: Console, source: TemplateSource, **deployer_kwargs: Any) -> None:
+    def __init__(self, clients: AwsClients, console: Console, source: TemplateSource, timing: Timing) -> None:
         self.clients = clients
         self.console = console
         self.source = source
-        self.deployer_kwargs = deployer_kwargs
+        self.timing = timing
 
     def deployer(self, options: DeployOptions, kind: str) -> StackDeployer:
-        return StackDeployer(
-            self.clients, self.console, options, f"python deploy.py status {kind}", **self.deployer_kwargs
-        )
+        return StackDeployer(self.clients, self.console, options, f"python deploy.py status {kind}", self.timing)
 
 
 class RegistryDeploy(StackCommand):
@@ -147,7 +145,7 @@ class AppDeploy(StackCommand):
         outputs = outputs_of(stack)
         if not {"ClusterName", "ServiceName"} <= set(outputs):
             raise DeploymentFailed(f"{stack['StackName']} has no ClusterName and ServiceName outputs to verify")
-        return CanaryWatch(self.clients, self.console, stack["StackName"], outputs, STATUS_APP, **self.deployer_kwargs)
+        return CanaryWatch(self.clients, self.console, stack["StackName"], outputs, STATUS_APP, self.timing)
 
     def verify(self, stack: Stack, version: str, minutes: float | None, verdict_file: VerdictFile | None) -> None:
         """--verify: watch the release, print the verdict; a failed canary is exit 3, Ctrl-C detaches."""

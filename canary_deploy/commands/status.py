@@ -4,8 +4,6 @@ can tell) if that is not the stack's ImageUri, the last stopped tasks' reasons, 
 canary's verdict on the last release (canary_watch).
 `--watch` refreshes until Ctrl-C."""
 
-import time
-from collections.abc import Callable
 from datetime import datetime
 
 from ..aws.aws_types import Stack
@@ -17,6 +15,7 @@ from ..watch.canary_watch import CanaryWatch
 from ..watch.events import STACK_TYPE
 from ..watch.interrupts import AWS_ERRORS, first_line
 from ..watch.rollout_view import deployment_summary, event_line, stopped_task_line
+from ..watch.timing import REAL_TIME, Timing
 from .release import STATUS_APP, StackNames
 
 SERVICE_EVENTS_SHOWN = 5
@@ -31,12 +30,12 @@ class StatusReport:
         clients: AwsClients,
         console: Console,
         names: StackNames,
-        sleep: Callable[[float], None] = time.sleep,
+        timing: Timing = REAL_TIME,
     ) -> None:
         self.clients = clients
         self.console = console
         self.names = names
-        self.sleep = sleep
+        self.sleep = timing.sleep
 
     def run(self, target: str | None = None) -> None:
         for kind in [target] if target else ["registry", "app"]:

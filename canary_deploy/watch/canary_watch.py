@@ -10,8 +10,6 @@ history; each revision is read once) and one GetMetricData (the lag alarm's own 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,6 +23,7 @@ from ..errors import DeploymentFailed
 from ..model.verdict import AlarmState, Observation, Release, Verdict, VerdictJudge, duration
 from ..render.console import Console
 from .rollout_view import RolloutWatch
+from .timing import REAL_TIME, Timing
 
 # Without deployment alarms to derive ECS's bake time from.
 DEFAULT_VERIFY_MINUTES = 15
@@ -164,8 +163,7 @@ class CanaryWatch:
         stack_name: str,
         outputs: dict[str, str],
         status_command: str,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        timing: Timing = REAL_TIME,
     ) -> None:
         cluster, service = outputs["ClusterName"], outputs["ServiceName"]
         self.console = console
@@ -175,8 +173,8 @@ class CanaryWatch:
         self.cloudwatch = clients.client("cloudwatch")
         self.lag_alarm = alarm_name(stack_name, CONSUMER_LAG_ALARM)
         self.status_command = status_command
-        self.clock = clock
-        self.sleep = sleep
+        self.clock = timing.clock
+        self.sleep = timing.sleep
         self.alarm_states: dict[str, str] = {}
 
     def verify(self, version: str, minutes: float | None) -> Verdict:

@@ -1,7 +1,6 @@
 """Streams new stack events while CloudFormation works, with a resource progress line and backoff."""
 
 import math
-import time
 from collections.abc import Callable, Iterator, Mapping
 
 from cfn.stack_status import StackStatus
@@ -10,6 +9,7 @@ from ..aws.aws_types import Client, StackEvent
 from ..errors import BadInput, DeploymentFailed
 from ..render.console import Console
 from .rollout_view import RolloutWatch, elapsed
+from .timing import REAL_TIME, Timing
 
 STACK_TYPE = "AWS::CloudFormation::Stack"
 # About 1 s while a deploy is young (most finish quickly, and the end is noticed within a second), then
@@ -66,8 +66,7 @@ class EventStream:
         stack_name: str,
         console: Console,
         total_resources: int = 0,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        timing: Timing = REAL_TIME,
         watcher: RolloutWatch | None = None,
         fast_poll: float = FAST_POLL,
     ) -> None:
@@ -77,14 +76,14 @@ class EventStream:
         self.stack_name = stack_name
         self.console = console
         self.total_resources = total_resources
-        self.clock = clock
-        self.sleep = sleep
+        self.clock = timing.clock
+        self.sleep = timing.sleep
         self.seen: set[str] = set()
         self.events: list[StackEvent] = []
         self.resource_status: dict[str | None, str] = {}
         self.watcher = watcher
         self.fast_poll = fast_poll
-        self.started = clock()
+        self.started = timing.clock()
 
     def mark(self) -> None:
         """Remember the events already there, so only what this deploy causes is streamed."""
