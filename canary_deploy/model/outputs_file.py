@@ -56,7 +56,7 @@ class OutputsFile(JsonFile):
 
 
 class VerdictFile(JsonFile):
-    """The canary's verdict for CI (the release workflow's report-verdict.sh reads it)."""
+    """The canary's verdict for CI (the release workflow's report-verdicts.py reads it)."""
 
     option = "--verdict-file"
 
