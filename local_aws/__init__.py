@@ -1,8 +1,9 @@
 """A local AWS endpoint for the tests and `make run`: moto's server, in-process, on 127.0.0.1 only.
 
-A development tool, not part of the deployer: `moto_fixes` makes moto behave as CloudFormation does
-where the deployer relies on it, `server` runs it, `seeding` puts what an operator would, `demo` is
-`make run`, and `python -m local_aws` runs the endpoint in the foreground.
+A development tool, not part of the deployer: `patches` lists every change it makes to moto so that moto
+behaves as AWS does where the deployer relies on it (their code in a package per service, as moto has),
+`server` runs it, `seeding` puts what an operator would, `demo` is `make run`, and `python -m local_aws`
+runs the endpoint in the foreground.
 
 Use
 ---
@@ -14,7 +15,7 @@ Use
 """
 
 from .errors import LocalAWSError
-from .moto_fixes import MOTO_VERSION, apply_moto_fixes
+from .patches import MOTO_VERSION, apply_patches
 from .seeding import DEMO_VALUES, push_image, seed_parameters
 from .server import DEFAULT_REGION, DUMMY_CREDENTIALS, HOST, LocalAWS, endpoint_environment, local_client
 
@@ -26,7 +27,7 @@ __all__ = [
     "MOTO_VERSION",
     "LocalAWS",
     "LocalAWSError",
-    "apply_moto_fixes",
+    "apply_patches",
     "endpoint_environment",
     "local_client",
     "push_image",

@@ -8,7 +8,7 @@ import sys
 import threading
 
 from .errors import LocalAWSError
-from .moto_fixes import MOTO_VERSION
+from .patches import MOTO_VERSION
 from .server import LocalAWS, endpoint_environment
 
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from .ecs.scheduler import PACES, STEPWISE, set_pace
 from .errors import LocalAWSError
-from .moto_fixes import apply_moto_fixes
+from .patches import apply_patches
 
 HOST = "127.0.0.1"
 DEFAULT_REGION = "us-east-1"
@@ -54,7 +54,7 @@ class LocalAWS:
 
         from .pooled_server import PooledWSGIServer
 
-        apply_moto_fixes()
+        apply_patches()
 
         class QuietRequestHandler(MotoRequestHandler):
             def log_request(self, *args) -> None:  # one line per request drowns test and make output

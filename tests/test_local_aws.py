@@ -22,7 +22,7 @@ from contract import TEMPLATE_FILES
 from local_aws import (
     LocalAWS,
     LocalAWSError,
-    apply_moto_fixes,
+    apply_patches,
     local_client,
     push_image,
     seed_parameters,
@@ -373,7 +373,7 @@ Outputs:
     ids=["YAML with short-form functions", "a YAML flow mapping, which is not JSON"],
 )
 def test_yaml_templates_are_still_read_as_yaml(aws, body):
-    """JSON bodies are read as JSON (moto_fixes); anything else still goes through moto's YAML reading."""
+    """JSON bodies are read as JSON (local_aws.cloudformation.templates); anything else still goes through moto's YAML reading."""
     cloudformation = aws.client("cloudformation")
 
     stack = run_change_set(cloudformation, "RegistryStack", body)
@@ -461,17 +461,31 @@ def test_clients_refuse_an_endpoint_off_loopback():
         seed_parameters("https://ssm.us-east-1.amazonaws.com")
 
 
-def test_fixes_apply_once_and_refuse_another_moto_version(monkeypatch):
+def test_patches_apply_once_and_refuse_another_moto_version(monkeypatch):
     from moto.cloudformation.models import CloudFormationBackend
 
-    apply_moto_fixes()
+    apply_patches()
     patched = CloudFormationBackend.create_change_set
-    apply_moto_fixes()
+    apply_patches()
     assert CloudFormationBackend.create_change_set is patched  # not wrapped twice
 
     monkeypatch.setattr("moto.__version__", "5.3.0")
     with pytest.raises(LocalAWSError, match=r"moto 5\.2\.5 internals but moto 5\.3\.0"):
-        apply_moto_fixes()
+        apply_patches()
+
+
+def test_each_patch_names_what_it_replaces_the_aws_behaviour_and_its_documentation():
+    from local_aws.patches import PATCHES
+    from local_aws.patching import Model, Patch
+
+    apply_patches()
+    for patch in PATCHES:
+        assert patch.aws, patch
+        if isinstance(patch, Model) or not patch.aws.startswith("none: "):  # "none: ..." is for speed only
+            assert patch.doc.startswith("https://docs.aws.amazon.com/"), patch
+    moved = Patch("moto.ecr.models:ECRBackend.put_image_renamed", lambda *args: None, "-", "-", wraps=True)
+    with pytest.raises(LocalAWSError, match="moto has no such attribute to wrap"):
+        moved.apply()
 
 
 def start_cli(*args):

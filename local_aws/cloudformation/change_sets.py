@@ -363,26 +363,20 @@ def _update_resource_map(resource_map, template: dict, parameters: dict, actions
         del resource_map.build_resource_diff
 
 
-def install() -> None:
-    """Describe change sets with ChangePlan; replace task definitions as CloudFormation does."""
-    from moto.cloudformation.models import ChangeSet
-    from moto.ecs.models import TaskDefinition, ecs_backends
+def diff(self) -> list[ResourceChange]:
+    """A change set's changes, planned by ChangePlan (kept on the change set for its execution)."""
+    self.plan = ChangePlan(self)
+    return self.plan.changes
 
-    def diff(self) -> list[ResourceChange]:
-        self.plan = ChangePlan(self)
-        return self.plan.changes
 
-    def replace_task_definition(
-        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
-    ):
-        # Every TaskDefinition property is create-only: a new revision with all of them (moto's update keeps
-        # four and deregisters the old revision at once); ChangePlan.clean_up deregisters the old one.
-        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+def replace_task_definition(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+    """Every TaskDefinition property is create-only: a new revision with all of them (moto's update keeps
+    four and deregisters the old revision at once); ChangePlan.clean_up deregisters the old one."""
+    return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
 
-    def deregister(self, account_id: str, region_name: str) -> None:
-        # What CloudFormation does when it deletes one (cleanup, rollback, stack deletion); moto keeps it.
-        ecs_backends[account_id][region_name].deregister_task_definition(self.arn)
 
-    ChangeSet.diff = diff
-    TaskDefinition.update_from_cloudformation_json = classmethod(replace_task_definition)
-    TaskDefinition.delete = deregister
+def deregister_task_definition(self, account_id: str, region_name: str) -> None:
+    """What CloudFormation does when it deletes one (cleanup, rollback, stack deletion); moto keeps it."""
+    from moto.ecs.models import ecs_backends
+
+    ecs_backends[account_id][region_name].deregister_task_definition(self.arn)

@@ -11,34 +11,24 @@ from __future__ import annotations
 SSM_PARAMETER_TYPE_PREFIX = "AWS::SSM::Parameter::"
 
 
-def apply() -> None:
-    from moto.cloudformation.models import Stack
+def stack_parameters(self) -> dict[str, str]:
+    """Why: UsePreviousValue takes what the stack was given, or the default it took; moto's resolved values
+    break SSM types."""
+    values = {key: str(spec["Default"]) for key, spec in _declared(self).items() if "Default" in spec}
+    values.update(self.parameters)
+    return values
 
-    moto_parameter_list = Stack.parameter_list.fget
 
-    def previous_values(self) -> dict[str, str]:
-        # Why: UsePreviousValue takes what the stack was given, or the default it took; moto's resolved values break SSM types.
-        values = {key: str(spec["Default"]) for key, spec in _declared(self).items() if "Default" in spec}
-        values.update(self.parameters)
-        return values
-
-    def parameter_list(self) -> list[dict]:
-        # Why: AWS shows an SSM-typed parameter's name as ParameterValue and what it resolved to as ResolvedValue.
-        declared = _declared(self)
-        listed = []
-        for entry in moto_parameter_list(self):
-            key = entry["ParameterKey"]
-            if declared.get(key, {}).get("Type", "").startswith(SSM_PARAMETER_TYPE_PREFIX):
-                entry = {
-                    **entry,
-                    "ParameterValue": previous_values(self)[key],
-                    "ResolvedValue": entry["ParameterValue"],
-                }
-            listed.append(entry)
-        return listed
-
-    Stack.stack_parameters = property(previous_values)
-    Stack.parameter_list = property(parameter_list)
+def parameter_list(moto_parameter_list, self) -> list[dict]:
+    """Why: AWS shows an SSM-typed parameter's name as ParameterValue and what it resolved to as ResolvedValue."""
+    declared = _declared(self)
+    listed = []
+    for entry in moto_parameter_list(self):
+        key = entry["ParameterKey"]
+        if declared.get(key, {}).get("Type", "").startswith(SSM_PARAMETER_TYPE_PREFIX):
+            entry = {**entry, "ParameterValue": stack_parameters(self)[key], "ResolvedValue": entry["ParameterValue"]}
+        listed.append(entry)
+    return listed
 
 
 def _declared(stack) -> dict:

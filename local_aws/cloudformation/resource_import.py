@@ -31,27 +31,20 @@ class ImportRefused(Exception):
     """What CloudFormation reports as the change set's StatusReason."""
 
 
-def apply() -> None:
-    from moto.cloudformation.responses import CloudFormationResponse
-
-    create_change_set = CloudFormationResponse.create_change_set
-
-    def create(self):
-        # Why: moto ignores ResourcesToImport and would create the resources, failing on the existing ones.
-        if self._get_param("ChangeSetType") != IMPORT:
-            return create_change_set(self)
-        _refuse_existing_stack(self.cloudformation_backend, self._get_param("StackName"))
-        result = create_change_set(self)
-        change_set = self.cloudformation_backend.change_sets[result.result["Id"]]
-        try:
-            to_import = self._get_param("ResourcesToImport") or []
-            change_set.imported = _resources_to_adopt(self.cloudformation_backend, change_set, to_import)
-        except ImportRefused as refused:
-            change_set.status, change_set.execution_status = "FAILED", "UNAVAILABLE"
-            change_set.status_reason = str(refused)
-        return result
-
-    CloudFormationResponse.create_change_set = create
+def create_change_set(handle, self):
+    """Why: moto ignores ResourcesToImport and would create the resources, failing on the existing ones."""
+    if self._get_param("ChangeSetType") != IMPORT:
+        return handle(self)
+    _refuse_existing_stack(self.cloudformation_backend, self._get_param("StackName"))
+    result = handle(self)
+    change_set = self.cloudformation_backend.change_sets[result.result["Id"]]
+    try:
+        to_import = self._get_param("ResourcesToImport") or []
+        change_set.imported = _resources_to_adopt(self.cloudformation_backend, change_set, to_import)
+    except ImportRefused as refused:
+        change_set.status, change_set.execution_status = "FAILED", "UNAVAILABLE"
+        change_set.status_reason = str(refused)
+    return result
 
 
 def adopt(stack, change_set) -> None:

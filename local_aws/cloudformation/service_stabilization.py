@@ -109,3 +109,20 @@ def cancel(backend, stack_id: str) -> None:
 
 def _finish(backend, stack_id: str) -> None:
     _waits(backend).pop(stack_id, None)
+
+
+def describe_stacks(moto_describe_stacks, self, name_or_stack_id=None):
+    """Each read of a stack is CloudFormation's poll of the services it waits for."""
+    _settle_stacks(self, name_or_stack_id)
+    return moto_describe_stacks(self, name_or_stack_id)
+
+
+def describe_stack_events(moto_describe_stack_events, self, stack_name):
+    _settle_stacks(self, stack_name)
+    return moto_describe_stack_events(self, stack_name)
+
+
+def _settle_stacks(backend, name_or_stack_id: str | None) -> None:
+    for stack_id, stack in list(backend.stacks.items()):
+        if name_or_stack_id in (None, stack_id, stack.name):
+            settle(backend, stack_id)

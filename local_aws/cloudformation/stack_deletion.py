@@ -30,32 +30,23 @@ class ResourceNotDeleted(Exception):
         self.logical_id = logical_id
 
 
-def apply() -> None:
-    from moto.cloudformation.models import CloudFormationBackend
-    from moto.cloudformation.parsing import ResourceMap
+def delete_resource(moto_delete_resource, self, resource, resource_json) -> None:
+    """Why: moto's models delete nothing for these types; CloudFormation calls the service's delete."""
+    deleter = DELETERS.get(resource_json["Type"])
+    if deleter is None:
+        moto_delete_resource(self, resource, resource_json)
+    else:
+        deleter(resource, self._account_id, self._region_name)
 
-    moto_delete_resource = ResourceMap._delete_resource
 
-    def delete_resource(self, resource, resource_json) -> None:
-        # Why: moto's models delete nothing for these types; CloudFormation calls the service's delete.
-        deleter = DELETERS.get(resource_json["Type"])
-        if deleter is None:
-            moto_delete_resource(self, resource, resource_json)
-        else:
-            deleter(resource, self._account_id, self._region_name)
-
-    def delete_all(self) -> None:
-        # Why: the rollback of a failed creation deletes in reverse dependency order too (moto: dict order).
-        delete_in_order(self, lambda *progress: None)
-
-    ResourceMap._delete_resource = delete_resource
-    ResourceMap.delete = delete_all
-    CloudFormationBackend.delete_stack = _delete_stack
+def delete_all(self) -> None:
+    """Why: the rollback of a failed creation deletes in reverse dependency order too (moto: dict order)."""
+    delete_in_order(self, lambda *progress: None)
 
 
 def delete_in_order(resource_map, report: Report) -> None:
     """Delete what the stack created, dependents first; raises ResourceNotDeleted at the first failure."""
-    from ..moto_fixes import failure_reason
+    from .change_set_execution import failure_reason
 
     templates = resource_map._resource_json_map
     for logical_id in reversed(dependency_order(templates)):
@@ -77,7 +68,7 @@ def delete_in_order(resource_map, report: Report) -> None:
         report(logical_id, resource_type, "DELETE_COMPLETE", None)
 
 
-def _delete_stack(self, name_or_stack_id: str) -> None:
+def delete_stack(self, name_or_stack_id: str) -> None:
     """DeleteStack: DELETE_COMPLETE, or DELETE_FAILED with the stack kept. A stack that is not there (or
     already deleted) is nothing to do, as on AWS."""
     from moto.cloudformation.models import Event

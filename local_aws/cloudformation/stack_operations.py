@@ -10,9 +10,12 @@
 - A TemplateURL on this endpoint (the AWS CLI's, for a bucket here) is read path-style, as S3 serves it.
 - DeleteStack of a stack with termination protection is refused (moto deleted it); deleting a stack
   deletes its change sets (moto kept them).
+- UpdateTerminationProtection and CancelUpdateStack, which moto does not implement (HTTP 500).
 """
 
 from __future__ import annotations
+
+from . import service_stabilization
 
 # Response method -> (its token parameter, the parameters that make a retry "the same request",
 # whether the API answers a token reused for another request with TokenAlreadyExistsException).
@@ -24,60 +27,37 @@ IDEMPOTENT_OPERATIONS = {
 }
 
 
-def apply() -> None:
-    from moto.cloudformation.models import CloudFormationBackend
-    from moto.cloudformation.responses import CloudFormationResponse
-
-    CloudFormationResponse._get_stack_from_s3_url = _template_from_this_endpoint(
-        CloudFormationResponse._get_stack_from_s3_url
-    )
-    for method_name in ("describe_change_set", "delete_change_set", "execute_change_set"):
-        setattr(CloudFormationResponse, method_name, _by_change_set_arn(getattr(CloudFormationResponse, method_name)))
-    for method_name, (token_parameter, identity, refuses_reuse) in IDEMPOTENT_OPERATIONS.items():
-        original = getattr(CloudFormationResponse, method_name)
-        setattr(CloudFormationResponse, method_name, _idempotent(original, token_parameter, identity, refuses_reuse))
-    CloudFormationBackend.delete_stack = _deleting_change_sets_unless_protected(CloudFormationBackend.delete_stack)
-
-
-def _idempotent(method, token_parameter: str, identity: tuple[str, ...], refuses_reuse: bool):
+def idempotent(handle, self):
     """Why: AWS answers a retried request (same token) as the first one and does not act twice."""
     from moto.cloudformation.exceptions import CloudFormationError
 
-    def handle(self):
-        token = self._get_param(token_parameter)
-        if not token:
-            return method(self)
-        answered = _client_tokens(self.cloudformation_backend)
-        request = (method.__name__, tuple(self._get_param(name) for name in identity))
-        if token in answered:
-            earlier_request, result = answered[token]
-            if earlier_request == request:
-                return result
-            if refuses_reuse:
-                raise CloudFormationError(
-                    "TokenAlreadyExistsException", f"Another request already used the token {token}"
-                )
-        result = method(self)
-        answered[token] = (request, result)
-        return result
-
-    handle.__name__ = method.__name__
-    return handle
+    token_parameter, identity, refuses_reuse = IDEMPOTENT_OPERATIONS[handle.__name__]
+    token = self._get_param(token_parameter)
+    if not token:
+        return handle(self)
+    answered = _client_tokens(self.cloudformation_backend)
+    request = (handle.__name__, tuple(self._get_param(name) for name in identity))
+    if token in answered:
+        earlier_request, result = answered[token]
+        if earlier_request == request:
+            return result
+        if refuses_reuse:
+            raise CloudFormationError("TokenAlreadyExistsException", f"Another request already used the token {token}")
+    result = handle(self)
+    answered[token] = (request, result)
+    return result
 
 
-def _template_from_this_endpoint(get_template):
+def template_from_this_endpoint(get_template, self, template_url: str) -> str:
     """Why: the AWS CLI's TemplateURL for a bucket on this endpoint is path-style on 127.0.0.1, which moto
     reads as a bucket named "127" (it knows path-style URLs on "localhost" only)."""
     from urllib.parse import urlsplit
 
     from ..server import HOST
 
-    def get(self, template_url: str) -> str:
-        if urlsplit(template_url).hostname == HOST:
-            template_url = template_url.replace(HOST, "localhost", 1)
-        return get_template(self, template_url)
-
-    return get
+    if urlsplit(template_url).hostname == HOST:
+        template_url = template_url.replace(HOST, "localhost", 1)
+    return get_template(self, template_url)
 
 
 def _client_tokens(backend) -> dict:
@@ -87,17 +67,35 @@ def _client_tokens(backend) -> dict:
     return backend.answered_client_tokens
 
 
-def _by_change_set_arn(method):
+def by_change_set_arn(handle, self):
     """Why: a change set name is looked up on the stack given; a missing one is ChangeSetNotFound, as on AWS."""
+    name_or_arn = self._get_param("ChangeSetName")
+    change_set_id = find_change_set(self.cloudformation_backend, name_or_arn, self._get_param("StackName"))
+    self.params["ChangeSetName"] = change_set_id  # moto's own lookup by ARN takes it from here
+    return handle(self)
 
-    def handle(self):
-        name_or_arn = self._get_param("ChangeSetName")
-        change_set_id = find_change_set(self.cloudformation_backend, name_or_arn, self._get_param("StackName"))
-        self.params["ChangeSetName"] = change_set_id  # moto's own lookup by ARN takes it from here
-        return method(self)
 
-    handle.__name__ = method.__name__
-    return handle
+def update_termination_protection(self):
+    """Why: moto has no UpdateTerminationProtection (HTTP 500)."""
+    from moto.core.responses import ActionResult
+
+    stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+    stack.enable_termination_protection = self._get_bool_param("EnableTerminationProtection")
+    return ActionResult({"StackId": stack.stack_id})
+
+
+def cancel_update_stack(self):
+    """Why: moto has no CancelUpdateStack (HTTP 500). It ends an update that waits for ECS services
+    (service_stabilization); an update in any other state cannot be cancelled."""
+    from moto.cloudformation.exceptions import ValidationError
+    from moto.core.responses import EmptyResult
+
+    backend = self.cloudformation_backend
+    stack = backend.get_stack(self._get_param("StackName"))
+    if stack.status != "UPDATE_IN_PROGRESS" or not service_stabilization.is_waiting(backend, stack.stack_id):
+        raise ValidationError(stack.stack_id, message="CancelUpdateStack cannot be called from current stack status")
+    service_stabilization.cancel(backend, stack.stack_id)
+    return EmptyResult()
 
 
 def find_change_set(backend, name_or_arn: str, stack_name_or_id: str | None) -> str:
@@ -121,22 +119,19 @@ def refuse_duplicate_change_set_name(backend, stack_name: str, change_set_name: 
             raise AlreadyExistsException(f"ChangeSet [{change_set_name}] already exists")
 
 
-def _deleting_change_sets_unless_protected(delete_stack):
+def delete_stack_unless_protected(delete_stack, self, name_or_stack_id):
     """Why: AWS refuses to delete a stack with termination protection (moto deleted it), and deleting a stack
     deletes its change sets (moto kept them, pointing at a stack that is gone)."""
     from moto.cloudformation.exceptions import ValidationError
 
-    def delete(self, name_or_stack_id):
-        stacks = [stack for stack in self.stacks.values() if name_or_stack_id in (stack.name, stack.stack_id)]
-        for stack in stacks:
-            if stack.enable_termination_protection:
-                raise ValidationError(
-                    message=f"Stack [{stack.name}] cannot be deleted while TerminationProtection is enabled"
-                )
-        delete_stack(self, name_or_stack_id)
-        deleted = {stack.stack_id for stack in stacks if stack.stack_id not in self.stacks}
-        for change_set_id, change_set in list(self.change_sets.items()):
-            if change_set.stack_id in deleted:
-                del self.change_sets[change_set_id]
-
-    return delete
+    stacks = [stack for stack in self.stacks.values() if name_or_stack_id in (stack.name, stack.stack_id)]
+    for stack in stacks:
+        if stack.enable_termination_protection:
+            raise ValidationError(
+                message=f"Stack [{stack.name}] cannot be deleted while TerminationProtection is enabled"
+            )
+    delete_stack(self, name_or_stack_id)
+    deleted = {stack.stack_id for stack in stacks if stack.stack_id not in self.stacks}
+    for change_set_id, change_set in list(self.change_sets.items()):
+        if change_set.stack_id in deleted:
+            del self.change_sets[change_set_id]

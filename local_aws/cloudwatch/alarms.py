@@ -1,4 +1,4 @@
-"""CloudWatch alarms made by CloudFormation, and the Metrics Insights queries they and their readers run.
+"""CloudWatch alarms made by CloudFormation.
 
 moto 5.2.5's CloudFormation skips `AWS::CloudWatch::Alarm` (its alarm is no CloudFormation model), so a
 stack's alarms never exist: nothing could read their state, set it (SetAlarmState), or judge an ECS
@@ -7,40 +7,21 @@ alarm, actions, tags); an update that keeps the name keeps the alarm's state, as
 a new name replaces it. Alarms are not evaluated: their state is what SetAlarmState (a test, the demo) says,
 starting at OK (all this project's alarms treat missing data as not breaching, which is OK on AWS too).
 
-GetMetricData answers a Metrics Insights query (`SELECT MAX(OffsetLag) FROM SCHEMA("ns", "partition",
-"topic")`) in moto with the sum of every datapoint of the period, whatever the query. Here the form this
-project uses is evaluated as CloudWatch does: the datapoints of that metric in that namespace whose
-dimension names are exactly the schema's, aggregated per period; any other form is refused by name rather
-than answered wrongly.
+This module imports moto (its model is a subclass of moto's): it is imported when the patches are applied.
 """
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta
 from typing import Any
 
-from ..errors import LocalAWSError
+from moto.cloudwatch.models import Dimension, Metric, MetricDataQuery, MetricStat, cloudwatch_backends
+from moto.core.common_models import CloudFormationModel
 
 ALARM_TYPE = "AWS::CloudWatch::Alarm"
-INSIGHTS_QUERY = re.compile(
-    r"^SELECT\s+(?P<function>AVG|MIN|MAX|SUM|COUNT)\((?P<metric>[\w.-]+)\)\s+"
-    r'FROM\s+SCHEMA\(\s*"(?P<namespace>[^"]+)"(?P<dimensions>(\s*,\s*"[^"]+")*)\s*\)\s*$',
-    re.IGNORECASE,
-)
-AGGREGATES = {
-    "AVG": lambda values: sum(values) / len(values),
-    "MIN": min,
-    "MAX": max,
-    "SUM": sum,
-    "COUNT": len,
-}
 
 
 def _metric_data_queries(metrics: list[dict]) -> list:
     """CloudFormation's Metrics entries as moto's MetricDataQuery objects (what PutMetricAlarm builds)."""
-    from moto.cloudwatch.models import Dimension, Metric, MetricDataQuery, MetricStat
-
     queries = []
     for query in metrics:
         stat = query.get("MetricStat")
@@ -100,113 +81,46 @@ def _put_alarm(backend, name: str, properties: dict):
     )
 
 
-def _evaluate_insights_query(backend, query: dict, start: datetime, end: datetime, scan_by: str) -> dict:
-    from moto.cloudwatch.exceptions import ValidationError
-    from moto.cloudwatch.models import MetricDatum
+class MetricAlarm(CloudFormationModel):
+    def __init__(self, account_id: str, region_name: str, name: str, properties: dict, keep_state_of=None):
+        self.backend = cloudwatch_backends[account_id][region_name]
+        self.alarm = _put_alarm(self.backend, name, properties)
+        if keep_state_of is not None:  # PutMetricAlarm on an existing alarm leaves its state unchanged
+            for attribute in ("state_value", "state_reason", "state_reason_data", "state_updated_timestamp"):
+                setattr(self.alarm, attribute, getattr(keep_state_of, attribute))
+            self.alarm.history = keep_state_of.history
+        self.physical_resource_id = name  # Ref of an alarm is its name
 
-    expression = query["Expression"]
-    match = INSIGHTS_QUERY.match(expression)
-    if not match:
-        raise ValidationError(
-            "the local AWS evaluates Metrics Insights queries of the form "
-            f'SELECT FUNCTION(metric) FROM SCHEMA("namespace", "dimension", ...) only, not: {expression}'
-        )
-    schema = {name.strip().strip('"') for name in match["dimensions"].split(",") if name.strip()}
-    data = [
-        datum
-        for datum in backend.get_all_metrics()
-        if isinstance(datum, MetricDatum)
-        and datum.namespace == match["namespace"]
-        and datum.name == match["metric"]
-        and {dimension.name for dimension in datum.dimensions} == schema
-    ]
-    aggregate = AGGREGATES[match["function"].upper()]
-    period = timedelta(seconds=int(query["Period"]))
-    timestamps, values = [], []
-    moment = start
-    while moment < end:
-        in_period = [datum.value for datum in data if moment <= datum.timestamp < moment + period]
-        if in_period:
-            timestamps.append(moment)
-            values.append(float(aggregate(in_period)))
-        moment += period
-    if scan_by == "TimestampDescending":
-        timestamps.reverse()
-        values.reverse()
-    return {
-        "id": query["Id"],
-        "label": query.get("Label") or query["Id"],
-        "values": values,
-        "timestamps": timestamps,
-        "status_code": "Complete",
-    }
+    @staticmethod
+    def cloudformation_type() -> str:
+        return ALARM_TYPE
 
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "AlarmName"
 
-def install() -> None:
-    """Model AWS::CloudWatch::Alarm on moto's CloudWatch backend, and evaluate Metrics Insights queries."""
-    from moto.cloudformation import parsing
-    from moto.cloudwatch.models import CloudWatchBackend, cloudwatch_backends
-    from moto.core.common_models import CloudFormationModel
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Arn"
 
-    class MetricAlarm(CloudFormationModel):
-        def __init__(self, account_id: str, region_name: str, name: str, properties: dict, keep_state_of=None):
-            self.backend = cloudwatch_backends[account_id][region_name]
-            self.alarm = _put_alarm(self.backend, name, properties)
-            if keep_state_of is not None:  # PutMetricAlarm on an existing alarm leaves its state unchanged
-                for attribute in ("state_value", "state_reason", "state_reason_data", "state_updated_timestamp"):
-                    setattr(self.alarm, attribute, getattr(keep_state_of, attribute))
-                self.alarm.history = keep_state_of.history
-            self.physical_resource_id = name  # Ref of an alarm is its name
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return self.alarm.alarm_arn
 
-        @staticmethod
-        def cloudformation_type() -> str:
-            return ALARM_TYPE
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        properties = cloudformation_json["Properties"]
+        return cls(account_id, region_name, properties.get("AlarmName") or resource_name, properties)
 
-        @staticmethod
-        def cloudformation_name_type() -> str:
-            return "AlarmName"
+    @classmethod
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        properties = cloudformation_json["Properties"]
+        name = properties.get("AlarmName") or original_resource.physical_resource_id
+        if name == original_resource.physical_resource_id:
+            return cls(account_id, region_name, name, properties, keep_state_of=original_resource.alarm)
+        original_resource.delete(account_id, region_name)
+        return cls(account_id, region_name, name, properties)
 
-        @classmethod
-        def has_cfn_attr(cls, attr: str) -> bool:
-            return attr == "Arn"
-
-        def get_cfn_attribute(self, attribute_name: str) -> str:
-            return self.alarm.alarm_arn
-
-        @classmethod
-        def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
-            properties = cloudformation_json["Properties"]
-            return cls(account_id, region_name, properties.get("AlarmName") or resource_name, properties)
-
-        @classmethod
-        def update_from_cloudformation_json(
-            cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
-        ):
-            properties = cloudformation_json["Properties"]
-            name = properties.get("AlarmName") or original_resource.physical_resource_id
-            if name == original_resource.physical_resource_id:
-                return cls(account_id, region_name, name, properties, keep_state_of=original_resource.alarm)
-            original_resource.delete(account_id, region_name)
-            return cls(account_id, region_name, name, properties)
-
-        def delete(self, account_id: str, region_name: str) -> None:
-            self.backend.delete_alarms([self.physical_resource_id])
-
-    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
-        cached.cache_clear()
-    if parsing.get_model_map().get(ALARM_TYPE) is not MetricAlarm:
-        raise LocalAWSError(f"moto does not pick up the {ALARM_TYPE} model: its model lookup changed")
-
-    original_get_metric_data = CloudWatchBackend.get_metric_data
-
-    def get_metric_data(self, queries, start_time, end_time, scan_by="TimestampAscending"):
-        insights = [
-            query for query in queries if str(query.get("Expression", "")).lstrip().upper().startswith("SELECT")
-        ]
-        results = original_get_metric_data(
-            self, [query for query in queries if query not in insights], start_time, end_time, scan_by
-        )
-        start, end = start_time.replace(microsecond=0), end_time.replace(microsecond=0)
-        return results + [_evaluate_insights_query(self, query, start, end, scan_by) for query in insights]
-
-    CloudWatchBackend.get_metric_data = get_metric_data
+    def delete(self, account_id: str, region_name: str) -> None:
+        self.backend.delete_alarms([self.physical_resource_id])

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .scheduler import DeploymentFailure, DeploymentWatcher, watch
+from .scheduler import DeploymentFailure, DeploymentWatcher
 
 BAKE_STEPS = 2
 
@@ -103,7 +103,3 @@ class DeploymentAlarms(DeploymentWatcher):
             scheduler.scale_in_older(deployment)
         judgement.baked_steps += 1
         return True
-
-
-def install() -> None:
-    watch(DeploymentAlarms())

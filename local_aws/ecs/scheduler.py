@@ -454,126 +454,122 @@ def observe(service) -> Scheduler:
     return service_scheduler
 
 
-def install() -> None:
-    """Patch moto's ECS backend and its CloudFormation Service resource (see the module docstring)."""
-    from moto.ecs.models import EC2ContainerServiceBackend, Service, ecs_backends
+# What moto's ECS backend and its CloudFormation Service resource do differently (see the module docstring).
 
-    original_create = EC2ContainerServiceBackend.create_service
-    original_update = EC2ContainerServiceBackend.update_service
-    original_delete = EC2ContainerServiceBackend.delete_service
-    original_describe = EC2ContainerServiceBackend.describe_services
-    original_list_tasks = EC2ContainerServiceBackend.list_tasks
-    original_cfn_create = Service.create_from_cloudformation_json.__func__
-    original_cfn_update = Service.update_from_cloudformation_json.__func__
 
-    def create_service(self, cluster_str, service_name, desired_count, task_definition_str=None, *args, **kwargs):
-        service = original_create(self, cluster_str, service_name, desired_count, task_definition_str, *args, **kwargs)
-        service.deployments = []
-        service.events = []
-        if service.task_definition and not getattr(_creating_from_cloudformation, "active", False):
-            Scheduler(self, service).start_deployment(service.task_definition, service.desired_count)
-        return service
+def create_service(
+    moto_create_service, self, cluster_str, service_name, desired_count, task_definition_str=None, *args, **kwargs
+):
+    service = moto_create_service(self, cluster_str, service_name, desired_count, task_definition_str, *args, **kwargs)
+    service.deployments = []
+    service.events = []
+    if service.task_definition and not getattr(_creating_from_cloudformation, "active", False):
+        Scheduler(self, service).start_deployment(service.task_definition, service.desired_count)
+    return service
 
-    def update_service(self, service_properties):
-        properties = dict(service_properties)
-        service = self._get_service(properties.get("cluster", "default"), properties["service"].split("/")[-1])
-        previous_definition = service.task_definition
-        force = bool(properties.get("force_new_deployment"))
-        original_update(self, service_properties)
-        requested = properties.get("task_definition")
-        definition = self.describe_task_definition(requested).arn if requested else previous_definition
-        service_scheduler = Scheduler(self, service)
-        service.task_definition = definition
-        primary = service.deployments[0] if service.deployments else None
-        if force or primary is None or primary["taskDefinition"] != definition:
-            service_scheduler.start_deployment(definition, service.desired_count)
-        else:
-            primary["desiredCount"] = service.desired_count
-            service_scheduler.launch(primary)
-            service_scheduler.count()
-        return service
 
-    def delete_service(self, cluster_name, service_name, force):
-        service = original_delete(self, cluster_name, service_name, force)
-        service_scheduler = Scheduler(self, service)
-        for deployment in service.deployments:
-            for task in service_scheduler.tasks(deployment, "PENDING", "RUNNING"):
-                task.stop(StartFailure("Service deleted", "ServiceSchedulerInitiated"))
+def update_service(moto_update_service, self, service_properties):
+    properties = dict(service_properties)
+    service = self._get_service(properties.get("cluster", "default"), properties["service"].split("/")[-1])
+    previous_definition = service.task_definition
+    force = bool(properties.get("force_new_deployment"))
+    moto_update_service(self, service_properties)
+    requested = properties.get("task_definition")
+    definition = self.describe_task_definition(requested).arn if requested else previous_definition
+    service_scheduler = Scheduler(self, service)
+    service.task_definition = definition
+    primary = service.deployments[0] if service.deployments else None
+    if force or primary is None or primary["taskDefinition"] != definition:
+        service_scheduler.start_deployment(definition, service.desired_count)
+    else:
+        primary["desiredCount"] = service.desired_count
+        service_scheduler.launch(primary)
         service_scheduler.count()
-        return service
+    return service
 
-    def describe_services(self, cluster_str, service_names_or_arns):
-        services, failures = original_describe(self, cluster_str, service_names_or_arns)
-        for service in services:
-            observe(service)
-        return services, failures
 
-    def list_tasks(
-        self,
-        cluster_str=None,
-        container_instance=None,
-        family=None,
-        started_by=None,
-        service_name=None,
-        desiredStatus=None,
-    ):
-        tasks = original_list_tasks(
-            self, cluster_str, container_instance, family, started_by, None, desiredStatus or "RUNNING"
-        )
-        if service_name:
-            group = f"service:{service_name.split('/')[-1]}"
-            tasks = [task for task in tasks if getattr(task, "group", None) == group]
-        return tasks
+def delete_service(moto_delete_service, self, cluster_name, service_name, force):
+    service = moto_delete_service(self, cluster_name, service_name, force)
+    service_scheduler = Scheduler(self, service)
+    for deployment in service.deployments:
+        for task in service_scheduler.tasks(deployment, "PENDING", "RUNNING"):
+            task.stop(StartFailure("Service deleted", "ServiceSchedulerInitiated"))
+    service_scheduler.count()
+    return service
 
-    def service_settings(service, properties: dict) -> None:
-        """What moto's Service resource drops and the scheduler needs."""
-        configuration = properties.get("DeploymentConfiguration") or {}
-        breaker = configuration.get("DeploymentCircuitBreaker") or {}
-        service.deployment_configuration = {
-            "deploymentCircuitBreaker": {
-                "enable": bool(breaker.get("Enable")),
-                "rollback": bool(breaker.get("Rollback")),
-            },
-            "maximumPercent": int(configuration.get("MaximumPercent", 200)),
-            "minimumHealthyPercent": int(configuration.get("MinimumHealthyPercent", 100)),
+
+def describe_services(moto_describe_services, self, cluster_str, service_names_or_arns):
+    services, failures = moto_describe_services(self, cluster_str, service_names_or_arns)
+    for service in services:
+        observe(service)
+    return services, failures
+
+
+def list_tasks(
+    moto_list_tasks,
+    self,
+    cluster_str=None,
+    container_instance=None,
+    family=None,
+    started_by=None,
+    service_name=None,
+    desiredStatus=None,
+):
+    """ListTasks filters by `serviceName` and lists RUNNING tasks unless `desiredStatus` says otherwise."""
+    tasks = moto_list_tasks(self, cluster_str, container_instance, family, started_by, None, desiredStatus or "RUNNING")
+    if service_name:
+        group = f"service:{service_name.split('/')[-1]}"
+        tasks = [task for task in tasks if getattr(task, "group", None) == group]
+    return tasks
+
+
+def _service_settings(service, properties: dict) -> None:
+    """What moto's Service resource drops and the scheduler needs."""
+    configuration = properties.get("DeploymentConfiguration") or {}
+    breaker = configuration.get("DeploymentCircuitBreaker") or {}
+    service.deployment_configuration = {
+        "deploymentCircuitBreaker": {
+            "enable": bool(breaker.get("Enable")),
+            "rollback": bool(breaker.get("Rollback")),
+        },
+        "maximumPercent": int(configuration.get("MaximumPercent", 200)),
+        "minimumHealthyPercent": int(configuration.get("MinimumHealthyPercent", 100)),
+    }
+    alarms = configuration.get("Alarms")
+    if alarms:
+        service.deployment_configuration["alarms"] = {
+            "alarmNames": list(alarms.get("AlarmNames", [])),
+            "enable": bool(alarms.get("Enable")),
+            "rollback": bool(alarms.get("Rollback")),
         }
-        alarms = configuration.get("Alarms")
-        if alarms:
-            service.deployment_configuration["alarms"] = {
-                "alarmNames": list(alarms.get("AlarmNames", [])),
-                "enable": bool(alarms.get("Enable")),
-                "rollback": bool(alarms.get("Rollback")),
-            }
-        service.launch_type = properties.get("LaunchType") or service.launch_type
+    service.launch_type = properties.get("LaunchType") or service.launch_type
 
-    def cfn_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
-        _creating_from_cloudformation.active = True
-        try:
-            service = original_cfn_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
-        finally:
-            _creating_from_cloudformation.active = False
-        service_settings(service, cloudformation_json["Properties"])
-        if service.task_definition:  # the first deployment, with the service's settings known
-            scheduler(service).start_deployment(service.task_definition, service.desired_count)
-        return service
 
-    def cfn_update(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
-        service_settings(original_resource, cloudformation_json["Properties"])
-        service = original_cfn_update(
-            cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
-        )
-        service_settings(service, cloudformation_json["Properties"])
-        return service
+def create_service_from_cloudformation(
+    moto_create, cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+):
+    _creating_from_cloudformation.active = True
+    try:
+        service = moto_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    finally:
+        _creating_from_cloudformation.active = False
+    _service_settings(service, cloudformation_json["Properties"])
+    if service.task_definition:  # the first deployment, with the service's settings known
+        scheduler(service).start_deployment(service.task_definition, service.desired_count)
+    return service
 
-    def delete(self, account_id, region_name):
-        # CloudFormation deletes the service with the stack (or a rollback); moto leaves it running.
-        ecs_backends[account_id][region_name].delete_service(self.cluster_name, self.name, force=True)
 
-    EC2ContainerServiceBackend.create_service = create_service
-    EC2ContainerServiceBackend.update_service = update_service
-    EC2ContainerServiceBackend.delete_service = delete_service
-    EC2ContainerServiceBackend.describe_services = describe_services
-    EC2ContainerServiceBackend.list_tasks = list_tasks
-    Service.create_from_cloudformation_json = classmethod(cfn_create)
-    Service.update_from_cloudformation_json = classmethod(cfn_update)
-    Service.delete = delete
+def update_service_from_cloudformation(
+    moto_update, cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+):
+    _service_settings(original_resource, cloudformation_json["Properties"])
+    service = moto_update(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name)
+    _service_settings(service, cloudformation_json["Properties"])
+    return service
+
+
+def delete_service_resource(self, account_id, region_name):
+    """CloudFormation deletes the service with the stack (or a rollback); moto leaves it running."""
+    from moto.ecs.models import ecs_backends
+
+    ecs_backends[account_id][region_name].delete_service(self.cluster_name, self.name, force=True)

@@ -19,7 +19,7 @@ import uuid
 from datetime import datetime
 
 from .deployment_alarms import alarm_settings, judges
-from .scheduler import DeploymentWatcher, failure_threshold, utc_now, watch
+from .scheduler import DeploymentWatcher, failure_threshold, utc_now
 
 
 def _history(backend) -> dict:
@@ -225,50 +225,48 @@ def _page_start(records: list[dict], token: str | None) -> int:
         raise InvalidParameterException("The nextToken is not valid.") from None
 
 
-def install() -> None:
-    """Record every deployment, and answer the three history calls."""
+def list_service_deployments(self):
     from moto.core.responses import ActionResult
-    from moto.ecs.responses import EC2ContainerServiceResponse
 
-    watch(ServiceDeployments())
-
-    def list_service_deployments(self):
-        service = self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("service"))
-        records = _listed(
-            ServiceDeployments._records(_history(self.ecs_backend), service.arn),
-            self._get_param("status") or None,
-            self._get_param("createdAt") or {},
-        )
-        start = _page_start(records, self._get_param("nextToken"))
-        size = _page_size(self._get_param("maxResults"))
-        page = records[start : start + size]
-        briefs = [
-            {
-                key: value
-                for key, value in {**record, "targetServiceRevisionArn": record["targetServiceRevision"]["arn"]}.items()
-                if key in BRIEF_FIELDS
-            }
-            for record in page
-        ]
-        result = {"serviceDeployments": briefs}
-        if start + size < len(records):
-            result["nextToken"] = _token(records[start + size])
-        return ActionResult(result)
-
-    def described(self, kind: str, arns_parameter: str, result_key: str):
-        known = _history(self.ecs_backend)[kind]
-        arns = self._get_param(arns_parameter, [])
-        return ActionResult(
-            {
-                result_key: [known[arn] for arn in arns if arn in known],
-                "failures": [{"arn": arn, "reason": "MISSING"} for arn in arns if arn not in known],
-            }
-        )
-
-    EC2ContainerServiceResponse.list_service_deployments = list_service_deployments
-    EC2ContainerServiceResponse.describe_service_deployments = lambda self: described(
-        self, "deployments", "serviceDeploymentArns", "serviceDeployments"
+    service = self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("service"))
+    records = _listed(
+        ServiceDeployments._records(_history(self.ecs_backend), service.arn),
+        self._get_param("status") or None,
+        self._get_param("createdAt") or {},
     )
-    EC2ContainerServiceResponse.describe_service_revisions = lambda self: described(
-        self, "revisions", "serviceRevisionArns", "serviceRevisions"
+    start = _page_start(records, self._get_param("nextToken"))
+    size = _page_size(self._get_param("maxResults"))
+    page = records[start : start + size]
+    briefs = [
+        {
+            key: value
+            for key, value in {**record, "targetServiceRevisionArn": record["targetServiceRevision"]["arn"]}.items()
+            if key in BRIEF_FIELDS
+        }
+        for record in page
+    ]
+    result = {"serviceDeployments": briefs}
+    if start + size < len(records):
+        result["nextToken"] = _token(records[start + size])
+    return ActionResult(result)
+
+
+def describe_service_deployments(self):
+    return _described(self, "deployments", "serviceDeploymentArns", "serviceDeployments")
+
+
+def describe_service_revisions(self):
+    return _described(self, "revisions", "serviceRevisionArns", "serviceRevisions")
+
+
+def _described(self, kind: str, arns_parameter: str, result_key: str):
+    from moto.core.responses import ActionResult
+
+    known = _history(self.ecs_backend)[kind]
+    arns = self._get_param(arns_parameter, [])
+    return ActionResult(
+        {
+            result_key: [known[arn] for arn in arns if arn in known],
+            "failures": [{"arn": arn, "reason": "MISSING"} for arn in arns if arn not in known],
+        }
     )

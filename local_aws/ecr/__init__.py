@@ -1,0 +1,1 @@
+"""ECR: the registry's images."""

@@ -1,0 +1,1 @@
+"""KMS: the stacks' keys."""
