@@ -15,6 +15,7 @@ def run() -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         # Importing boto3 takes a moment: a Ctrl-C that lands in it is an interruption too, not a traceback.
         from canary_deploy.cli import main
+        from canary_deploy.model.invocation import program_name
     except KeyboardInterrupt:
         sys.exit(130)
     except ModuleNotFoundError as error:
@@ -27,7 +28,7 @@ def run() -> None:
             file=sys.stderr,
         )
         sys.exit(2)
-    sys.exit(main())
+    sys.exit(main(program=program_name(sys.argv[0])))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """Argument parsing and the one place where errors become messages and exit codes."""
 
 import argparse
+import json
 import math
 import os
-import re
+import shlex
 from typing import NoReturn
 
 from botocore.exceptions import (
@@ -33,19 +34,22 @@ from .errors import (
     DeployError,
     OutputClosed,
 )
+from .model.environments import DEFAULT_ENVIRONMENT, Environment, EnvironmentsFile, check_stack_name
+from .model.invocation import DEFAULT_PROGRAM, Invocation
 from .model.outputs_file import OutputsFile, VerdictFile
-from .model.parameters import parse_overrides, read_parameters_file
+from .model.parameters import ParameterSource, parse_overrides, read_parameters_file
 from .render.console import Console
+from .render.environment_table import environments_table
 from .watch.events import fast_poll_seconds
 from .watch.timing import REAL_TIME, Timing
 
 DEFAULT_OUTPUT_DIR = PROJECT_ROOT / "output"
+ENVIRONMENTS_FILE = PROJECT_ROOT / "environments.toml"
 # `--verify` without minutes: watch for ECS's bake time, derived from the deployment alarms. Not a string:
 # argparse would convert it with the option's type.
 BAKE_TIME = object()
 # Metrics Insights, which the lag figures come from, reaches 3 hours back.
 MAX_VERIFY_MINUTES = 180
-STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
 # AWS answers these when the credentials, not the request, are wrong: the user must fix configuration.
 CREDENTIAL_ERROR_CODES = {
     "UnrecognizedClientException",
@@ -66,11 +70,19 @@ def add_common_options(parser: argparse.ArgumentParser, suppress_defaults: bool)
         return argparse.SUPPRESS if suppress_defaults else value
 
     group = parser.add_argument_group("AWS and stack names")
+    group.add_argument(
+        "--env",
+        default=default(None),
+        metavar="NAME",
+        help=f"an environment of {ENVIRONMENTS_FILE.name}: its stacks, region, profile and parameters "
+        f"(default: its {DEFAULT_ENVIRONMENT!r} environment, if any); the flags below override it",
+    )
     group.add_argument("--profile", default=default(None), help="AWS profile (default: AWS_PROFILE)")
     group.add_argument("--region", default=default(None), help="AWS region (default: AWS_REGION)")
     group.add_argument("--endpoint-url", default=default(None), help="AWS endpoint (default: AWS_ENDPOINT_URL)")
-    group.add_argument("--registry-stack-name", default=default(REGISTRY_STACK), help=f"default: {REGISTRY_STACK}")
-    group.add_argument("--app-stack-name", default=default(APP_STACK), help=f"default: {APP_STACK}")
+    # No default value here: a hint repeats a stack name only when it was given (see invocation_of).
+    group.add_argument("--registry-stack-name", default=default(None), help=f"default: {REGISTRY_STACK}")
+    group.add_argument("--app-stack-name", default=default(None), help=f"default: {APP_STACK}")
     group.add_argument(
         "--output-dir", default=default(str(DEFAULT_OUTPUT_DIR)), help="where generate.py writes templates"
     )
@@ -85,14 +97,6 @@ def seconds(text: str) -> float:
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds greater than 0")
     return value
-
-
-def check_stack_name(option: str, name: str) -> None:
-    """CloudFormation's grammar, checked before any request: a letter, then letters, digits and hyphens."""
-    if not STACK_NAME.fullmatch(name):
-        raise BadInput(
-            f"{option} {name!r} is not a stack name: a letter first, then letters, digits and hyphens, at most 128"
-        )
 
 
 def add_deploy_options(parser: argparse.ArgumentParser, preview: bool = False) -> None:
@@ -150,10 +154,12 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def build_parser() -> OneLineParser:
-    parser = OneLineParser(prog="deploy.py", description="Deploy the KafkaJS canary stacks with CloudFormation.")
+def build_parser(prog: str = "deploy.py") -> OneLineParser:
+    parser = OneLineParser(prog=prog, description="Deploy the KafkaJS canary stacks with CloudFormation.")
     add_common_options(parser, suppress_defaults=False)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{registry,app,diff,status,destroy}")
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="{registry,app,diff,status,destroy,environments}"
+    )
 
     registry = commands.add_parser("registry", help="create or update the ECR registry stack")
     registry.add_argument("--version", help="image tag to show in the docker push lines")
@@ -186,16 +192,107 @@ def build_parser() -> OneLineParser:
     destroy.add_argument("target", choices=("registry", "app"))
     destroy.add_argument("--yes", "-y", action="store_true", help="do not ask (CI)")
     destroy.add_argument("--timeout", type=seconds, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait")
-    for command_parser in (registry, app, diff, status, destroy):
+    environments = commands.add_parser(
+        "environments", help=f"list the environments of {ENVIRONMENTS_FILE.name} (no AWS call)"
+    )
+    environments.add_argument("--json", action="store_true", help="as a JSON list, one object per environment")
+    for command_parser in (registry, app, diff, status, destroy, environments):
         add_common_options(command_parser, suppress_defaults=True)
     return parser
 
 
-def run_command(args: argparse.Namespace, console: Console, timing: Timing) -> None:
-    check_stack_name("--registry-stack-name", args.registry_stack_name)
-    check_stack_name("--app-stack-name", args.app_stack_name)
-    clients = AwsClients(profile=args.profile, region=args.region, endpoint_url=args.endpoint_url)
-    names = StackNames(registry=args.registry_stack_name, app=args.app_stack_name)
+# The flags that choose the stacks and the account, which every hint repeats when they were given.
+TARGET_FLAGS = ("--profile", "--region", "--endpoint-url", "--registry-stack-name", "--app-stack-name")
+
+
+def invocation_of(args: argparse.Namespace, program: str, environment: Environment | None) -> Invocation:
+    """The hints' command: the environment when --env named it (the default one needs no flag), the
+    target flags given, and the profile and region in force for `aws` lines."""
+    given = {flag: getattr(args, flag[2:].replace("-", "_")) for flag in TARGET_FLAGS}
+    return Invocation(
+        program,
+        environment=args.env,
+        flags=tuple(part for flag, value in given.items() if value is not None for part in (flag, value)),
+        profile=args.profile or (environment.profile if environment else None),
+        region=args.region or (environment.region if environment else None),
+        endpoint_url=args.endpoint_url,
+    )
+
+
+def chosen_environment(args: argparse.Namespace, environments: EnvironmentsFile | None) -> Environment | None:
+    """--env NAME; without it the file's `default` environment, if any (as SAM does); else none."""
+    if args.env:
+        if environments is None:
+            raise BadInput(f"--env {args.env}: there is no {ENVIRONMENTS_FILE.name} next to deploy.py")
+        return environments.named(args.env)
+    if environments is not None and environments.has(DEFAULT_ENVIRONMENT):
+        return environments.named(DEFAULT_ENVIRONMENT)
+    return None
+
+
+def shows_every_environment(args: argparse.Namespace, environments: EnvironmentsFile) -> bool:
+    """`status` alone, with environments in the file: no environment, stack or target chosen."""
+    if args.command != "status" or not environments.environments:
+        return False
+    return not (args.env or args.target or args.registry_stack_name or args.app_stack_name)
+
+
+def show_every_environment(
+    args: argparse.Namespace,
+    console: Console,
+    program: str,
+    environments: EnvironmentsFile,
+    timing: Timing,
+) -> None:
+    """One row per environment, each read with its own profile and region (flags still override them)."""
+    from .commands.status import EnvironmentsOverview
+
+    each = [
+        (
+            environment,
+            AwsClients(
+                profile=args.profile or environment.profile,
+                region=args.region or environment.region,
+                endpoint_url=args.endpoint_url,
+            ),
+        )
+        for environment in environments.environments
+    ]
+    overview = EnvironmentsOverview(console, each, invocation_of(args, program, None), timing)
+    if args.watch:
+        overview.watch(args.interval)
+    else:
+        overview.run()
+
+
+def list_environments(console: Console, environments: EnvironmentsFile | None, as_json: bool) -> None:
+    """`environments`: what the file says, read without AWS (the release workflow's matrix reads --json)."""
+    if environments is None:
+        raise BadInput(f"there is no {ENVIRONMENTS_FILE.name} next to deploy.py: no environments to list")
+    if as_json:
+        console.line(json.dumps([environment.as_json() for environment in environments.environments], indent=2))
+        return
+    for line in environments_table(environments.environments):
+        console.line(line)
+
+
+def run_command(args: argparse.Namespace, console: Console, program: str, timing: Timing) -> None:
+    environments = EnvironmentsFile.read(ENVIRONMENTS_FILE)
+    if args.command == "environments":
+        list_environments(console, environments, args.json)
+        return
+    if environments is not None and shows_every_environment(args, environments):
+        show_every_environment(args, console, program, environments, timing)
+        return
+    environment = chosen_environment(args, environments)
+    invocation = invocation_of(args, program, environment)
+    names = StackNames(
+        registry=args.registry_stack_name or (environment.registry_stack_name if environment else REGISTRY_STACK),
+        app=args.app_stack_name or (environment.stack_name if environment else APP_STACK),
+    )
+    check_stack_name("--registry-stack-name", names.registry)
+    check_stack_name("--app-stack-name", names.app)
+    clients = AwsClients(profile=invocation.profile, region=invocation.region, endpoint_url=args.endpoint_url)
     if args.command == "diff":  # the same as `registry|app --dry-run`, under the name CDK users look for
         args.command = args.target
     if args.command in ("registry", "app"):
@@ -224,17 +321,18 @@ def run_command(args: argparse.Namespace, console: Console, timing: Timing) -> N
             parse_overrides(args.parameter),
             args.version,
             configured=read_parameters_file(args.parameters_file),
+            environment=environment.app_parameters() if environment else ParameterSource(),
             verify=verify is not None,
             verify_minutes=verify if isinstance(verify, float) else None,
             verdict_file=verdict_file,
         )
         command = RegistryDeploy if args.command == "registry" else AppDeploy
-        command(clients, console, source, timing).run(request)
+        command(clients, console, source, invocation, timing).run(request)
     elif args.command == "status":
         from .commands.status import StatusReport
 
         clients.check_configuration()
-        report = StatusReport(clients, console, names, timing)
+        report = StatusReport(clients, console, names, invocation, timing)
         if args.watch:
             report.watch(args.target, args.interval)
         else:
@@ -243,26 +341,33 @@ def run_command(args: argparse.Namespace, console: Console, timing: Timing) -> N
         from .commands.destroy import Destroyer
 
         clients.check_configuration()
-        Destroyer(clients, console, names, yes=args.yes, timeout=args.timeout, timing=timing).run(args.target)
+        destroyer = Destroyer(clients, console, names, invocation, yes=args.yes, timeout=args.timeout, timing=timing)
+        destroyer.run(args.target)
 
 
-def main(argv: list[str] | None = None, console: Console | None = None, timing: Timing | None = None) -> int:
-    """Runs one command; returns the exit code. Tests pass their own console and timing."""
+def main(
+    argv: list[str] | None = None,
+    console: Console | None = None,
+    timing: Timing | None = None,
+    program: str = DEFAULT_PROGRAM,
+) -> int:
+    """Runs one command; returns the exit code. Tests pass their own console and timing; `program` is how
+    the user ran us (deploy.run() says), for the hints."""
     console = console or Console()
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(os.path.basename(shlex.split(program)[-1])).parse_args(argv)
     except SystemExit as exit_request:  # --help or a usage error, already printed by argparse
         return int(exit_request.code or 0)
     try:
-        return run_and_report(args, console, timing or REAL_TIME)
+        return run_and_report(args, console, program, timing or REAL_TIME)
     except OutputClosed as closed:  # also while reporting an error
         return closed.exit_code
 
 
-def run_and_report(args: argparse.Namespace, console: Console, timing: Timing) -> int:
+def run_and_report(args: argparse.Namespace, console: Console, program: str, timing: Timing) -> int:
     """Runs the command; reports each failure in one line and returns its exit code."""
     try:
-        run_command(args, console, timing)
+        run_command(args, console, program, timing)
         return EXIT_OK
     except DeployError as error:
         console.error(str(error))

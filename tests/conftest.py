@@ -141,3 +141,20 @@ def on_call(monkeypatch):
 
     monkeypatch.setattr(AwsClients, "client", client)
     return lambda event, handler: handlers.append((event, handler))
+
+
+@pytest.fixture
+def environments_file(tmp_path, monkeypatch):
+    """`environments_file(text)` makes deploy.py read `text` as its environments.toml; `environments_file(None)`:
+    as if there were none. Returns the file's path."""
+    import canary_deploy.cli
+
+    def write(text: str | None):
+        path = tmp_path / "environments" / "environments.toml"
+        path.parent.mkdir(exist_ok=True)
+        if text is not None:
+            path.write_text(text)
+        monkeypatch.setattr(canary_deploy.cli, "ENVIRONMENTS_FILE", path)
+        return path
+
+    return write

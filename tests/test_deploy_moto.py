@@ -620,7 +620,8 @@ def test_entry_point_bad_version_exits_2_without_traceback(aws):
     assert "Version must be an image tag" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_status_tells_what_ecs_runs_warns_when_it_is_not_the_stacks_image_and_watches(deploy, aws):
+def test_status_tells_what_ecs_runs_warns_when_it_is_not_the_stacks_image_and_watches(deploy, aws, environments_file):
+    environments_file(None)  # no environments.toml: `status` is both stacks' as it always was
     assert deploy("status") == 0
     assert "RegistryStack: not deployed" in deploy.out and "AppStack: not deployed" in deploy.out
     ready_for_app(deploy, aws)

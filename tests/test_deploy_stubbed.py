@@ -20,9 +20,12 @@ from canary_deploy.cli import main
 from canary_deploy.commands.deployer import DeployOptions, StackDeployer
 from canary_deploy.commands.release import StackNames
 from canary_deploy.commands.status import StatusReport
+from canary_deploy.model.invocation import Invocation
 from canary_deploy.render.console import Console
 from canary_deploy.watch.events import EventStream, PollSchedule, fast_poll_seconds
 from canary_deploy.watch.timing import Timing
+
+STATUS_COMMAND = Invocation().deploy("status", "app")
 
 
 @pytest.fixture
@@ -78,7 +81,13 @@ def test_per_resource_events_progress_and_root_cause(clients, stub):
     console, out = captured_console(interactive=True)
     time = FakeTime()
     stream = EventStream(
-        clients.cloudformation, STACK_ID, STACK, console, total_resources=3, timing=Timing(time.clock, time.sleep)
+        clients.cloudformation,
+        STACK_ID,
+        STACK,
+        console,
+        STATUS_COMMAND,
+        total_resources=3,
+        timing=Timing(time.clock, time.sleep),
     )
     stub.add_response("describe_stack_events", events_page(*history[:3]), {"StackName": STACK_ID})
     stub.add_response("describe_stack_events", events_page(*history[:8]), {"StackName": STACK_ID})
@@ -147,7 +156,12 @@ def test_slow_stack_polls_at_one_second_then_backs_off(clients, stub):
     """moto completes stacks synchronously, so a 3-minute update is simulated with a fake clock."""
     time = FakeTime()
     stream = EventStream(
-        clients.cloudformation, STACK_ID, STACK, captured_console()[0], timing=Timing(time.clock, time.sleep)
+        clients.cloudformation,
+        STACK_ID,
+        STACK,
+        captured_console()[0],
+        STATUS_COMMAND,
+        timing=Timing(time.clock, time.sleep),
     )
     stub.add_response("describe_stack_events", events_page(event(1, "UPDATE_IN_PROGRESS")), {"StackName": STACK_ID})
     quiet_polls = 70
@@ -184,7 +198,12 @@ def test_timeout_gives_up_with_how_to_watch(clients, stub):
     """A stack that never finishes (moto's never hang): --timeout stops waiting, exit 1, stack goes on."""
     time = FakeTime()
     stream = EventStream(
-        clients.cloudformation, STACK_ID, STACK, captured_console()[0], timing=Timing(time.clock, time.sleep)
+        clients.cloudformation,
+        STACK_ID,
+        STACK,
+        captured_console()[0],
+        STATUS_COMMAND,
+        timing=Timing(time.clock, time.sleep),
     )
     stub.add_response("describe_stack_events", events_page(event(1, "CREATE_IN_PROGRESS")), {"StackName": STACK_ID})
     for _ in range(3):
@@ -241,7 +260,7 @@ def test_wait_option_waits_for_an_in_progress_stack_then_updates_it(clients, stu
     time = FakeTime()
     console, out = captured_console()
     deployer = StackDeployer(
-        clients, console, DeployOptions(wait=True), "python deploy.py status app", timing=Timing(time.clock, time.sleep)
+        clients, console, DeployOptions(wait=True), Invocation(), "app", timing=Timing(time.clock, time.sleep)
     )
 
     def described(status):
@@ -288,7 +307,10 @@ def test_malformed_retry_settings_are_one_line_exit_2(capsys, monkeypatch, varia
     "argv, message",
     [
         (("app",), "deploy.py app: error: the following arguments are required: --version (see deploy.py app --help)"),
-        (("frob",), "deploy.py: error: argument {registry,app,diff,status,destroy}: invalid choice: 'frob'"),
+        (
+            ("frob",),
+            "deploy.py: error: argument {registry,app,diff,status,destroy,environments}: invalid choice: 'frob'",
+        ),
         (("destroy",), "deploy.py destroy: error: the following arguments are required: target"),
         (("registry", "--timeout", "soon"), "argument --timeout: 'soon' is not a number of seconds greater than 0"),
         (("app", "--version", "1.0", "--timeout", "0"), "argument --timeout: '0' is not a number of seconds greater"),
@@ -315,7 +337,7 @@ def test_status_without_permission_for_the_deployment_history_still_reports_the_
         ecs.add_client_error(
             "list_service_deployments", "AccessDeniedException", "not authorized to perform: ecs:ListServiceDeployments"
         )
-        StatusReport(clients, console, StackNames()).show_last_release(stack, state)
+        StatusReport(clients, console, StackNames(), Invocation()).show_last_release(stack, state)
     assert out.getvalue() == (
         "Last release: not judged (An error occurred (AccessDeniedException) when calling the ListServiceDeployments "
         "operation: not authorized to perform: ecs:ListServiceDeployments)\n"

@@ -17,6 +17,7 @@ from canary_deploy.aws.session import AwsClients
 from canary_deploy.aws.template_source import StackTemplate
 from canary_deploy.commands.preflight import AppPreflight
 from canary_deploy.errors import PreflightFailed
+from canary_deploy.model.invocation import Invocation
 from canary_deploy.model.parameters import ParameterSource, StackParameters
 from canary_deploy.render.console import Console
 from local_aws import push_image, seed_parameters
@@ -194,7 +195,7 @@ def test_every_secret_parameter_is_checked(aws, secret):
     name = f"/kafkajs-canary-app/{secret}"
     aws.client("ssm").put_parameter(Name=name, Type="String", Value="in clear", Overwrite=True)
     template = StackTemplate("AppStack.json", (PROJECT_ROOT / "output" / "AppStack.json").read_text())
-    preflight = AppPreflight(AwsClients(), Console(interactive=False, color=False), "RegistryStack")
+    preflight = AppPreflight(AwsClients(), Console(interactive=False, color=False), "RegistryStack", Invocation())
 
     with pytest.raises(PreflightFailed, match=f"^{name} is a secret stored as String"):
         preflight.check_parameter_store(StackParameters(template, ParameterSource()))

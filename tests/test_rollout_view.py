@@ -98,7 +98,14 @@ def test_a_failing_rollout_is_shown_live_and_named_as_the_root_cause(clients, st
     watch = RolloutWatch(clients, console, cancel_after=2, cancel=cancelled.append)
     seconds = iter(range(0, 1000, 30))
     stream = EventStream(
-        clients.cloudformation, STACK_ID, STACK, console, 2, timing=Timing(clock=lambda: next(seconds)), watcher=watch
+        clients.cloudformation,
+        STACK_ID,
+        STACK,
+        console,
+        "python deploy.py status app",
+        2,
+        timing=Timing(clock=lambda: next(seconds)),
+        watcher=watch,
     )
     updating = [
         event(1, "UPDATE_IN_PROGRESS"),
@@ -173,7 +180,15 @@ def test_a_service_done_between_two_polls_costs_no_ecs_call(clients, stubs):
     cfn, _ = stubs  # the ECS Stubber has no answer queued: any ECS call fails the test
     out = io.StringIO()
     console = Console(out=out, err=out, stdin=io.StringIO(), interactive=False, color=False)
-    stream = EventStream(clients.cloudformation, STACK_ID, STACK, console, 2, watcher=RolloutWatch(clients, console))
+    stream = EventStream(
+        clients.cloudformation,
+        STACK_ID,
+        STACK,
+        console,
+        "python deploy.py status app",
+        2,
+        watcher=RolloutWatch(clients, console),
+    )
     events = [
         event(1, "CREATE_IN_PROGRESS"),
         event(2, "CREATE_IN_PROGRESS", "Topic", "AWS::SNS::Topic"),

@@ -12,6 +12,7 @@ LAG = "AppStack-consumer-lag"
 STALLED = "AppStack-consumer-stalled"
 TASKS = "AppStack-tasks-below-desired"
 WINDOW = 15 * 60
+RELEASE = "python deploy.py app"
 LAG_REASON = "Threshold Crossed: 5 datapoints [4810.0, 5120.0, ...] were greater than the threshold (1000.0)."
 # The verdict line ends the alarm's reason without its final period, before "; ECS ...".
 LAG_SHOWN = LAG_REASON.removesuffix(".")
@@ -41,7 +42,7 @@ def look(minute: float, status="SUCCESSFUL", alarms=(), lag=None, running=1, des
 
 def judge(*looks: Observation):
     """Feeds the looks in order; returns the verdict and how many looks it took."""
-    verdict_judge = VerdictJudge(V, WINDOW)
+    verdict_judge = VerdictJudge(V, WINDOW, RELEASE)
     for count, seen in enumerate(looks, start=1):
         verdict = verdict_judge.observe(seen)
         if verdict is not None:
@@ -113,7 +114,7 @@ def test_tasks_missing_at_the_end_of_the_window_fail_the_release():
 
 
 def test_ctrl_c_detaches_with_what_was_seen_so_far():
-    verdict_judge = VerdictJudge(V, WINDOW)
+    verdict_judge = VerdictJudge(V, WINDOW, RELEASE)
     seen = look(2, lag=40)
     assert verdict_judge.observe(seen) is None
     verdict = verdict_judge.detach(seen, elapsed=130)
@@ -122,9 +123,9 @@ def test_ctrl_c_detaches_with_what_was_seen_so_far():
 
 
 def test_one_look_judges_the_last_release_for_status():
-    healthy = VerdictJudge.at_once(look(125, lag=3), V)
+    healthy = VerdictJudge.at_once(look(125, lag=3), V, RELEASE)
     assert healthy.line() == f"✅ canary healthy on {V} for 2h05m (max lag 3, tasks 1/1)"
-    deploying = VerdictJudge.at_once(look(0, "IN_PROGRESS"), V)
+    deploying = VerdictJudge.at_once(look(0, "IN_PROGRESS"), V, RELEASE)
     assert deploying.line() == f"⏳ canary on {V}: ECS is still deploying it (tasks 1/1)"
 
 

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from cfn.stack_status import StackStatus
 
 from ..errors import DeploymentFailed, Interrupted
+from ..model.invocation import Invocation
 from ..render.console import Console
 from .awaited_call import CallInterrupted, awaited
 from .aws_types import Client, ParameterEntry, ResourceChange
@@ -56,12 +57,14 @@ class ChangeSet:
         console: Console,
         stack_name: str,
         change_set_type: str,
+        invocation: Invocation,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.cfn = cfn
         self.console = console
         self.stack_name = stack_name
         self.change_set_type = change_set_type  # CREATE, UPDATE or IMPORT
+        self.invocation = invocation  # for the commands that remove what may be left
         self.sleep = sleep
         self.name = f"{CHANGE_SET_PREFIX}{int(time.time())}-{uuid.uuid4().hex[:8]}"
         # Set by create(); "" until then.
@@ -188,11 +191,9 @@ class ChangeSet:
     def leftover(self) -> str:
         """What may be left when discard() could not finish, and the command that removes it."""
         if self.creates_stack:
-            return (
-                f"{self.stack_name} may be left in REVIEW_IN_PROGRESS: delete it with "
-                f"`aws cloudformation delete-stack --stack-name {self.stack_name}`"
-            )
-        return (
-            f"change set {self.name} may be left on {self.stack_name}: delete it with `aws cloudformation "
-            f"delete-change-set --stack-name {self.stack_name} --change-set-name {self.name}`"
+            delete = self.invocation.aws("cloudformation", "delete-stack", "--stack-name", self.stack_name)
+            return f"{self.stack_name} may be left in REVIEW_IN_PROGRESS: delete it with `{delete}`"
+        delete = self.invocation.aws(
+            "cloudformation", "delete-change-set", "--stack-name", self.stack_name, "--change-set-name", self.name
         )
+        return f"change set {self.name} may be left on {self.stack_name}: delete it with `{delete}`"

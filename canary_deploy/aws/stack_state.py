@@ -5,6 +5,7 @@ from botocore.exceptions import ClientError
 from cfn.stack_status import StackStatus
 
 from ..errors import StackStateRefused
+from ..model.invocation import Invocation
 from .aws_types import Client, Stack
 
 
@@ -22,19 +23,20 @@ def status_of(stack: Stack) -> StackStatus:
     return StackStatus(stack["StackStatus"])
 
 
-def refuse_if_stuck(stack: Stack, status_command: str) -> None:
+def refuse_if_stuck(stack: Stack, invocation: Invocation, status_command: str) -> None:
     """Raise for a status no deploy can safely start from; return quietly otherwise."""
     name, status = stack["StackName"], stack["StackStatus"]
     if status_of(stack).in_progress:
         raise StackStateRefused(f"{name} is {status}: wait for it (`{status_command}`) or rerun with --wait")
     if status == "UPDATE_ROLLBACK_FAILED":
+        continue_rollback = invocation.aws("cloudformation", "continue-update-rollback", "--stack-name", name)
         raise StackStateRefused(
-            f"{name} is UPDATE_ROLLBACK_FAILED: fix the cause, then run `aws cloudformation "
-            f"continue-update-rollback --stack-name {name}` (add --resources-to-skip for resources that "
-            "cannot roll back) and deploy again"
+            f"{name} is UPDATE_ROLLBACK_FAILED: fix the cause, then run `{continue_rollback}` (add "
+            "--resources-to-skip for resources that cannot roll back) and deploy again"
         )
     if status_of(stack).needs_a_human:
-        reason = stack.get("StackStatusReason") or "see `aws cloudformation describe-stack-events`"
+        events = invocation.aws("cloudformation", "describe-stack-events", "--stack-name", name)
+        reason = stack.get("StackStatusReason") or f"see `{events}`"
         raise StackStateRefused(
             f"{name} is {status} ({reason}): it may hold resources, so it is not deleted automatically; "
             "inspect and clean it up, then deploy again"

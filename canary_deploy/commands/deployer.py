@@ -15,6 +15,7 @@ from ..aws.session import AwsClients
 from ..aws.stack_state import describe_stack, outputs_of, refuse_if_stuck, status_of
 from ..aws.template_source import StackTemplate, template_argument
 from ..errors import ChangesRefused, DeploymentFailed, Interrupted, StateUnknown
+from ..model.invocation import Invocation
 from ..model.outputs_file import OutputsFile
 from ..model.parameters import StackParameters, deployed_values
 from ..model.property_diff import LocalValues
@@ -54,14 +55,16 @@ class StackDeployer:
         clients: AwsClients,
         console: Console,
         options: DeployOptions,
-        status_command: str,
+        invocation: Invocation,
+        kind: str,
         timing: Timing = REAL_TIME,
     ) -> None:
         self.clients = clients
         self.cfn = clients.cloudformation
         self.console = console
         self.options = options
-        self.status_command = status_command
+        self.invocation = invocation
+        self.status_command = invocation.deploy("status", kind)
         self.timing = timing
 
     def deploy(
@@ -105,7 +108,9 @@ class StackDeployer:
         """One change set, made, reviewed, executed: the stack after it, or None after a dry run."""
         creates = stack is None or status_of(stack).awaiting_execution
         change_set_type = "IMPORT" if to_import else "CREATE" if creates else "UPDATE"
-        change_set = ChangeSet(self.cfn, self.console, stack_name, change_set_type, sleep=self.timing.sleep)
+        change_set = ChangeSet(
+            self.cfn, self.console, stack_name, change_set_type, self.invocation, sleep=self.timing.sleep
+        )
         change_set.creates_stack = stack is None
         body = template_argument(template, stack_name, self.options.s3_bucket, self.clients)
         sent = parameters.as_cloudformation()
@@ -158,7 +163,7 @@ class StackDeployer:
             stream.mark()
             stream.wait(self.options.timeout, on_interrupt=self._raise_detached)
             return self.current_stack(stack_name)
-        refuse_if_stuck(stack, self.status_command)
+        refuse_if_stuck(stack, self.invocation, self.status_command)
         return stack
 
     def delete_and_wait(self, stack: Stack) -> None:
@@ -306,6 +311,7 @@ class StackDeployer:
             stack_id,
             stack_name,
             self.console,
+            self.status_command,
             total_resources,
             timing=self.timing,
             watcher=watcher,

@@ -3,6 +3,7 @@
 from ..aws.session import AwsClients
 from ..aws.stack_state import describe_stack, outputs_of
 from ..errors import ChangesRefused, StackStateRefused
+from ..model.invocation import Invocation
 from ..render.console import Console
 from ..watch.timing import REAL_TIME, Timing
 from .deployer import DeployOptions, StackDeployer
@@ -15,6 +16,7 @@ class Destroyer:
         clients: AwsClients,
         console: Console,
         names: StackNames,
+        invocation: Invocation,
         yes: bool = False,
         timeout: float | None = None,
         timing: Timing = REAL_TIME,
@@ -23,12 +25,14 @@ class Destroyer:
         self.cfn = clients.cloudformation
         self.console = console
         self.names = names
+        self.invocation = invocation
         self.yes = yes
-        options = DeployOptions(yes=yes) if timeout is None else DeployOptions(yes=yes, timeout=timeout)
-        self.deployer = StackDeployer(clients, console, options, "python deploy.py status", timing)
+        self.options = DeployOptions(yes=yes) if timeout is None else DeployOptions(yes=yes, timeout=timeout)
+        self.timing = timing
 
     def run(self, target: str) -> None:
         name = getattr(self.names, target)
+        deployer = StackDeployer(self.clients, self.console, self.options, self.invocation, target, self.timing)
         stack = describe_stack(self.cfn, name)
         if stack is None:
             self.console.line(f"{name} does not exist: nothing to destroy")
@@ -36,14 +40,15 @@ class Destroyer:
         if target == "registry":
             self.refuse_while_imported(name)
             repository = outputs_of(stack).get("RepositoryName", "the repository")
+            delete = self.invocation.aws("ecr", "delete-repository", "--force", "--repository-name", repository)
             self.console.notice(
                 f"the ECR repository {repository} and its images are retained (DeletionPolicy Retain); remove them "
-                f"yourself with `aws ecr delete-repository --force --repository-name {repository}` if you must"
+                f"yourself with `{delete}` if you must"
             )
         self.confirm(name)
         if stack.get("EnableTerminationProtection"):
             self.cfn.update_termination_protection(StackName=stack["StackId"], EnableTerminationProtection=False)
-        self.deployer.delete_and_wait(stack)
+        deployer.delete_and_wait(stack)
         self.console.line(f"✅  {name} destroyed")
 
     def refuse_while_imported(self, registry_name: str) -> None:
@@ -54,7 +59,8 @@ class Destroyer:
         parameters = {p["ParameterKey"]: p.get("ParameterValue") for p in app.get("Parameters", [])}
         if parameters.get("RegistryStackName", registry_name) == registry_name:
             raise StackStateRefused(
-                f"{self.names.app} imports the exports of {registry_name}: destroy it first (`python deploy.py destroy app`)"
+                f"{self.names.app} imports the exports of {registry_name}: destroy it first "
+                f"(`{self.invocation.deploy('destroy', 'app')}`)"
             )
 
     def confirm(self, name: str) -> None:

@@ -12,6 +12,7 @@ from ..aws.session import AwsClients
 from ..aws.stack_state import describe_stack, outputs_of, status_of
 from ..aws.template_source import StackTemplate
 from ..errors import PreflightFailed
+from ..model.invocation import Invocation
 from ..model.parameters import StackParameters, deployed_values
 from ..render.console import Console
 from ..render.docker_hints import login_command, push_command
@@ -42,23 +43,25 @@ OPTIONAL_PARAMETERS = {
 }
 
 
-def put_parameter_command(name: str, parameter: StoredParameter) -> str:
+def put_parameter_command(invocation: Invocation, name: str, parameter: StoredParameter) -> str:
     """The command that creates a missing parameter, with the type the app's contract gives it."""
     parameter_type = "SecureString" if parameter.secure else "String"
-    return f"aws ssm put-parameter --type {parameter_type} --name {name} --value ..."
+    return invocation.aws("ssm", "put-parameter", "--type", parameter_type, "--name", name, "--value", "...")
 
 
-def convert_to_secure_string_command(name: str) -> str:
+def convert_to_secure_string_command(invocation: Invocation, name: str) -> str:
     """Re-stores a parameter's current value as a SecureString (same name, next version)."""
-    current = f"aws ssm get-parameter --name {name} --query Parameter.Value --output text"
-    return f'aws ssm put-parameter --overwrite --type SecureString --name {name} --value "$({current})"'
+    current = invocation.aws("ssm", "get-parameter", "--name", name, "--query", "Parameter.Value", "--output", "text")
+    put = invocation.aws("ssm", "put-parameter", "--overwrite", "--type", "SecureString", "--name", name)
+    return f'{put} --value "$({current})"'
 
 
 class AppPreflight:
-    def __init__(self, clients: AwsClients, console: Console, registry_stack_name: str) -> None:
+    def __init__(self, clients: AwsClients, console: Console, registry_stack_name: str, invocation: Invocation) -> None:
         self.clients = clients
         self.console = console
         self.registry_stack_name = registry_stack_name
+        self.invocation = invocation
 
     def run(self, parameters: StackParameters, version: str, image_required: bool = True) -> None:
         """image_required False (a preview): a tag not pushed yet is a warning, not a refusal."""
@@ -72,14 +75,15 @@ class AppPreflight:
         A missing registry is not deployed on the fly: its new repository could not hold the image yet, so
         the app deploy would stop at the image check anyway, with a stack created for nothing."""
         name = self.registry_stack_name
-        deploy_it = "run `python deploy.py registry`, push the image, then deploy the app"
+        deploy_registry = self.invocation.deploy("registry")
+        deploy_it = f"run `{deploy_registry}`, push the image, then deploy the app"
         stack = describe_stack(self.clients.cloudformation, name)
         if stack is None:
             raise PreflightFailed(f"registry stack {name} does not exist: {deploy_it}")
         status = stack["StackStatus"]
         if status_of(stack).in_progress:
             raise PreflightFailed(
-                f"registry stack {name} is {status}: wait for it (`python deploy.py status registry`)"
+                f"registry stack {name} is {status}: wait for it (`{self.invocation.deploy('status', 'registry')}`)"
             )
         if not status_of(stack).serves:
             raise PreflightFailed(f"registry stack {name} is {status}, not complete: {deploy_it}")
@@ -87,7 +91,7 @@ class AppPreflight:
         missing = [key for key in REGISTRY_EXPORTS if key not in outputs]
         if missing:
             raise PreflightFailed(
-                f"registry stack {name} has no {' / '.join(missing)} output: redeploy it with `python deploy.py registry`"
+                f"registry stack {name} has no {' / '.join(missing)} output: redeploy it with `{deploy_registry}`"
             )
         return outputs
 
@@ -100,7 +104,8 @@ class AppPreflight:
         except ClientError as error:
             code = error.response["Error"]["Code"]
             if code == "ImageNotFoundException":
-                push = f"push it with `{push_command(uri, version)}` (log in first: `{login_command(uri, self.clients.region)}`)"
+                login = login_command(uri, self.invocation, self.clients.region)
+                push = f"push it with `{push_command(uri, version)}` (log in first: `{login}`)"
                 if not required:
                     self.console.notice(
                         f"image {uri}:{version} is not in ECR yet: previewing anyway; to deploy it, {push}"
@@ -109,7 +114,8 @@ class AppPreflight:
                 raise PreflightFailed(f"image {uri}:{version} is not in ECR: {push}") from None
             if code == "RepositoryNotFoundException":
                 raise PreflightFailed(
-                    f"ECR repository {repository['RepositoryName']} not found: redeploy it with `python deploy.py registry`"
+                    f"ECR repository {repository['RepositoryName']} not found: redeploy it with "
+                    f"`{self.invocation.deploy('registry')}`"
                 ) from None
             raise
 
@@ -121,7 +127,7 @@ class AppPreflight:
         invalid = set(response.get("InvalidParameters", []))
         missing = [parameter for parameter in KAFKA_PARAMETERS if names[parameter.suffix] in invalid]
         if missing:
-            commands = ", ".join(f"`{put_parameter_command(names[p.suffix], p)}`" for p in missing)
+            commands = ", ".join(f"`{put_parameter_command(self.invocation, names[p.suffix], p)}`" for p in missing)
             raise PreflightFailed(
                 f"missing Parameter Store parameter(s) {', '.join(names[p.suffix] for p in missing)}: "
                 f"create them with {commands}"
@@ -151,7 +157,7 @@ class AppPreflight:
             if types.get(name) == "String":
                 raise PreflightFailed(
                     f"{name} is a secret stored as String: convert it to SecureString with "
-                    f"`{convert_to_secure_string_command(name)}`"
+                    f"`{convert_to_secure_string_command(self.invocation, name)}`"
                 )
 
 

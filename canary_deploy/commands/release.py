@@ -12,6 +12,7 @@ from ..aws.session import AwsClients
 from ..aws.stack_state import describe_stack, outputs_of
 from ..aws.template_source import TemplateSource
 from ..errors import BadInput, CanaryFailed, DeploymentFailed, Interrupted
+from ..model.invocation import Invocation
 from ..model.outputs_file import VerdictFile
 from ..model.parameters import ParameterSource, StackParameters, deployed_values
 from ..model.verdict import Outcome
@@ -23,7 +24,6 @@ from .deployer import DeployOptions, StackDeployer
 from .preflight import AppPreflight, RetainedRepository
 
 VERSION_PLACEHOLDER = "VERSION"
-STATUS_APP = "python deploy.py status app"
 
 
 @dataclass
@@ -39,22 +39,26 @@ class DeployRequest:
     overrides: ParameterSource
     version: str | None = None
     configured: ParameterSource = field(default_factory=ParameterSource)  # --parameters-file
+    environment: ParameterSource = field(default_factory=ParameterSource)  # the environment's (app only)
     verify: bool = False  # --verify: judge the release after CloudFormation
     verify_minutes: float | None = None  # --verify MINUTES (None: ECS's bake time)
     verdict_file: VerdictFile | None = None
 
 
 class StackCommand:
-    """Shared wiring: clients, console, templates, timing."""
+    """Shared wiring: clients, console, templates, the invocation hints repeat, timing."""
 
-    def __init__(self, clients: AwsClients, console: Console, source: TemplateSource, timing: Timing) -> None:
+    def __init__(
+        self, clients: AwsClients, console: Console, source: TemplateSource, invocation: Invocation, timing: Timing
+    ) -> None:
         self.clients = clients
         self.console = console
         self.source = source
+        self.invocation = invocation
         self.timing = timing
 
     def deployer(self, options: DeployOptions, kind: str) -> StackDeployer:
-        return StackDeployer(self.clients, self.console, options, f"python deploy.py status {kind}", self.timing)
+        return StackDeployer(self.clients, self.console, options, self.invocation, kind, self.timing)
 
 
 class RegistryDeploy(StackCommand):
@@ -82,9 +86,15 @@ class RegistryDeploy(StackCommand):
             )
         except (ClientError, BotoCoreError, ResponseParserError) as error:
             # The deploy itself succeeded: say what is missing rather than report a failure.
+            enable = self.invocation.aws(
+                "cloudformation",
+                "update-termination-protection",
+                "--enable-termination-protection",
+                "--stack-name",
+                stack["StackName"],
+            )
             self.console.notice(
-                f"could not enable termination protection ({str(error).splitlines()[0]}): run `aws cloudformation "
-                f"update-termination-protection --enable-termination-protection --stack-name {stack['StackName']}`"
+                f"could not enable termination protection ({str(error).splitlines()[0]}): run `{enable}`"
             )
             return
         self.console.line(f"Termination protection enabled on {stack['StackName']}.")
@@ -95,7 +105,7 @@ class RegistryDeploy(StackCommand):
             return
         local_image = outputs.get("RepositoryName", REPOSITORY_NAME)
         self.console.line("\nPush the app image:")
-        self.console.line(f"  {login_command(uri, self.clients.region)}")
+        self.console.line(f"  {login_command(uri, self.invocation, self.clients.region)}")
         self.console.line(f"  {tag_command(local_image, uri, tag)}")
         self.console.line(f"  {push_command(uri, tag)}")
 
@@ -120,9 +130,10 @@ class AppDeploy(StackCommand):
             fixed=fixed,
             flags={"Version": "--version", "RegistryStackName": "--registry-stack-name"},
             configured=request.configured,
+            environment=request.environment,
         )
         self.clients.check_configuration()
-        preflight = AppPreflight(self.clients, self.console, request.names.registry)
+        preflight = AppPreflight(self.clients, self.console, request.names.registry, self.invocation)
 
         def check(stack: Stack | None) -> None:
             if not version and deployed_values(stack) is None:
@@ -145,11 +156,12 @@ class AppDeploy(StackCommand):
         outputs = outputs_of(stack)
         if not {"ClusterName", "ServiceName"} <= set(outputs):
             raise DeploymentFailed(f"{stack['StackName']} has no ClusterName and ServiceName outputs to verify")
-        return CanaryWatch(self.clients, self.console, stack["StackName"], outputs, STATUS_APP, self.timing)
+        return CanaryWatch(self.clients, self.console, stack["StackName"], outputs, self.invocation, self.timing)
 
     def verify(self, stack: Stack, version: str, minutes: float | None, verdict_file: VerdictFile | None) -> None:
         """--verify: watch the release, print the verdict; a failed canary is exit 3, Ctrl-C detaches."""
         verdict = self.canary(stack).verify(version, minutes)
+        status_app = self.invocation.deploy("status", "app")
         if verdict_file:
             verdict_file.write(verdict)
         if verdict.outcome is Outcome.HEALTHY:
@@ -158,10 +170,10 @@ class AppDeploy(StackCommand):
             raise CanaryFailed(verdict.text())
         elif verdict.outcome is Outcome.DETACHED:
             raise Interrupted(
-                f"detached: {verdict.text()}; ECS and the alarms go on judging it: check later with `{STATUS_APP}`"
+                f"detached: {verdict.text()}; ECS and the alarms go on judging it: check later with `{status_app}`"
             )
         else:
-            raise DeploymentFailed(f"{verdict.text()} when --verify ended: check later with `{STATUS_APP}`")
+            raise DeploymentFailed(f"{verdict.text()} when --verify ended: check later with `{status_app}`")
 
     def report_alarm_rollback(self, stack_name: str, version: str, verdict_file: VerdictFile | None) -> None:
         """CloudFormation rolled the release back: when ECS's deployment alarms failed it, that is the

@@ -1,22 +1,28 @@
 """`deploy.py status`: each stack's status, when it last changed and its outputs; for the app, what ECS
 really runs: the rollout, the image of each deployment with running tasks, a warning (and why, when it
 can tell) if that is not the stack's ImageUri, the last stopped tasks' reasons, the service events and the
-canary's verdict on the last release (canary_watch).
+canary's verdict on the last release (canary_watch). Over every environment of the file, one row each.
 `--watch` refreshes until Ctrl-C."""
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
-from ..aws.aws_types import Stack
+from ..aws.aws_types import Client, Stack
 from ..aws.rollout import Outcome, ServiceRollout, ServiceState
 from ..aws.session import AwsClients
 from ..aws.stack_state import describe_stack, outputs_of, status_of
+from ..model.environments import Environment
+from ..model.invocation import Invocation
+from ..model.parameters import deployed_values
 from ..render.console import Console
+from ..render.environment_table import EnvironmentState, environment_table
 from ..watch.canary_watch import CanaryWatch
 from ..watch.events import STACK_TYPE
 from ..watch.interrupts import AWS_ERRORS, first_line
 from ..watch.rollout_view import deployment_summary, event_line, stopped_task_line
 from ..watch.timing import REAL_TIME, Timing
-from .release import STATUS_APP, StackNames
+from .release import StackNames
 
 SERVICE_EVENTS_SHOWN = 5
 STACK_EVENTS_SHOWN = 8
@@ -30,11 +36,13 @@ class StatusReport:
         clients: AwsClients,
         console: Console,
         names: StackNames,
+        invocation: Invocation,
         timing: Timing = REAL_TIME,
     ) -> None:
         self.clients = clients
         self.console = console
         self.names = names
+        self.invocation = invocation
         self.sleep = timing.sleep
 
     def run(self, target: str | None = None) -> None:
@@ -42,15 +50,7 @@ class StatusReport:
             self.show_stack(kind, getattr(self.names, kind))
 
     def watch(self, target: str | None, interval: float = WATCH_INTERVAL_SECONDS) -> None:
-        """Refresh until Ctrl-C, which ends the watch (nothing runs on our side to interrupt)."""
-        try:
-            while True:
-                self.console.clear_screen()
-                self.console.line(f"{datetime.now():%H:%M:%S}  (refreshing every {interval:g} s, Ctrl-C to stop)")
-                self.run(target)
-                self.sleep(interval)
-        except KeyboardInterrupt:
-            self.console.line("stopped watching")
+        refresh_until_interrupted(self.console, lambda: self.run(target), interval, self.sleep)
 
     def show_stack(self, kind: str, name: str) -> None:
         stack = describe_stack(self.clients.cloudformation, name)
@@ -95,7 +95,7 @@ class StatusReport:
             f"ECS service {state.name} ({state.status}): {state.running}/{state.desired} running, "
             f"{state.pending} pending; {deployment_summary(state)}"
         )
-        images = self.running_images(state)
+        images = running_images(self.clients.ecs, state)
         for revision, image in images.items():
             self.console.line(f"  running image: {image} ({revision})")
         expected = outputs_of(stack).get("ImageUri")
@@ -119,7 +119,7 @@ class StatusReport:
 
     def show_last_release(self, stack: Stack, state: ServiceState) -> None:
         """The canary's verdict on the newest release, from ECS's deployment history and the alarms."""
-        canary = CanaryWatch(self.clients, self.console, stack["StackName"], outputs_of(stack), STATUS_APP)
+        canary = CanaryWatch(self.clients, self.console, stack["StackName"], outputs_of(stack), self.invocation)
         try:
             verdict = canary.last_release(state)
         except AWS_ERRORS as error:  # e.g. a role without the history's permissions: the rest still stands
@@ -128,15 +128,82 @@ class StatusReport:
         if verdict is not None:
             self.console.line(f"Last release: {verdict.line()}")
 
-    def running_images(self, state: ServiceState) -> dict[str, str]:
-        """`family:revision` -> image, for each deployment with tasks running (the primary's if none do)."""
-        deployments = [d for d in state.deployments if d.running] or state.deployments[:1]
-        images = {}
-        for deployment in deployments:
-            definition = self.clients.ecs.describe_task_definition(taskDefinition=deployment.task_definition)
-            containers = definition["taskDefinition"]["containerDefinitions"]
-            images[deployment.revision] = ", ".join(container.get("image", "?") for container in containers)
-        return images
+
+def refresh_until_interrupted(
+    console: Console, show: Callable[[], None], interval: float, sleep: Callable[[float], None]
+) -> None:
+    """Refresh until Ctrl-C, which ends the watch (nothing runs on our side to interrupt)."""
+    try:
+        while True:
+            console.clear_screen()
+            console.line(f"{datetime.now():%H:%M:%S}  (refreshing every {interval:g} s, Ctrl-C to stop)")
+            show()
+            sleep(interval)
+    except KeyboardInterrupt:
+        console.line("stopped watching")
+
+
+def running_images(ecs: Client, state: ServiceState) -> dict[str, str]:
+    """`family:revision` -> image, for each deployment with tasks running (the primary's if none do)."""
+    deployments = [d for d in state.deployments if d.running] or state.deployments[:1]
+    images = {}
+    for deployment in deployments:
+        definition = ecs.describe_task_definition(taskDefinition=deployment.task_definition)
+        containers = definition["taskDefinition"]["containerDefinitions"]
+        images[deployment.revision] = ", ".join(container.get("image", "?") for container in containers)
+    return images
+
+
+class EnvironmentsOverview:
+    """`deploy.py status` with environments in the file and none chosen: every environment in one table."""
+
+    def __init__(
+        self,
+        console: Console,
+        environments: list[tuple[Environment, AwsClients]],
+        invocation: Invocation,
+        timing: Timing = REAL_TIME,
+    ) -> None:
+        self.console = console
+        self.environments = environments
+        self.invocation = invocation
+        self.sleep = timing.sleep
+
+    def run(self) -> None:
+        states = [self.state_of(environment, clients) for environment, clients in self.environments]
+        for line in environment_table(states, self.invocation):
+            self.console.line(line)
+
+    def watch(self, interval: float) -> None:
+        refresh_until_interrupted(self.console, self.run, interval, self.sleep)
+
+    def state_of(self, environment: Environment, clients: AwsClients) -> EnvironmentState:
+        clients.check_configuration()
+        read = EnvironmentState(environment.name, clients.region, environment.stack_name)
+        stack = describe_stack(clients.cloudformation, environment.stack_name)
+        if stack is None:
+            return read
+        read = replace(read, stack_status=stack["StackStatus"], version=(deployed_values(stack) or {}).get("Version"))
+        outputs = outputs_of(stack)
+        if not {"ClusterName", "ServiceName"} <= set(outputs):
+            return read
+        state = ServiceRollout(clients.ecs, outputs["ClusterName"], outputs["ServiceName"]).state()
+        if state is None:
+            return read
+        images = tuple(sorted(set(running_images(clients.ecs, state).values())))
+        read = replace(
+            read,
+            running=state.running,
+            desired=state.desired,
+            running_images=images,
+            runs_stack_image=images == (outputs["ImageUri"],) if images and "ImageUri" in outputs else None,
+        )
+        invocation = self.invocation.in_environment(environment.name)
+        canary = CanaryWatch(clients, self.console, environment.stack_name, outputs, invocation)
+        try:
+            return replace(read, verdict=canary.last_release(state))
+        except AWS_ERRORS as error:  # e.g. a role without the history's permissions: the rest still stands
+            return replace(read, not_judged=first_line(error))
 
 
 class ImageMismatch:

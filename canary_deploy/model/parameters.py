@@ -99,7 +99,8 @@ def deployed_values(stack: dict | None) -> dict[str, str] | None:
 
 class StackParameters:
     """The value of each template parameter, from the first of: --parameter, the dedicated flags (`fixed`),
-    --parameters-file, what the deployer worked out (`set_computed`); else, on update, the value the stack
+    --parameters-file, the environment's parameters (environments.toml), what the deployer worked out
+    (`set_computed`); else, on update, the value the stack
     already has (sent as UsePreviousValue, so a release that sets only --version keeps every operator
     setting); else the template's Default.
 
@@ -114,15 +115,17 @@ class StackParameters:
         fixed: dict[str, str] | None = None,
         flags: dict[str, str] | None = None,
         configured: ParameterSource | None = None,
+        environment: ParameterSource | None = None,
     ) -> None:
         self.filename = template.filename
         self.declared = template.parameters
         self.fixed = dict(fixed or {})
         self.overrides = overrides
         self.configured = configured or ParameterSource()
+        self.environment = environment or ParameterSource()
         self._computed: dict[str, str] = {}
         self.deployed: dict[str, str] | None = None
-        for source in (self.overrides, self.configured):
+        for source in (self.overrides, self.configured, self.environment):
             self._check(source, flags or {})
         for key, value in self.fixed.items():
             self._check_value(key, str(value), f"{(flags or {}).get(key, key)} {str(value)!r}")
@@ -149,15 +152,22 @@ class StackParameters:
         self.deployed = values
 
     def is_explicit(self, key: str) -> bool:
-        """The operator set it (--parameter or --parameters-file): the deployer must not decide otherwise."""
-        return key in self.overrides.values or key in self.configured.values
+        """The operator set it (--parameter, --parameters-file or the environment): the deployer must not
+        decide otherwise."""
+        return any(key in source.values for source in (self.overrides, self.configured, self.environment))
 
     def set_computed(self, key: str, value: str) -> None:
         """A value the deployer worked out (e.g. SentryEnabled); an explicit value still wins."""
         self._computed[key] = value
 
     def _set_by_command(self, key: str) -> str | None:
-        for source in (self.overrides.values, self.fixed, self.configured.values, self._computed):
+        for source in (
+            self.overrides.values,
+            self.fixed,
+            self.configured.values,
+            self.environment.values,
+            self._computed,
+        ):
             if key in source:
                 return str(source[key])
         return None

@@ -108,7 +108,7 @@ class VerdictJudge:
 
     version: str
     window: float  # seconds
-    rollback_command: str = "python deploy.py app --version {version}"
+    release_command: str  # what releases a version again (`... app`); ` --version X` follows in the hint
     max_lag: float | None = None
     failed_tasks_at_start: int | None = None
 
@@ -143,9 +143,9 @@ class VerdictJudge:
         return self._verdict(Outcome.HEALTHY, seen)
 
     @classmethod
-    def at_once(cls, seen: Observation, version: str) -> Verdict:
+    def at_once(cls, seen: Observation, version: str, release_command: str) -> Verdict:
         """The verdict from one look (`deploy.py status`): a window that ends with it."""
-        verdict = cls(version, window=seen.elapsed).observe(seen)
+        verdict = cls(version, seen.elapsed, release_command).observe(seen)
         assert verdict is not None  # the window is over
         return verdict
 
@@ -174,7 +174,7 @@ class VerdictJudge:
 
     def _not_rolled_back(self, release: Release | None) -> str:
         previous = release.previous_version if release else None
-        back = f"; roll back with `{self.rollback_command.format(version=previous)}`" if previous else ""
+        back = f"; roll back with `{self.release_command} --version {previous}`" if previous else ""
         return f"ECS did not roll back (its deployment had completed){back}"
 
     def _failed(self, seen: Observation, cause: str, consequence: str) -> Verdict:

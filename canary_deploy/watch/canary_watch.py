@@ -20,6 +20,7 @@ from ..aws.aws_types import Client
 from ..aws.rollout import ServiceRollout, ServiceState
 from ..aws.session import AwsClients
 from ..errors import DeploymentFailed
+from ..model.invocation import Invocation
 from ..model.verdict import AlarmState, Observation, Release, Verdict, VerdictJudge, duration
 from ..render.console import Console
 from .rollout_view import RolloutWatch
@@ -162,7 +163,7 @@ class CanaryWatch:
         console: Console,
         stack_name: str,
         outputs: dict[str, str],
-        status_command: str,
+        invocation: Invocation,
         timing: Timing = REAL_TIME,
     ) -> None:
         cluster, service = outputs["ClusterName"], outputs["ServiceName"]
@@ -172,7 +173,8 @@ class CanaryWatch:
         self.history = DeploymentHistory(clients.ecs, cluster, service)
         self.cloudwatch = clients.client("cloudwatch")
         self.lag_alarm = alarm_name(stack_name, CONSUMER_LAG_ALARM)
-        self.status_command = status_command
+        self.status_command = invocation.deploy("status", "app")
+        self.release_command = invocation.deploy("app")
         self.clock = timing.clock
         self.sleep = timing.sleep
         self.alarm_states: dict[str, str] = {}
@@ -192,7 +194,7 @@ class CanaryWatch:
             f"\nVerifying the canary on {version} for {duration(window)} ({how}); deployment alarms: "
             f"{', '.join(alarms.names) or 'none'}"
         )
-        judge = VerdictJudge(version, window)
+        judge = VerdictJudge(version, window, self.release_command)
         try:
             while True:
                 verdict = judge.observe(seen)
@@ -214,7 +216,7 @@ class CanaryWatch:
         now = datetime.now(UTC)
         since = found.finished_at or now
         seen = self.observe(state, alarms, found.release.version, since, (now - since).total_seconds(), found)
-        return VerdictJudge.at_once(seen, found.release.version)
+        return VerdictJudge.at_once(seen, found.release.version, self.release_command)
 
     def rolled_back_by_alarms(self, version: str) -> Verdict | None:
         """After CloudFormation rolled a release back: the canary's verdict when ECS's deployment alarms
@@ -224,7 +226,9 @@ class CanaryWatch:
             return None
         state = self._state(self.rollout.state())
         return VerdictJudge.at_once(
-            self.observe(state, self.alarms(state), version, datetime.now(UTC), 0.0, found), version
+            self.observe(state, self.alarms(state), version, datetime.now(UTC), 0.0, found),
+            version,
+            self.release_command,
         )
 
     def alarms(self, state: ServiceState) -> CanaryAlarms:

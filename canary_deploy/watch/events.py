@@ -65,16 +65,19 @@ class EventStream:
         stack_id: str,
         stack_name: str,
         console: Console,
+        status_command: str,
         total_resources: int = 0,
         timing: Timing = REAL_TIME,
         watcher: RolloutWatch | None = None,
         fast_poll: float = FAST_POLL,
     ) -> None:
-        """`watcher` follows the ECS service on the same polls, within the same budget (rollout_view)."""
+        """`watcher` follows the ECS service on the same polls, within the same budget (rollout_view);
+        `status_command` watches the stack after a timeout."""
         self.cfn = cfn
         self.stack_id = stack_id
         self.stack_name = stack_name
         self.console = console
+        self.status_command = status_command
         self.total_resources = total_resources
         self.clock = timing.clock
         self.sleep = timing.sleep
@@ -102,7 +105,7 @@ class EventStream:
                 if self.clock() >= deadline:
                     raise DeploymentFailed(
                         f"gave up waiting for {self.stack_name} after {timeout:.0f} s (--timeout); CloudFormation "
-                        f"goes on: watch it with `python deploy.py status`"
+                        f"goes on: watch it with `{self.status_command}`"
                     )
                 self.sleep(schedule.next_delay())
             except KeyboardInterrupt:
