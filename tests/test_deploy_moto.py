@@ -705,9 +705,10 @@ LAG_REASON = (
 LAG_SHOWN = LAG_REASON.removesuffix(".")
 
 
-def verify_run(deploy, *argv, at=None):
+def verify_run(deploy, *argv, at=None, program="python deploy.py"):
     """main() as `deploy` runs it, with a clock that moves only when the deployer sleeps. at=(text, action):
-    the action runs at the first sleep after `text` is printed, as someone watching would act."""
+    the action runs at the first sleep after `text` is printed, as someone watching would act. `program`: how
+    the user ran deploy.py, which hints repeat."""
     out, err = io.StringIO(), io.StringIO()
     now, pending = [0.0], [at]
 
@@ -718,7 +719,8 @@ def verify_run(deploy, *argv, at=None):
             action()
 
     console = Console(out=out, err=err, interactive=False, color=False)
-    code = main([*argv, "--output-dir", str(deploy.output_dir)], console=console, timing=Timing(lambda: now[0], sleep))
+    argv = [*argv, "--output-dir", str(deploy.output_dir)]
+    code = main(argv, console=console, program=program, timing=Timing(lambda: now[0], sleep))
     return code, out.getvalue(), err.getvalue()
 
 

@@ -28,6 +28,19 @@ from canary_deploy.watch.timing import Timing
 STATUS_COMMAND = Invocation().deploy("status", "app")
 
 
+def stream_on_fake_time(clients, console, time, **kwargs):
+    """The stack's event stream on a fake clock."""
+    return EventStream(
+        clients.cloudformation,
+        STACK_ID,
+        STACK,
+        console,
+        STATUS_COMMAND,
+        timing=Timing(time.clock, time.sleep),
+        **kwargs,
+    )
+
+
 @pytest.fixture
 def clients(monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
@@ -80,15 +93,7 @@ def test_per_resource_events_progress_and_root_cause(clients, stub):
     ]
     console, out = captured_console(interactive=True)
     time = FakeTime()
-    stream = EventStream(
-        clients.cloudformation,
-        STACK_ID,
-        STACK,
-        console,
-        STATUS_COMMAND,
-        total_resources=3,
-        timing=Timing(time.clock, time.sleep),
-    )
+    stream = stream_on_fake_time(clients, console, time, total_resources=3)
     stub.add_response("describe_stack_events", events_page(*history[:3]), {"StackName": STACK_ID})
     stub.add_response("describe_stack_events", events_page(*history[:8]), {"StackName": STACK_ID})
 
@@ -155,14 +160,7 @@ def test_aws_max_attempts_counts_every_attempt_as_the_aws_cli_does(monkeypatch, 
 def test_slow_stack_polls_at_one_second_then_backs_off(clients, stub):
     """moto completes stacks synchronously, so a 3-minute update is simulated with a fake clock."""
     time = FakeTime()
-    stream = EventStream(
-        clients.cloudformation,
-        STACK_ID,
-        STACK,
-        captured_console()[0],
-        STATUS_COMMAND,
-        timing=Timing(time.clock, time.sleep),
-    )
+    stream = stream_on_fake_time(clients, captured_console()[0], time)
     stub.add_response("describe_stack_events", events_page(event(1, "UPDATE_IN_PROGRESS")), {"StackName": STACK_ID})
     quiet_polls = 70
     for _ in range(quiet_polls):
@@ -197,14 +195,7 @@ def test_slow_stack_polls_at_one_second_then_backs_off(clients, stub):
 def test_timeout_gives_up_with_how_to_watch(clients, stub):
     """A stack that never finishes (moto's never hang): --timeout stops waiting, exit 1, stack goes on."""
     time = FakeTime()
-    stream = EventStream(
-        clients.cloudformation,
-        STACK_ID,
-        STACK,
-        captured_console()[0],
-        STATUS_COMMAND,
-        timing=Timing(time.clock, time.sleep),
-    )
+    stream = stream_on_fake_time(clients, captured_console()[0], time)
     stub.add_response("describe_stack_events", events_page(event(1, "CREATE_IN_PROGRESS")), {"StackName": STACK_ID})
     for _ in range(3):
         stub.add_response("describe_stack_events", events_page(event(1, "CREATE_IN_PROGRESS")), {"StackName": STACK_ID})

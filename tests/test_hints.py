@@ -2,18 +2,14 @@
 other names, or in an environment, is run as printed (through main(), against the local AWS) and must act on
 the same stacks: never on RegistryStack or AppStack, which those commands would reach without the flags."""
 
-import io
 import re
 import shlex
 
 import pytest
 from moto.cloudformation.models import cloudformation_backends
-from test_deploy_moto import LAG_REASON, PROJECT_ROOT, VERSION, ctrl_c, deploy_py, small_output
+from test_deploy_moto import LAG_REASON, PROJECT_ROOT, VERSION, ctrl_c, deploy_py, small_output, verify_run
 
-from canary_deploy.cli import main
 from canary_deploy.model.invocation import program_name
-from canary_deploy.render.console import Console
-from canary_deploy.watch.timing import Timing
 from local_aws import push_image, seed_parameters
 
 pytestmark = pytest.mark.deploy
@@ -31,27 +27,14 @@ region = "us-east-1"
 
 
 class Runner:
-    """main() as `program` with captured output; the clock moves only when the deployer sleeps, and
-    `at=(text, action)` acts at the first sleep after `text` was printed (as in test_deploy_moto.verify_run)."""
+    """main() as `program`, with test_deploy_moto.verify_run's clock and `at=(text, action)`."""
 
     def __init__(self, output_dir, program):
         self.output_dir = output_dir
         self.program = program
 
     def __call__(self, *argv, at=None):
-        out, err = io.StringIO(), io.StringIO()
-        now, pending = [0.0], [at]
-
-        def sleep(seconds):
-            now[0] += seconds
-            if pending[0] and pending[0][0] in out.getvalue():
-                action, pending[0] = pending[0][1], None
-                action()
-
-        console = Console(out=out, err=err, interactive=False, color=False)
-        argv = [*argv, "--output-dir", str(self.output_dir)]
-        code = main(argv, console=console, program=self.program, timing=Timing(lambda: now[0], sleep))
-        self.out, self.err = out.getvalue(), err.getvalue()
+        code, self.out, self.err = verify_run(self, *argv, at=at, program=self.program)
         return code
 
     def follow(self, message, *extra):

@@ -38,6 +38,11 @@ def stubs(clients):
         ecs.assert_no_pending_responses()
 
 
+def two_resource_stream(clients, console, **kwargs):
+    """The stack's event stream for a two-resource change set."""
+    return EventStream(clients.cloudformation, STACK_ID, STACK, console, "python deploy.py status app", 2, **kwargs)
+
+
 def deployment(identifier, status, revision, rollout, running=0, pending=0, failed=0, second=2):
     return {
         "id": identifier,
@@ -97,16 +102,7 @@ def test_a_failing_rollout_is_shown_live_and_named_as_the_root_cause(clients, st
     cancelled = []
     watch = RolloutWatch(clients, console, cancel_after=2, cancel=cancelled.append)
     seconds = iter(range(0, 1000, 30))
-    stream = EventStream(
-        clients.cloudformation,
-        STACK_ID,
-        STACK,
-        console,
-        "python deploy.py status app",
-        2,
-        timing=Timing(clock=lambda: next(seconds)),
-        watcher=watch,
-    )
+    stream = two_resource_stream(clients, console, timing=Timing(clock=lambda: next(seconds)), watcher=watch)
     updating = [
         event(1, "UPDATE_IN_PROGRESS"),
         event(2, "UPDATE_IN_PROGRESS", "Service", "AWS::ECS::Service", physical_id=SERVICE_ARN),
@@ -180,15 +176,7 @@ def test_a_service_done_between_two_polls_costs_no_ecs_call(clients, stubs):
     cfn, _ = stubs  # the ECS Stubber has no answer queued: any ECS call fails the test
     out = io.StringIO()
     console = Console(out=out, err=out, stdin=io.StringIO(), interactive=False, color=False)
-    stream = EventStream(
-        clients.cloudformation,
-        STACK_ID,
-        STACK,
-        console,
-        "python deploy.py status app",
-        2,
-        watcher=RolloutWatch(clients, console),
-    )
+    stream = two_resource_stream(clients, console, watcher=RolloutWatch(clients, console))
     events = [
         event(1, "CREATE_IN_PROGRESS"),
         event(2, "CREATE_IN_PROGRESS", "Topic", "AWS::SNS::Topic"),
