@@ -13,13 +13,13 @@ from botocore.stub import Stubber
 from recorded_answers import THROTTLED, answer, no_retry_delays
 from stack_events import STACK, STACK_ID, START, event, events_page
 
-from canary_deploy.aws.rollout import ServiceState
 from canary_deploy.aws.session import AwsClients
 from canary_deploy.aws.stack_state import describe_stack
 from canary_deploy.cli import main
 from canary_deploy.commands.deployer import DeployOptions, StackDeployer
 from canary_deploy.commands.release import StackNames
 from canary_deploy.commands.status import StatusReport
+from canary_deploy.model.ecs_state import ServiceState
 from canary_deploy.model.invocation import Invocation
 from canary_deploy.render.console import Console
 from canary_deploy.watch.events import EventStream, PollSchedule, fast_poll_seconds

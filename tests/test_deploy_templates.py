@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from canary_deploy.aws.template_source import StackTemplate, TemplateSource, template_argument
+from canary_deploy.aws.template_source import TemplateSource, template_argument
 from canary_deploy.errors import BadInput
 from canary_deploy.model.parameters import constraint_violation
+from canary_deploy.model.stack_template import StackTemplate
 from contract import TEMPLATE_FILES
 from tests.generated_output import write_output
 

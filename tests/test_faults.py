@@ -14,11 +14,11 @@ from test_interrupts import ctrl_c, knob, released, running_image_tag
 from test_local_aws import events_of
 
 from canary_deploy.aws.session import AwsClients
-from canary_deploy.aws.template_source import StackTemplate
 from canary_deploy.commands.preflight import AppPreflight
 from canary_deploy.errors import PreflightFailed
 from canary_deploy.model.invocation import Invocation
 from canary_deploy.model.parameters import ParameterSource, StackParameters
+from canary_deploy.model.stack_template import StackTemplate
 from canary_deploy.render.console import Console
 from local_aws import push_image, seed_parameters
 

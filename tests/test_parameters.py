@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from canary_deploy.aws.template_source import StackTemplate
 from canary_deploy.errors import BadInput
 from canary_deploy.model.parameters import (
     ParameterSource,
@@ -16,6 +15,7 @@ from canary_deploy.model.parameters import (
     parse_overrides,
     read_parameters_file,
 )
+from canary_deploy.model.stack_template import StackTemplate
 from canary_deploy.render.console import Console
 from canary_deploy.render.parameter_diff import ParameterDiff
 from contract import TEMPLATE_FILES

@@ -3,7 +3,8 @@ the release's service deployment in ECS's history, the deployment alarms, the ta
 
 import pytest
 
-from canary_deploy.model.verdict import AlarmState, Observation, Outcome, Release, VerdictJudge, duration
+from canary_deploy.model.verdict import AlarmState, Observation, Outcome, Release, VerdictJudge
+from canary_deploy.render.durations import duration
 from canary_deploy.watch.canary_watch import CanaryAlarms
 
 V = "1.16.0-beta.13-0a1b2c3d"

@@ -11,11 +11,11 @@ from cfn.stack_status import StackStatus
 
 from ..errors import DeploymentFailed, Interrupted
 from ..model.invocation import Invocation
+from ..model.stack_template import StackTemplate
 from ..render.console import Console
 from .awaited_call import CallInterrupted, awaited
 from .aws_types import Client, ParameterEntry, ResourceChange
 from .stack_state import describe_stack
-from .template_source import StackTemplate
 
 # CloudFormation says "nothing to do" in two ways: a FAILED change set with the first text, or (older
 # path, and moto with identical parameters) a ValidationError from CreateChangeSet with the second.

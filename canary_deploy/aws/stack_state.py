@@ -41,7 +41,3 @@ def refuse_if_stuck(stack: Stack, invocation: Invocation, status_command: str) -
             f"{name} is {status} ({reason}): it may hold resources, so it is not deleted automatically; "
             "inspect and clean it up, then deploy again"
         )
-
-
-def outputs_of(stack: Stack) -> dict[str, str]:
-    return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}

@@ -2,31 +2,17 @@
 too big to inline."""
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from contract import MAX_INLINE_TEMPLATE_BYTES, TEMPLATE_FILES
 from manifest import MANIFEST_FILE, PROJECT_ROOT, Manifest, sha256
 
 from ..errors import BadInput
+from ..model.stack_template import StackTemplate
 
 if TYPE_CHECKING:
     from .session import AwsClients
-
-
-@dataclass(frozen=True)
-class StackTemplate:
-    filename: str
-    body: str
-
-    @property
-    def data(self) -> dict[str, Any]:
-        return json.loads(self.body)
-
-    @property
-    def parameters(self) -> dict[str, dict[str, Any]]:
-        return self.data.get("Parameters", {})
 
 
 class TemplateSource:

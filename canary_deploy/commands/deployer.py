@@ -11,20 +11,22 @@ from cfn.stack_status import StackStatus
 from ..aws.awaited_call import CallInterrupted, awaited
 from ..aws.aws_types import ResourceToImport, Stack
 from ..aws.changeset import ChangeSet, required_capabilities
+from ..aws.local_values import LocalValues
 from ..aws.session import AwsClients
-from ..aws.stack_state import describe_stack, outputs_of, refuse_if_stuck, status_of
-from ..aws.template_source import StackTemplate, template_argument
+from ..aws.stack_state import describe_stack, refuse_if_stuck, status_of
+from ..aws.template_source import template_argument
 from ..errors import ChangesRefused, DeploymentFailed, Interrupted, StateUnknown
 from ..model.invocation import Invocation
 from ..model.outputs_file import OutputsFile
 from ..model.parameters import StackParameters, deployed_values
-from ..model.property_diff import LocalValues
+from ..model.stack_outputs import outputs_of
+from ..model.stack_template import StackTemplate
 from ..render.console import Console
 from ..render.parameter_diff import ParameterDiff
 from ..render.review import ChangeReview
 from ..watch.events import FAST_POLL, EventStream
 from ..watch.interrupts import AWS_ERRORS, ExecutionInterrupts, abandon, first_line
-from ..watch.rollout_view import RolloutWatch
+from ..watch.rollout_watch import RolloutWatch
 from ..watch.timing import REAL_TIME, Timing
 
 # ECS can take hours to report "did not stabilize"; a generous default, never a fixed one-hour cap.
@@ -120,8 +122,8 @@ class StackDeployer:
                 change_set.create(body, sent, required_capabilities(template), to_import) and change_set.wait()
             )
             if has_changes:
-                values = LocalValues(self.clients, change_set, stack, template.data, parameters.values())
-                table = self.review(change_set, diff, values)
+                local = LocalValues(self.clients, change_set, stack, template.data, parameters.values())
+                table = self.review(change_set, diff, local)
         except KeyboardInterrupt as interrupt:
             abandon(change_set, interrupt)
         except DeploymentFailed:
@@ -137,12 +139,13 @@ class StackDeployer:
             return None
         return self.execute(change_set, total_resources=len(table.changes), final=not to_import)
 
-    def review(self, change_set: ChangeSet, diff: ParameterDiff, values: LocalValues) -> ChangeReview | None:
+    def review(self, change_set: ChangeSet, diff: ParameterDiff, local: LocalValues) -> ChangeReview | None:
         """Shows the parameter changes and the resource changes; returns the table to execute, or None after
         a dry run (change set discarded). Flagged changes need confirmation: ChangesRefused discards the
         change set and stops here."""
         diff.print(self.console)
-        table = ChangeReview(change_set.stack_name, change_set.changes(), values)
+        changes = change_set.changes()
+        table = ChangeReview(change_set.stack_name, changes, local.resource_values(changes))
         table.print(self.console)
         if self.options.dry_run:
             change_set.discard()

@@ -1,9 +1,10 @@
 """`deploy.py destroy app|registry`: delete after confirmation; never the registry while the app uses it."""
 
 from ..aws.session import AwsClients
-from ..aws.stack_state import describe_stack, outputs_of
+from ..aws.stack_state import describe_stack
 from ..errors import ChangesRefused, StackStateRefused
 from ..model.invocation import Invocation
+from ..model.stack_outputs import outputs_of
 from ..render.console import Console
 from ..watch.timing import REAL_TIME, Timing
 from .deployer import DeployOptions, StackDeployer

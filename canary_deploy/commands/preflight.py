@@ -9,11 +9,12 @@ from contract import KAFKA_PARAMETERS, REGISTRY_EXPORTS, SENTRY_PARAMETER, SLACK
 
 from ..aws.aws_types import ResourceToImport, Stack
 from ..aws.session import AwsClients
-from ..aws.stack_state import describe_stack, outputs_of, status_of
-from ..aws.template_source import StackTemplate
+from ..aws.stack_state import describe_stack, status_of
 from ..errors import PreflightFailed
 from ..model.invocation import Invocation
 from ..model.parameters import StackParameters, deployed_values
+from ..model.stack_outputs import outputs_of
+from ..model.stack_template import StackTemplate
 from ..render.console import Console
 from ..render.docker_hints import login_command, push_command
 

@@ -9,12 +9,13 @@ from contract import APP_STACK, MUTABLE_IMAGE_TAG, REGISTRY_STACK, REPOSITORY_NA
 
 from ..aws.aws_types import Stack
 from ..aws.session import AwsClients
-from ..aws.stack_state import describe_stack, outputs_of
+from ..aws.stack_state import describe_stack
 from ..aws.template_source import TemplateSource
 from ..errors import BadInput, CanaryFailed, DeploymentFailed, Interrupted
 from ..model.invocation import Invocation
 from ..model.outputs_file import VerdictFile
 from ..model.parameters import ParameterSource, StackParameters, deployed_values
+from ..model.stack_outputs import outputs_of
 from ..model.verdict import Outcome
 from ..render.console import Console
 from ..render.docker_hints import login_command, push_command, tag_command

@@ -9,18 +9,20 @@ from dataclasses import replace
 from datetime import datetime
 
 from ..aws.aws_types import Client, Stack
-from ..aws.rollout import Outcome, ServiceRollout, ServiceState
+from ..aws.rollout import ServiceRollout
 from ..aws.session import AwsClients
-from ..aws.stack_state import describe_stack, outputs_of, status_of
+from ..aws.stack_state import describe_stack, status_of
+from ..model.ecs_state import Progress, ServiceState
 from ..model.environments import Environment
 from ..model.invocation import Invocation
 from ..model.parameters import deployed_values
+from ..model.stack_outputs import outputs_of
 from ..render.console import Console
 from ..render.environment_table import EnvironmentState, environment_table
+from ..render.rollout import deployment_summary, service_event_line, stopped_task_line
+from ..render.stack_events import stack_event_line
 from ..watch.canary_watch import CanaryWatch
-from ..watch.events import STACK_TYPE
 from ..watch.interrupts import AWS_ERRORS, first_line
-from ..watch.rollout_view import deployment_summary, event_line, stopped_task_line
 from ..watch.timing import REAL_TIME, Timing
 from .release import StackNames
 
@@ -62,7 +64,7 @@ class StatusReport:
         when = "last updated" if stack.get("LastUpdatedTime") else "created"
         changed = stack.get("LastUpdatedTime") or stack["CreationTime"]
         self.console.line(
-            f"{name}: {status} ({Outcome.of_stack(status_of(stack)).value}{reason}), {when} {changed:%Y-%m-%d %H:%M:%S %Z}"
+            f"{name}: {status} ({Progress.of_stack(status_of(stack)).value}{reason}), {when} {changed:%Y-%m-%d %H:%M:%S %Z}"
         )
         outputs = outputs_of(stack)
         for key, value in outputs.items():
@@ -80,11 +82,7 @@ class StatusReport:
         events = self.clients.cloudformation.describe_stack_events(StackName=stack["StackId"])["StackEvents"]
         self.console.line("Recent events:")
         for event in reversed(events[:STACK_EVENTS_SHOWN]):
-            kind = "" if event.get("ResourceType") == STACK_TYPE else f" {event.get('ResourceType')}"
-            reason = f"  {event['ResourceStatusReason']}" if event.get("ResourceStatusReason") else ""
-            self.console.line(
-                f"  {event['Timestamp']:%H:%M:%S}  {event['ResourceStatus']}{kind} {event['LogicalResourceId']}{reason}"
-            )
+            self.console.line(f"  {stack_event_line(event)}")
 
     def show_service(self, stack: Stack, rollout: ServiceRollout) -> ServiceState | None:
         state = rollout.state()
@@ -114,7 +112,7 @@ class StatusReport:
         if state.events:
             self.console.line("  service events:")
         for event in state.events[:SERVICE_EVENTS_SHOWN]:
-            self.console.line(f"    {event_line(event)}")
+            self.console.line(f"    {service_event_line(event)}")
         return state
 
     def show_last_release(self, stack: Stack, state: ServiceState) -> None:
@@ -217,7 +215,7 @@ class ImageMismatch:
 
     def explain(self) -> str:
         primary = self.state.primary
-        failed = [d for d in self.state.deployments if d.outcome is Outcome.FAILED]
+        failed = [d for d in self.state.deployments if d.progress is Progress.FAILED]
         if failed:
             return (
                 f"the deployment of {failed[0].revision} failed ({failed[0].rollout_state_reason or 'no reason given'})"
@@ -231,7 +229,7 @@ class ImageMismatch:
                 f"changed outside CloudFormation: the service deploys {primary.revision}, the stack's task definition "
                 f"is {declared.rsplit('/', 1)[-1]} (e.g. `aws ecs update-service`); deploy again to put the stack's back"
             )
-        if stack_busy or (primary and primary.outcome is Outcome.IN_PROGRESS):
+        if stack_busy or (primary and primary.progress is Progress.IN_PROGRESS):
             return "a rollout is in progress: the old tasks run until the new ones do" + (
                 f"; {outside}" if outside else ""
             )

@@ -7,8 +7,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..aws.stack_state import outputs_of
 from ..errors import BadInput
+from ..model.stack_outputs import outputs_of
 from .verdict import Verdict
 
 

@@ -9,8 +9,8 @@ from typing import NoReturn
 
 from cfn.stack_status import StackStatus
 
-from ..aws.template_source import StackTemplate
 from ..errors import BadInput
+from ..model.stack_template import StackTemplate
 
 # CloudFormation's Number: ASCII digits with an optional minus sign and fraction. float() would also take
 # "nan", "inf", "1_0" and non-ASCII digits such as "５", which CloudFormation refuses.

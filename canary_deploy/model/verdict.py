@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from ..render.durations import duration
+
 # ECS's service deployment statuses (ListServiceDeployments), by what they mean for a verdict.
 ROLLED_BACK = "ROLLBACK_SUCCESSFUL"
 ROLLING_BACK = ("ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS")
@@ -85,17 +87,6 @@ class Verdict:
         if self.outcome is Outcome.IN_PROGRESS:
             return f"canary on {self.version}: {self.consequence} ({tasks})"
         return f"canary on {self.version} not judged yet: detached after {duration(self.watched)} ({lag}, {tasks})"
-
-
-def duration(seconds: float) -> str:
-    """`15 min`, `2m10s`, `3s`, `2h05m`."""
-    whole = round(seconds)
-    minutes, rest = divmod(whole, 60)
-    if minutes >= 60:
-        return f"{minutes // 60}h{minutes % 60:02d}m"
-    if minutes and not rest:
-        return f"{minutes} min"
-    return f"{minutes}m{rest:02d}s" if minutes else f"{rest}s"
 
 
 def _number(value: float) -> str:

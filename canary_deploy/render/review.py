@@ -14,7 +14,8 @@ from functools import cached_property
 from typing import Any
 
 from ..aws.aws_types import ResourceChange
-from ..model.property_diff import MISSING, LocalValues, PropertyChange, ResourceValues
+from ..model.images import image_tag
+from ..model.property_diff import MISSING, PropertyChange, ResourceValues
 from ..model.security_diff import SECURITY_GROUP_TYPES, is_security_type, security_changes
 from .console import Console
 
@@ -117,11 +118,13 @@ class ReviewedChange:
 class ChangeReview:
     """The resource changes of a change set, rendered for a human to approve."""
 
-    def __init__(self, stack_name: str, changes: list[ResourceChange], local: LocalValues | None = None) -> None:
+    def __init__(
+        self, stack_name: str, changes: list[ResourceChange], values: list[ResourceValues] | None = None
+    ) -> None:
+        """`values`: each change's, as aws/local_values.py resolved them; by default CloudFormation's own."""
         self.stack_name = stack_name
-        if local is not None:
-            local.expect(changes)
-        self.changes = [ReviewedChange(change, ResourceValues(change, local)) for change in changes]
+        values = values if values is not None else [ResourceValues.from_context(change) for change in changes]
+        self.changes = [ReviewedChange(change, value) for change, value in zip(changes, values, strict=True)]
 
     @property
     def risky(self) -> list[ReviewedChange]:
@@ -199,7 +202,7 @@ def _shorten(text: str) -> str:
 
 
 def _tag(image: Any) -> str | None:
-    return image.rsplit(":", 1)[1] if isinstance(image, str) and ":" in image.rsplit("/", 1)[-1] else None
+    return image_tag(image) if isinstance(image, str) else None
 
 
 def _only_tag_differs(before: Any, after: Any) -> bool:

@@ -3,7 +3,7 @@ completed, `deploy.py status app` judges the last release, and a deploy that Clo
 because ECS's deployment alarms fired is reported as the canary's failure (verdict.py decides).
 
 Per look, every 5 s (alarms change state once a minute at most; the rollout view keeps up): one
-DescribeServices (the live rollout view, rollout_view.RolloutWatch), one DescribeAlarms (the service's
+DescribeServices (the live rollout view, rollout_watch.RolloutWatch), one DescribeAlarms (the service's
 deployment alarms), ListServiceDeployments and DescribeServiceDeployments (the release in ECS's deployment
 history; each revision is read once) and one GetMetricData (the lag alarm's own Metrics Insights query).
 """
@@ -17,13 +17,16 @@ from typing import Any
 from contract import CONSUMER_LAG_ALARM, alarm_name
 
 from ..aws.aws_types import Client
-from ..aws.rollout import ServiceRollout, ServiceState
+from ..aws.rollout import ServiceRollout
 from ..aws.session import AwsClients
 from ..errors import DeploymentFailed
+from ..model.ecs_state import ServiceState
+from ..model.images import image_tag
 from ..model.invocation import Invocation
-from ..model.verdict import AlarmState, Observation, Release, Verdict, VerdictJudge, duration
+from ..model.verdict import AlarmState, Observation, Release, Verdict, VerdictJudge
 from ..render.console import Console
-from .rollout_view import RolloutWatch
+from ..render.durations import duration
+from .rollout_watch import RolloutWatch
 from .timing import REAL_TIME, Timing
 
 # Without deployment alarms to derive ECS's bake time from.
@@ -33,10 +36,6 @@ VERIFY_POLL_SECONDS = 5.0
 HISTORY_LOOKED_AT = 10
 # Metrics Insights queries read the latest 3 hours only.
 INSIGHTS_REACH = timedelta(hours=3)
-
-
-def image_tag(image: str) -> str:
-    return image.rsplit(":", 1)[-1] if ":" in image.rsplit("/", 1)[-1] else image
 
 
 @dataclass(frozen=True)
@@ -95,7 +94,8 @@ class DeploymentHistory:
     @staticmethod
     def version_of(revision: dict[str, Any]) -> str:
         images = revision.get("containerImages") or [{}]
-        return image_tag(images[0].get("image", "?"))
+        image = images[0].get("image", "?")
+        return image_tag(image) or image
 
 
 class CanaryAlarms:

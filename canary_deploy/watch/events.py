@@ -8,7 +8,9 @@ from cfn.stack_status import StackStatus
 from ..aws.aws_types import Client, StackEvent
 from ..errors import BadInput, DeploymentFailed
 from ..render.console import Console
-from .rollout_view import RolloutWatch, elapsed
+from ..render.durations import duration
+from ..render.stack_events import stack_event_line, stack_event_style
+from .rollout_watch import RolloutWatch
 from .timing import REAL_TIME, Timing
 
 STACK_TYPE = "AWS::CloudFormation::Stack"
@@ -71,7 +73,7 @@ class EventStream:
         watcher: RolloutWatch | None = None,
         fast_poll: float = FAST_POLL,
     ) -> None:
-        """`watcher` follows the ECS service on the same polls, within the same budget (rollout_view);
+        """`watcher` follows the ECS service on the same polls, within the same budget (rollout_watch);
         `status_command` watches the stack after a timeout."""
         self.cfn = cfn
         self.stack_id = stack_id
@@ -164,14 +166,7 @@ class EventStream:
         status = event["ResourceStatus"]
         if not self._is_stack_event(event):
             self.resource_status[event.get("LogicalResourceId")] = status
-        stamp = event["Timestamp"].strftime("%H:%M:%S") if event.get("Timestamp") else "--:--:--"
-        text = f"{stamp}  {status:<28} {event.get('ResourceType', ''):<34} {event.get('LogicalResourceId', '')}"
-        reason = event.get("ResourceStatusReason")
-        if reason:
-            text += f"  {reason}"
-        style = (
-            "red" if "FAILED" in status or "ROLLBACK" in status else "green" if status.endswith("_COMPLETE") else None
-        )
+        text, style = stack_event_line(event), stack_event_style(status)
         self.console.line(self.console.style(text, style) if style else text)
 
     def _show_progress(self) -> None:
@@ -180,5 +175,5 @@ class EventStream:
         parts = [f"{self.stack_name}: {done}/{total} resources"]
         if self.watcher and self.watcher.progress():
             parts.append(self.watcher.progress())
-        parts.append(elapsed(self.clock() - self.started))
+        parts.append(duration(self.clock() - self.started))
         self.console.progress(" · ".join(parts))

@@ -1,4 +1,4 @@
-"""The ECS rollout, rendered: during a deploy (RolloutWatch, fed by the event stream) and in `status`.
+"""The ECS rollout followed during a deploy (RolloutWatch, fed by the event stream); render/rollout.py draws its lines.
 
 While CloudFormation creates or updates the `AWS::ECS::Service`, each poll of the stack's events also
 looks at the service (one DescribeServices) and prints: new service events, the deployments' rollout
@@ -14,8 +14,10 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from ..aws.aws_types import StackEvent
-from ..aws.rollout import Deployment, ServiceEvent, ServiceRollout, ServiceState, StoppedTask, service_of_arn
+from ..aws.rollout import ServiceRollout
+from ..model.ecs_state import ServiceState, StoppedTask, service_of_arn
 from ..render.console import Console
+from ..render.rollout import deployment_summary, service_event_line, stopped_task_line
 
 if TYPE_CHECKING:  # a type only: boto3 stays out of what `make run` imports for its poll setting (0.15 s)
     from ..aws.session import AwsClients
@@ -24,51 +26,6 @@ SERVICE_TYPE = "AWS::ECS::Service"
 # CloudFormation stamps its event before it calls ECS, to the microsecond; ECS stamps to the millisecond.
 CLOCK_TOLERANCE = timedelta(seconds=1)
 REASONS_SHOWN = 3
-
-
-def deployment_summary(state: ServiceState) -> str:
-    """`rollout IN_PROGRESS: new AppStack:8 0/1 running, 1 pending, 2 failed; old AppStack:7 1 running`"""
-    primary = state.primary
-    if primary is None:
-        return f"no deployment; {state.running}/{state.desired} running"
-    text = f"rollout {primary.rollout_state or '?'}: new {primary.revision} {_counts(primary)}"
-    for older in state.older:
-        text += f"; old {older.revision} {older.running} running"
-        if older.rollout_state == "FAILED":
-            text += " (failed)"
-    return text
-
-
-def _counts(deployment: Deployment) -> str:
-    text = f"{deployment.running}/{deployment.desired} running"
-    if deployment.pending:
-        text += f", {deployment.pending} pending"
-    if deployment.failed_tasks:
-        text += f", {deployment.failed_tasks} failed"
-    return text
-
-
-def stopped_task_line(task: StoppedTask) -> str:
-    """`task 1a2b3c4d (AppStack:8) stopped: <reason>; container app: exit code 1, <reason>`"""
-    text = f"task {task.task_id[:8]} ({task.task_definition.rsplit('/', 1)[-1]}) stopped: {task.stopped_reason}"
-    for container in task.containers:
-        details = []
-        if container.exit_code is not None:
-            details.append(f"exit code {container.exit_code}")
-        if container.reason and container.reason != task.stopped_reason:
-            details.append(container.reason)
-        if details:
-            text += f"; container {container.name}: {', '.join(details)}"
-    return text
-
-
-def event_line(event: ServiceEvent) -> str:
-    return f"{event.created_at:%H:%M:%S}  {event.message}"
-
-
-def elapsed(seconds: float) -> str:
-    minutes, seconds = divmod(int(seconds), 60)
-    return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
 
 
 def _utc(moment: datetime) -> datetime:
@@ -136,7 +93,7 @@ class RolloutWatch:
         for event in reversed(state.events):
             if event.id not in self.shown_events and _utc(event.created_at) >= self.since:
                 self.shown_events.add(event.id)
-                self.console.line(f"  ECS  {event_line(event)}")
+                self.console.line(f"  ECS  {service_event_line(event)}")
         summary = deployment_summary(state)
         if summary != self.summary:
             self.summary = summary

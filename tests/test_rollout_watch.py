@@ -11,7 +11,7 @@ from stack_events import STACK, STACK_ID, START, event
 from canary_deploy.aws.session import AwsClients
 from canary_deploy.render.console import Console
 from canary_deploy.watch.events import EventStream
-from canary_deploy.watch.rollout_view import RolloutWatch
+from canary_deploy.watch.rollout_watch import RolloutWatch
 from canary_deploy.watch.timing import Timing
 
 CLUSTER, SERVICE = "AppStack-Cluster-X", "AppStack-Service-Y"
