@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -440,7 +441,8 @@ def run_job(job: str, workspace: Path, known: dict[str, str], env: dict[str, str
     the name of the step that failed (None when none did)."""
     known = {"inputs.kafkajs_version": VERSION, **known}
     outputs: dict[str, str] = {}
-    base = {**env, **{name: evaluate(value, known) for name, value in WORKFLOW["env"].items()}}
+    declared = {**WORKFLOW["env"], **WORKFLOW["jobs"][job].get("env", {})}
+    base = {**env, **{name: evaluate(value, known) for name, value in declared.items()}}
     for step in WORKFLOW["jobs"][job]["steps"]:
         if "run" not in step:
             continue
@@ -470,7 +472,7 @@ def build_job(release: Release, fresh_checkout: bool = True, **env: str) -> tupl
     if fresh_checkout:
         release.check_out()
     (release.root / "docker-images").write_text("")
-    known = {"secrets.APP_REPOSITORY_TOKEN": APP_TOKEN}
+    known = {"secrets.APP_REPOSITORY_TOKEN": APP_TOKEN, "needs.plan.outputs.registry": "RegistryStack"}
     outputs, failed = run_job("build", release.root, known, {**release.env, **env})
     return outputs.get("tag.outputs.tag"), failed
 
@@ -534,8 +536,19 @@ def test_a_rerun_after_a_failed_deploy_builds_pushes_and_commits_nothing(release
 # --- The plan: `deploy.py environments --json` into the deploy jobs' matrix ----------------------------------
 
 ENVIRONMENTS = [
-    {"name": "msk", "stack_name": "CanaryMsk", "region": "eu-central-1", "parameter_prefix": "/canary/msk"},
-    {"name": "confluent-cloud", "stack_name": "CanaryConfluent", "region": "eu-west-1"},
+    {
+        "name": "msk",
+        "stack_name": "CanaryMsk",
+        "region": "eu-central-1",
+        "registry_stack_name": "CanaryRegistry",
+        "parameter_prefix": "/canary/msk",
+    },
+    {
+        "name": "confluent-cloud",
+        "stack_name": "CanaryConfluent",
+        "region": "eu-west-1",
+        "registry_stack_name": "CanaryRegistry",
+    },
 ]
 # Stands in for the deployer in .venv: `deploy.py environments --json` prints $LISTED and exits $DEPLOYER_EXIT.
 DEPLOYER = """#!/usr/bin/env bash
@@ -565,6 +578,7 @@ def test_the_plan_turns_the_environments_into_the_matrix(tmp_path):
     matrix = outputs["environments.outputs.environments"]
     assert json.loads(matrix) == [{key: e[key] for key in ("name", "stack_name", "region")} for e in ENVIRONMENTS]
     assert "\n" not in matrix
+    assert outputs["environments.outputs.registry"] == "CanaryRegistry"  # where the build pushes the image
 
 
 @pytest.mark.parametrize(
@@ -576,6 +590,10 @@ def test_the_plan_turns_the_environments_into_the_matrix(tmp_path):
         ('[{"name": "msk", "stack_name": "CanaryMsk"}]', "each environment needs name, stack_name, region"),
         ('[{"name": "../msk", "stack_name": "S", "region": "eu-west-1"}]', "environment name '../msk'"),
         (json.dumps([ENVIRONMENTS[0], ENVIRONMENTS[0]]), "environment names repeat: msk, msk"),
+        (
+            json.dumps([ENVIRONMENTS[0], {**ENVIRONMENTS[1], "registry_stack_name": "Other"}]),
+            "the environments name different registries (CanaryRegistry, Other)",
+        ),
     ],
 )
 def test_a_list_unfit_for_the_matrix_fails_the_plan_in_one_line(tmp_path, listed, reason):
@@ -734,3 +752,27 @@ def test_a_slack_error_is_a_warning_and_the_verdicts_stand(tmp_path, slack_webho
 def test_report_refuses_missing_arguments_or_environments(args):
     result = subprocess.run([str(SCRIPTS / "report-verdicts.py"), *args], capture_output=True, text=True, timeout=30)
     assert result.returncode == 2 and result.stderr.startswith("usage:")
+
+
+def test_the_committed_environments_plan_with_the_workflows_region_where_they_name_none():
+    """environments.toml's default canary names no region (it runs where AWS_REGION points): the plan gives it
+    the workflow's region, and without one refuses in one line."""
+    listed = subprocess.run(
+        [sys.executable, str(ROOT / "deploy.py"), "environments", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": os.environ["PATH"]},  # no AWS settings: the file alone
+    ).stdout
+    planned = subprocess.run(
+        [str(SCRIPTS / "plan-environments.py"), "eu-west-1"], input=listed, capture_output=True, text=True, timeout=30
+    )
+    assert planned.returncode == 0, planned.stderr
+    outputs = dict(line.split("=", 1) for line in planned.stdout.splitlines())
+    assert {"name": "default", "stack_name": "AppStack", "region": "eu-west-1"} in json.loads(outputs["environments"])
+    assert outputs["registry"] == "RegistryStack"
+    unplanned = subprocess.run(
+        [str(SCRIPTS / "plan-environments.py")], input=listed, capture_output=True, text=True, timeout=30
+    )
+    assert unplanned.returncode == 1 and "each environment needs name, stack_name, region" in unplanned.stderr

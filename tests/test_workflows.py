@@ -144,7 +144,7 @@ def test_the_plan_reads_the_environments_into_the_deploy_matrix():
     workflow = load("release.yml")
     plan, deploy = workflow["jobs"]["plan"], workflow["jobs"]["deploy"]
     read = release_steps("plan")["Read the environments"]
-    assert "deploy.py environments --json | .github/scripts/plan-environments.py" in read["run"]
+    assert 'deploy.py environments --json | .github/scripts/plan-environments.py "$AWS_REGION"' in read["run"]
     assert plan["outputs"]["environments"] == f"${{{{ steps.{read['id']}.outputs.environments }}}}"
     assert deploy["strategy"] == {
         "fail-fast": False,
