@@ -263,8 +263,8 @@ def test_second_ctrl_c_while_waiting_for_a_slow_create_detaches_naming_what_may_
     left = "RegistryStack may be left in REVIEW_IN_PROGRESS: delete it with `aws cloudformation delete-stack --stack-name RegistryStack`"
     assert (code, err.strip()) == (130, f"❌ detached: {left}")
     time.sleep(SLOW)  # the create lands: what the message named is there, and its command removes it
-    stack = aws.client("cloudformation").describe_stacks(StackName="RegistryStack")["Stacks"][0]
-    assert stack["StackStatus"] == "REVIEW_IN_PROGRESS"
+    assert deploy("status", "registry") == 0
+    assert "RegistryStack: REVIEW_IN_PROGRESS (a change set awaits execution; it holds nothing)" in deploy.out
     aws.client("cloudformation").delete_stack(StackName="RegistryStack")
     assert stack_names(aws) == []
 

@@ -20,10 +20,13 @@ class Progress(Enum):
     IN_PROGRESS = "in progress"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    AWAITING_EXECUTION = "a change set awaits execution; it holds nothing"
 
     @classmethod
     def of_stack(cls, status: StackStatus) -> Progress:
-        """A stack awaiting its first execution has not succeeded yet: in progress, as its name says."""
+        """A stack a first change set made and nobody executed is neither working nor done: said as such."""
+        if status.awaiting_execution:
+            return cls.AWAITING_EXECUTION
         if not status.final:
             return cls.IN_PROGRESS
         return cls.SUCCEEDED if status.succeeded else cls.FAILED
