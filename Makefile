@@ -18,7 +18,7 @@ GUARD_BUILD := bin/$(if $(filter Darwin,$(shell uname -s)),macos,ubuntu)/$(if $(
 # The stack templates generate.py writes (output/ also holds its manifest.json, which is not a template).
 TEMPLATES = $(filter-out output/manifest.json,$(wildcard output/*.json))
 
-.PHONY: install run local-aws push-local test lint security checkov control-tower clean
+.PHONY: install run local-aws push-local aws-acceptance test lint security checkov control-tower clean
 
 # One stamp per set of extras, so `make run` and `make test` each install what they need once.
 $(VENV)/.stamp-local: setup.cfg pyproject.toml
@@ -68,6 +68,11 @@ local-aws: $(VENV)/.stamp-local
 push-local: $(VENV)/.stamp-local
 	$(if $(TAG),,$(error TAG is missing: make push-local TAG=<image tag>))
 	$(BIN)/python -m local_aws.push_local '$(TAG)'
+
+# Settle on a real AWS account what the local AWS assumes (docs/operations.md): opt-in, never in CI, a few cents.
+# make aws-acceptance ARGS="--account 123456789012 [--profile P] [--region R] [--prefix P]"
+aws-acceptance: $(VENV)/.stamp-local
+	$(BIN)/python -m acceptance $(ARGS)
 
 # cfn-lint CLI with the project's rules and informational checks, then checkov and Control Tower's controls.
 security: $(VENV)/.stamp-test checkov control-tower

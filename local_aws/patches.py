@@ -27,6 +27,7 @@ from .cloudformation import (
 from .cloudwatch import metrics_insights
 from .ecr import images
 from .ecs import scheduler, service_deployments
+from .ecs.container_insights import ContainerInsights
 from .ecs.deployment_alarms import DeploymentAlarms
 from .ecs.service_deployments import ServiceDeployments
 from .errors import LocalAWSError
@@ -151,6 +152,13 @@ PATCHES: tuple[Patch | Model, ...] = (
         wraps=True,
     ),
     Patch(
+        ECS_RESPONSES + "create_service",
+        scheduler.create_service_request,
+        "CreateService keeps its deploymentConfiguration (circuit breaker, alarms), ECS's defaults for the rest",
+        ECS_API + "API_DeploymentConfiguration.html",
+        wraps=True,
+    ),
+    Patch(
         ECS_MODELS + "EC2ContainerServiceBackend.update_service",
         scheduler.update_service,
         "a new task definition or a forced deployment starts a rolling deployment; the old one runs until it ends",
@@ -228,8 +236,8 @@ PATCHES: tuple[Patch | Model, ...] = (
     Patch(
         "moto.cloudwatch.models:CloudWatchBackend.get_metric_data",
         metrics_insights.get_metric_data,
-        "GetMetricData evaluates a Metrics Insights query over its metric and schema",
-        "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-metrics-insights-querylanguage.html",
+        "GetMetricData evaluates a Metrics Insights query over its metric and schema, and metric math (IF, FILL)",
+        "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html",
         wraps=True,
     ),
     # --- CloudFormation waits for the ECS services it changes (local_aws.cloudformation.service_stabilization) ---
@@ -321,8 +329,9 @@ PATCHES: tuple[Patch | Model, ...] = (
 )
 
 # What watches every ECS deployment besides the circuit breaker, in order: the history records each
-# deployment's alarm judgement, so it comes after the alarms that make it.
-DEPLOYMENT_WATCHERS = (DeploymentAlarms(), ServiceDeployments())
+# deployment's alarm judgement, so it comes after the alarms that make it; Container Insights reports the
+# task counts (moto reports none; the task-count alarms read them).
+DEPLOYMENT_WATCHERS = (DeploymentAlarms(), ServiceDeployments(), ContainerInsights())
 
 _applied = False
 

@@ -2,18 +2,18 @@
 
 - `resolve`: a template value with Ref, Fn::Sub, Fn::Select and Fn::Split replaced by parameter values
   (defaults filled in).
-- `alarm_state`: a CloudWatch alarm evaluated on per-minute datapoints: its metric math (arithmetic,
-  comparisons, IF, FILL), then the last EvaluationPeriods values, missing ones treated as TreatMissingData
-  says, ALARM when at least DatapointsToAlarm of them breach.
+- `alarm_state`: a CloudWatch alarm evaluated on per-minute datapoints, with the local AWS's metric math
+  and alarm evaluation (local_aws.cloudwatch.metric_math: the same FILL as the local AWS's GetMetricData).
 - `allows`: whether a policy statement allows an action for a request context (StringEquals, Bool,
   ArnEquals).
 """
 
 from __future__ import annotations
 
-import operator
 import re
-from collections.abc import Callable
+
+from local_aws.cloudwatch.metric_math import Series, evaluate
+from local_aws.cloudwatch.metric_math import alarm_state as evaluated_state
 
 PSEUDO_PARAMETERS = {
     "AWS::StackName": "AppStack",
@@ -62,65 +62,12 @@ def _text(value) -> str:
     return value
 
 
-class Series:
-    """One value per minute of the evaluation range, oldest first; None is a missing datapoint."""
-
-    def __init__(self, values):
-        self.values = list(values)
-
-    def _zip(self, other, combine: Callable[[float, float], float]) -> Series:
-        others = other.values if isinstance(other, Series) else [other] * len(self.values)
-        return Series(
-            None if a is None or b is None else combine(a, b) for a, b in zip(self.values, others, strict=True)
-        )
-
-    def __add__(self, other):
-        return self._zip(other, operator.add)
-
-    def __sub__(self, other):
-        return self._zip(other, operator.sub)
-
-    def __mul__(self, other):
-        return self._zip(other, operator.mul)
-
-    def __gt__(self, other):
-        return self._zip(other, lambda a, b: float(a > b))
-
-    def __lt__(self, other):
-        return self._zip(other, lambda a, b: float(a < b))
-
-    def __ge__(self, other):
-        return self._zip(other, lambda a, b: float(a >= b))
-
-    def __le__(self, other):
-        return self._zip(other, lambda a, b: float(a <= b))
-
-
-def _if(condition: Series, when_true, when_false) -> Series:
-    def pick(branch, index):
-        return branch.values[index] if isinstance(branch, Series) else branch
-
-    return Series(
-        None if test is None else pick(when_true if test else when_false, index)
-        for index, test in enumerate(condition.values)
-    )
-
-
-def _fill(series: Series, value: float) -> Series:
-    # CloudWatch fills every period of the queried range, the last minutes included.
-    return Series(value if item is None else item for item in series.values)
-
-
-METRIC_MATH = {"IF": _if, "FILL": _fill}
-
-
 def alarm_state(alarm: dict, template: dict, data: dict[str, list], parameters: dict[str, str] | None = None) -> str:
     """ "ALARM" or "OK" for an alarm resource of `template`, given per-minute datapoints (oldest first,
     None where missing) keyed by what each query reads: the metric name of a MetricStat or the resolved
     text of a Metrics Insights query. A metric absent from `data` has no datapoints at all."""
     properties = resolve(alarm["Properties"], template, parameters)
     periods = int(properties["EvaluationPeriods"])
-    to_alarm = int(properties.get("DatapointsToAlarm", periods))
     length = max([periods, *(len(values) for values in data.values())])
 
     def read(key: str) -> Series:
@@ -135,22 +82,19 @@ def alarm_state(alarm: dict, template: dict, data: dict[str, list], parameters: 
             elif query["Expression"].startswith("SELECT "):
                 series[query["Id"]] = read(query["Expression"])
             else:
-                series[query["Id"]] = eval(query["Expression"], {"__builtins__": {}}, {**METRIC_MATH, **series})
+                series[query["Id"]] = evaluate(query["Expression"], series)
         (watched,) = [query["Id"] for query in properties["Metrics"] if query.get("ReturnData", True)]
         values = series[watched].values
     else:
         values = read(properties["MetricName"]).values
-
-    compare = {
-        "GreaterThanThreshold": operator.gt,
-        "GreaterThanOrEqualToThreshold": operator.ge,
-        "LessThanThreshold": operator.lt,
-        "LessThanOrEqualToThreshold": operator.le,
-    }[properties["ComparisonOperator"]]
-    missing_breaches = {"breaching": True, "notBreaching": False}[properties["TreatMissingData"]]
-    threshold = float(properties["Threshold"])
-    breaching = sum(missing_breaches if value is None else compare(value, threshold) for value in values[-periods:])
-    return "ALARM" if breaching >= to_alarm else "OK"
+    return evaluated_state(
+        values,
+        properties["ComparisonOperator"],
+        float(properties["Threshold"]),
+        periods,
+        int(properties.get("DatapointsToAlarm", periods)),
+        properties["TreatMissingData"],
+    )
 
 
 def allows(

@@ -353,6 +353,72 @@ def test_metrics_insights_queries_read_only_their_metric_and_schema(aws):
         )
 
 
+STALLED_METRICS = [
+    {
+        "Id": "running",
+        "MetricStat": {
+            "Metric": {"Namespace": "tasks", "MetricName": "RunningTaskCount"},
+            "Period": 60,
+            "Stat": "Minimum",
+        },
+        "ReturnData": False,
+    },
+    {
+        "Id": "reported",
+        "Expression": 'SELECT COUNT(OffsetLag) FROM SCHEMA("app/Consumer", "partition", "topic")',
+        "Period": 60,
+        "ReturnData": False,
+    },
+    {"Id": "stalled", "Expression": "IF(running > 0, FILL(reported, 0), 1)"},
+]
+
+
+@pytest.mark.parametrize(
+    "fills", [True, False], ids=["FILL fills a query without data", "FILL leaves a query without data empty"]
+)
+def test_metric_math_reads_the_other_queries_of_its_period_and_fill_follows_the_assumption(aws, monkeypatch, fills):
+    monkeypatch.setattr("local_aws.cloudwatch.metric_math.FILL_FILLS_A_QUERY_WITHOUT_DATA", fills)
+    cloudwatch = aws.client("cloudwatch")
+    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=4)
+
+    def put(namespace, name, minute, value, dimensions=()):
+        cloudwatch.put_metric_data(
+            Namespace=namespace,
+            MetricData=[
+                {
+                    "MetricName": name,
+                    "Value": value,
+                    "Timestamp": start + timedelta(minutes=minute, seconds=10),
+                    "Dimensions": list(dimensions),
+                }
+            ],
+        )
+
+    def stalled_values():
+        (result,) = cloudwatch.get_metric_data(
+            MetricDataQueries=STALLED_METRICS,
+            StartTime=start,
+            EndTime=start + timedelta(minutes=4),
+            ScanBy="TimestampAscending",
+        )["MetricDataResults"]
+        return result["Values"]
+
+    # A task runs in minutes 0, 1 and 3, none in minute 2; nothing at all is reported in the namespace yet.
+    for minute, running in ((0, 1.0), (1, 1.0), (2, 0.0), (3, 1.0)):
+        put("tasks", "RunningTaskCount", minute, running)
+    assert stalled_values() == ([0.0, 0.0, 1.0, 0.0] if fills else [1.0])
+    for partition in ("0", "1"):
+        dimensions = [{"Name": "topic", "Value": "t"}, {"Name": "partition", "Value": partition}]
+        put("app/Consumer", "OffsetLag", 0, 3.0, dimensions)
+    assert stalled_values() == [2.0, 0.0, 1.0, 0.0]  # a query with data has its gaps filled either way
+    with pytest.raises(botocore.exceptions.ClientError, match="arithmetic, comparisons, IF and FILL only"):
+        cloudwatch.get_metric_data(
+            MetricDataQueries=[*STALLED_METRICS[:2], {"Id": "stalled", "Expression": "RATE(reported)"}],
+            StartTime=start,
+            EndTime=start + timedelta(minutes=4),
+        )
+
+
 YAML_REGISTRY = """
 Parameters:
   RepositoryName: {Type: String, Default: kafkajs-canary-app}

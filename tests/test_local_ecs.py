@@ -6,7 +6,7 @@ the service), so each test drives time by describing, with no sleep.
 """
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -445,3 +445,72 @@ def test_the_deployment_history_is_listed_oldest_first_in_pages(account):
     assert listed_deployments(account, status=["IN_PROGRESS"])[0] == []
     with pytest.raises(account.ecs.exceptions.InvalidParameterException, match="maxResults"):
         account.ecs.list_service_deployments(cluster=cluster, service="canary", maxResults=101)
+
+
+def crash_looping_service(aws, cluster, insights):
+    """A Fargate service made through the ECS API whose public busybox runs `false`, in a cluster with
+    Container Insights on or off."""
+    ecs = aws.client("ecs")
+    ecs.create_cluster(clusterName=cluster, settings=[{"name": "containerInsights", "value": insights}])
+    task = ecs.register_task_definition(
+        family=cluster,
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[
+            {"name": "busybox", "image": "public.ecr.aws/docker/library/busybox", "command": ["false"]}
+        ],
+    )["taskDefinition"]["taskDefinitionArn"]
+    vpc = aws.client("ec2").create_vpc(CidrBlock="10.0.0.0/24")["Vpc"]["VpcId"]
+    subnet = aws.client("ec2").create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/25")["Subnet"]["SubnetId"]
+    group = aws.client("ec2").describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["SecurityGroups"]
+    ecs.create_service(
+        cluster=cluster,
+        serviceName="crashing",
+        taskDefinition=task,
+        desiredCount=1,
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group[0]["GroupId"]]}},
+    )
+    for _ in range(4):  # the task starts, exits, and another is started
+        ecs.describe_services(cluster=cluster, services=["crashing"])
+
+
+def running_task_counts(aws, cluster):
+    now = datetime.now(UTC)
+    (result,) = aws.client("cloudwatch").get_metric_data(
+        MetricDataQueries=[
+            {
+                "Id": "running",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "ECS/ContainerInsights",
+                        "MetricName": "RunningTaskCount",
+                        "Dimensions": [
+                            {"Name": "ClusterName", "Value": cluster},
+                            {"Name": "ServiceName", "Value": "crashing"},
+                        ],
+                    },
+                    "Period": 60,
+                    "Stat": "Minimum",
+                },
+            }
+        ],
+        StartTime=now - timedelta(minutes=2),
+        EndTime=now + timedelta(minutes=1),
+    )["MetricDataResults"]
+    return result["Values"]
+
+
+def test_a_command_false_crash_loops_and_container_insights_reports_its_zero_running_tasks(aws):
+    crash_looping_service(aws, "insights-on", "enabled")
+    crash_looping_service(aws, "insights-off", "disabled")
+
+    ecs = aws.client("ecs")
+    arns = ecs.list_tasks(cluster="insights-on", desiredStatus="STOPPED")["taskArns"]
+    (stopped, *_) = ecs.describe_tasks(cluster="insights-on", tasks=arns)["tasks"]
+    assert stopped["stoppedReason"] == "Essential container in task exited"
+    assert stopped["containers"][0]["exitCode"] == 1
+    assert 0.0 in running_task_counts(aws, "insights-on")  # assumptions.RUNNING_TASK_COUNT_WITHOUT_TASKS
+    assert running_task_counts(aws, "insights-off") == []

@@ -12,11 +12,13 @@ As ECS does it (its developer guide, "How CloudWatch alarms detect Amazon ECS de
   https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-alarm-failure.html): if any of the
   service's deployment alarms is in ALARM when a deployment starts, none is watched until it ends, whatever
   they do meanwhile, and its ServiceDeployment's alarms say DISABLED ("Amazon ECS is not using alarms for
-  service deployment failures when the status is DISABLED", API reference, ServiceDeploymentAlarms). So the
+  service deployment failures when the status is DISABLED", API reference, ServiceDeploymentAlarms; what
+  `make aws-acceptance` checks on a real account: assumptions.ALARMS_OF_A_DEPLOYMENT_STARTED_IN_ALARM). So the
   rollback of a release, started while that release's alarm is still in ALARM, completes; and so does the
   next release while an alarm is still in ALARM, unjudged;
 - the service's first deployment is not judged: a rollback needs a previous completed deployment, and its
-  alarms are created after the service (they name it).
+  alarms are created after the service (they name it); nor is a rollback, which goes back to what was
+  judged before (and starts while the alarm that failed the release is still in ALARM).
 
 The alarms are the stack's own (local_aws.cloudwatch.alarms), their states what SetAlarmState made them. The failed
 deployment's rolloutStateReason names the alarms; its words are this emulator's (AWS documents none), and
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..assumptions import ALARMS_WATCH_A_DEPLOYMENT_STARTED_IN_ALARM
 from .scheduler import DeploymentFailure, DeploymentWatcher
 
 BAKE_STEPS = 2
@@ -75,7 +78,10 @@ class DeploymentAlarms(DeploymentWatcher):
         names = list(settings.get("alarmNames", []))
         first = getattr(service, "last_completed_task_definition", None) is None
         _judgements(service)[deployment["id"]] = Judgement(
-            judged=bool(names) and not first and not alarms_in_alarm(service, names),
+            judged=bool(names)
+            and not first
+            and rollback_of is None
+            and (ALARMS_WATCH_A_DEPLOYMENT_STARTED_IN_ALARM or not alarms_in_alarm(service, names)),
             names=names,
             rollback=bool(settings.get("rollback")),
         )

@@ -11,12 +11,17 @@ image, an update keeps the old deployment, and the deployment circuit breaker do
   task's platform (`... does not contain descriptor matching platform 'linux/amd64'`), and every secret
   must be in Parameter Store (`ResourceInitializationError: unable to pull secrets ...`); an image pushed
   with an exit code (`push_image(exit_code=1)`, an OCI annotation only this emulator reads) runs, then
-  stops with `Essential container in task exited` and that exit code;
+  stops with `Essential container in task exited` and that exit code; so does a container whose command is
+  the POSIX utility `false` (exit code 1), whatever its image: a public image crash-loops that way
+  (`make aws-acceptance` does);
 - the circuit breaker (DeploymentConfiguration.DeploymentCircuitBreaker, given through CloudFormation)
   fails a deployment once `failedTasks` reaches 0.5 x desired count, clamped to 3..200, and with
   `Rollback` starts a deployment of the last task definition that completed;
-- other judges of a deployment (DeploymentConfiguration.Alarms: `deployment_alarms`) and its history
-  (`service_deployments`) are DeploymentWatchers, registered with `watch`;
+- the deployment configuration (circuit breaker, alarms) is the one CreateService, UpdateService or
+  CloudFormation gave the service, with ECS's defaults for what they leave out (moto keeps none);
+- other judges of a deployment (DeploymentConfiguration.Alarms: `deployment_alarms`), its history
+  (`service_deployments`) and what reports the service's task counts (`container_insights`) are
+  DeploymentWatchers, registered with `watch`;
 - ListTasks filters by `serviceName` and lists RUNNING tasks unless `desiredStatus` says otherwise.
 
 Time. The scheduler acts in steps, one each time the service is observed: each DescribeServices call,
@@ -47,6 +52,8 @@ INSTANT_STEP_LIMIT = 200
 EVENTS_KEPT = 100
 FARGATE_PLATFORM = "linux/amd64"
 EXIT_CODE_ANNOTATION = "local-aws.exit-code"
+# A container command that exits 1 as soon as it starts, in any image that has the POSIX utilities.
+EXITS_AT_ONCE = ["false"]
 ECR_IMAGE = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<repo>[^:@]+)[:@](?P<ref>.+)$"
 )
@@ -55,6 +62,15 @@ CIRCUIT_BREAKER_FAILED = "ECS deployment circuit breaker: tasks failed to start.
 _pace = STEPWISE
 # Set while CloudFormation creates a service: its first deployment waits for the settings moto drops.
 _creating_from_cloudformation = threading.local()
+# The deploymentConfiguration of the CreateService request being answered, which moto's backend is not given.
+_requested_configuration = threading.local()
+# ECS's defaults for a rolling update, where a request leaves a setting out (API reference,
+# DeploymentConfiguration).
+DEFAULT_CONFIGURATION = {
+    "deploymentCircuitBreaker": {"enable": False, "rollback": False},
+    "maximumPercent": 200,
+    "minimumHealthyPercent": 100,
+}
 
 
 def set_pace(pace: str) -> None:
@@ -100,6 +116,9 @@ class DeploymentWatcher:
 
     def completed(self, scheduler: Scheduler, deployment: dict) -> None:
         """The deployment completed."""
+
+    def counted(self, scheduler: Scheduler) -> None:
+        """The service's tasks were counted (at each step, and when a deployment starts or the service changes)."""
 
     def failed(self, scheduler: Scheduler, deployment: dict, failure: DeploymentFailure, rollback: dict | None) -> None:
         """The deployment failed; `rollback` is the deployment that rolls it back, if any."""
@@ -352,6 +371,8 @@ class Scheduler:
             deployment["pendingCount"] = len(self.tasks(deployment, "PENDING"))
         self.service.running_count = sum(d["runningCount"] for d in self.service.deployments)
         self.service.pending_count = sum(d["pendingCount"] for d in self.service.deployments)
+        for watcher in _watchers:
+            watcher.counted(self)
 
     def event(self, message: str) -> None:
         self.service.events.insert(
@@ -380,6 +401,8 @@ class TaskStart:
             if failure:
                 return failure, None
             annotation = (manifest or {}).get("annotations", {}).get(EXIT_CODE_ANNOTATION)
+            if container.get("command") == EXITS_AT_ONCE:
+                annotation = 1
             if annotation is not None and container.get("essential", True):
                 exit_code = int(annotation)
         return None, exit_code
@@ -463,9 +486,22 @@ def create_service(
     service = moto_create_service(self, cluster_str, service_name, desired_count, task_definition_str, *args, **kwargs)
     service.deployments = []
     service.events = []
+    service.deployment_configuration = {
+        **DEFAULT_CONFIGURATION,
+        **(getattr(_requested_configuration, "value", None) or {}),
+    }
     if service.task_definition and not getattr(_creating_from_cloudformation, "active", False):
         Scheduler(self, service).start_deployment(service.task_definition, service.desired_count)
     return service
+
+
+def create_service_request(moto_create_service_request, self):
+    """CreateService's response handler, which hands its deploymentConfiguration to create_service above."""
+    _requested_configuration.value = self._get_param("deploymentConfiguration")
+    try:
+        return moto_create_service_request(self)
+    finally:
+        _requested_configuration.value = None
 
 
 def update_service(moto_update_service, self, service_properties):

@@ -8,8 +8,8 @@ Each deployment the scheduler starts (local_aws.ecs.scheduler) is a service depl
 rollback ROLLBACK_IN_PROGRESS, then ROLLBACK_SUCCESSFUL once the rollback completes (the rollback is part
 of the failed service deployment, not one of its own); without, STOPPED. A deployment replaced by a newer
 one while in progress is STOPPED too. Its circuit breaker and alarms say MONITORING, then TRIGGERED or
-MONITORING_COMPLETE, as the API reference describes them. ListServiceDeployments lists them oldest first,
-in pages (see _listed).
+MONITORING_COMPLETE, as the API reference describes them. ListServiceDeployments lists them in pages, in the
+order local_aws.assumptions declares (see _listed).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import base64
 import uuid
 from datetime import datetime
 
+from ..assumptions import SERVICE_DEPLOYMENTS_NEWEST_FIRST
 from .deployment_alarms import alarm_settings, judges
 from .scheduler import DeploymentWatcher, failure_threshold, utc_now
 
@@ -176,8 +177,9 @@ PAGE_SIZE_MAX = 100
 
 
 def _listed(records: list[dict], statuses: list[str] | None, created_at: dict) -> list[dict]:
-    """The records the filters keep, oldest first. AWS documents no order for ListServiceDeployments; oldest
-    first is the one under which a reader of the first page who assumes newest first misses the latest."""
+    """The records the filters keep, in the order assumptions.SERVICE_DEPLOYMENTS_ORDER says (oldest first: AWS
+    documents no order, and under this one a reader of the first page who assumes newest first misses the
+    latest)."""
     after, before = (_seconds(created_at.get(bound)) for bound in ("after", "before"))
     return sorted(
         (
@@ -188,6 +190,7 @@ def _listed(records: list[dict], statuses: list[str] | None, created_at: dict) -
             and (before is None or record["createdAt"].timestamp() < before)
         ),
         key=lambda record: record["createdAt"],
+        reverse=SERVICE_DEPLOYMENTS_NEWEST_FIRST,
     )
 
 
