@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -16,6 +15,7 @@ from canary_deploy.cli import OneLineParser, reported
 from canary_deploy.errors import BadInput, OutputClosed
 from canary_deploy.render.console import Console
 from canary_deploy.watch.events import POLL_SECONDS_VARIABLE, fast_poll_seconds
+from canary_deploy.watch.timing import REAL_TIME, Timing
 from contract import APPLICATION, STACK_NAMES
 
 from .checks import POLL_SECONDS
@@ -70,14 +70,18 @@ def options_of(args: argparse.Namespace, environment: dict[str, str]) -> Options
     return Options(args.account, args.prefix, poll)
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 def main(
     argv: list[str] | None = None,
     console: Console | None = None,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    timing: Timing | None = None,
+    now: Callable[[], datetime] = utc_now,
 ) -> int:
-    """Runs the acceptance; returns its exit code. clock, sleep and now are for tests."""
+    """Runs the acceptance; returns its exit code. Tests pass their own console and timing; `now` is the time
+    of the metric datapoints it puts and reads."""
     console = console or Console()
     try:
         args = build_parser().parse_args(argv)
@@ -87,7 +91,7 @@ def main(
     def run() -> None:
         options = options_of(args, dict(os.environ))
         clients = AwsClients(profile=args.profile, region=args.region, endpoint_url=args.endpoint_url)
-        AcceptanceRun(clients, console, options, clock, sleep, now).run()
+        AcceptanceRun(clients, console, options, timing or REAL_TIME, now).run()
 
     try:
         return reported(run, console)

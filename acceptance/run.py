@@ -12,6 +12,7 @@ from canary_deploy.aws.session import AwsClients
 from canary_deploy.errors import AssumptionsDiffer, BadInput, DeployError, Interrupted
 from canary_deploy.render.console import Console
 from canary_deploy.watch.interrupts import first_line
+from canary_deploy.watch.timing import Timing
 
 from . import cost
 from .checks import Context, Finding, all_checks
@@ -32,15 +33,13 @@ class AcceptanceRun:
         clients: AwsClients,
         console: Console,
         options: Options,
-        clock: Callable[[], float],
-        sleep: Callable[[float], None],
+        timing: Timing,
         now: Callable[[], datetime],
     ) -> None:
         self.clients = clients
         self.console = console
         self.options = options
-        self.clock = clock
-        self.sleep = sleep
+        self.timing = timing
         self.now = now
 
     def run(self) -> None:
@@ -77,11 +76,11 @@ class AcceptanceRun:
 
     def check(self, ledger: Ledger, names: Names) -> list[Finding]:
         sandbox = Sandbox(
-            self.clients.client, ledger, names, self.clients.region, self.clock, self.sleep, self.options.poll_seconds
+            self.clients.client, ledger, names, self.clients.region, self.timing, self.options.poll_seconds
         )
         network = sandbox.make_network()
         sandbox.make_cluster()
-        pending = all_checks(Context(sandbox, names, network, self.clock, self.now))
+        pending = all_checks(Context(sandbox, names, network, self.timing.clock, self.now))
         findings: list[Finding] = []
         while pending:
             for label, check in list(pending.items()):
@@ -93,7 +92,7 @@ class AcceptanceRun:
                         self.console.line(f"{finding.label}. observed: {finding.observed or 'no answer'}")
                     del pending[label]
             if pending:
-                self.sleep(self.options.poll_seconds)
+                self.timing.sleep(self.options.poll_seconds)
         return sorted(findings, key=lambda finding: finding.label)
 
     def delete(self, ledger: Ledger, patience: int) -> str:

@@ -8,7 +8,6 @@ entered in the run's ledger before it is made, with its deletion.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -17,6 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from canary_deploy.aws.aws_types import Client
+from canary_deploy.watch.timing import Timing
 
 from .ledger import Ledger, Made
 
@@ -64,17 +64,15 @@ class Sandbox:
         ledger: Ledger,
         names: Names,
         region: str,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-        poll_seconds: float = 10.0,
+        timing: Timing,
+        poll_seconds: float,
     ) -> None:
         self.ec2, self.ecs = client("ec2"), client("ecs")
         self.cloudwatch, self.logs = client("cloudwatch"), client("logs")
         self.ledger = ledger
         self.names = names
         self.region = region
-        self.clock = clock
-        self.sleep = sleep
+        self.timing = timing
         self.poll_seconds = poll_seconds
 
     # Network --------------------------------------------------------------------------------------------
@@ -250,8 +248,8 @@ class Sandbox:
         self._gone_if_missing(
             lambda: self.ecs.delete_service(cluster=self.names.cluster, service=name, force=True), missing
         )
-        deadline = self.clock() + DELETION_WAIT_SECONDS
-        while self.clock() < deadline:  # DRAINING until its tasks stopped, then INACTIVE
+        deadline = self.timing.clock() + DELETION_WAIT_SECONDS
+        while self.timing.clock() < deadline:  # DRAINING until its tasks stopped, then INACTIVE
             try:
                 services = self.ecs.describe_services(cluster=self.names.cluster, services=[name])["services"]
             except ClientError as error:
@@ -260,7 +258,7 @@ class Sandbox:
                 raise
             if all(service["status"] == "INACTIVE" for service in services):
                 return
-            self.sleep(self.poll_seconds)
+            self.timing.sleep(self.poll_seconds)
 
     # CloudWatch -----------------------------------------------------------------------------------------
 
@@ -287,15 +285,15 @@ class Sandbox:
 
     def _until_gone(self, delete: Callable[[], object], missing: tuple[str, ...] = ()) -> None:
         """Delete, again while what it depends on is still going away (up to DELETION_WAIT_SECONDS)."""
-        deadline = self.clock() + DELETION_WAIT_SECONDS
+        deadline = self.timing.clock() + DELETION_WAIT_SECONDS
         while True:
             try:
                 self._gone_if_missing(delete, missing)
                 return
             except ClientError as error:
-                if error.response["Error"]["Code"] not in RETRIED_DELETIONS or self.clock() >= deadline:
+                if error.response["Error"]["Code"] not in RETRIED_DELETIONS or self.timing.clock() >= deadline:
                     raise
-            self.sleep(self.poll_seconds)
+            self.timing.sleep(self.poll_seconds)
 
     @staticmethod
     def _gone_if_missing(

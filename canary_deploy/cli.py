@@ -5,6 +5,7 @@ import json
 import math
 import os
 import shlex
+from collections.abc import Callable
 from typing import NoReturn
 
 from botocore.exceptions import (
@@ -366,8 +367,13 @@ def main(
 
 def run_and_report(args: argparse.Namespace, console: Console, program: str, timing: Timing) -> int:
     """Runs the command; reports each failure in one line and returns its exit code."""
+    return reported(lambda: run_command(args, console, program, timing), console)
+
+
+def reported(action: Callable[[], None], console: Console) -> int:
+    """Runs `action`; reports each failure in one line and returns its exit code (also `make aws-acceptance`'s)."""
     try:
-        run_command(args, console, program, timing)
+        action()
         return EXIT_OK
     except DeployError as error:
         console.error(str(error))

@@ -4,6 +4,7 @@ EXIT_OK = 0
 EXIT_DEPLOY_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_CANARY_FAILED = 3
+EXIT_ASSUMPTIONS_DIFFER = 4  # make aws-acceptance only
 EXIT_INTERRUPTED = 130
 EXIT_OUTPUT_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for a command whose reader went away
 
@@ -44,6 +45,13 @@ class CanaryFailed(DeployError):
     """Deployed, but the canary judged the release bad: its alarms fired or its tasks stopped (--verify)."""
 
     exit_code = EXIT_CANARY_FAILED
+
+
+class AssumptionsDiffer(DeployError):
+    """`make aws-acceptance`: a real account answered otherwise than the local AWS assumes; the message names
+    the assumptions to change (local_aws/assumptions.py)."""
+
+    exit_code = EXIT_ASSUMPTIONS_DIFFER
 
 
 class Interrupted(DeployError):

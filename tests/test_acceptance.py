@@ -16,8 +16,10 @@ from acceptance import cost
 from acceptance.cli import main
 from canary_deploy.errors import EXIT_ASSUMPTIONS_DIFFER, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
 from canary_deploy.render.console import Console
-from local_aws import assumptions, container_insights, deployment_alarms, metric_math, service_deployments
+from local_aws import assumptions
 from local_aws.alarm_evaluation import AlarmEvaluation
+from local_aws.cloudwatch import metric_math
+from local_aws.ecs import container_insights, deployment_alarms, service_deployments
 
 pytestmark = pytest.mark.deploy
 
