@@ -27,6 +27,7 @@ from botocore.exceptions import ClientError
 from canary_deploy.aws.aws_types import Client
 from canary_deploy.errors import DeployError
 from canary_deploy.model.template_values import Account, TemplateValues
+from canary_deploy.render.durations import duration
 from contract import CONSUMER_STALLED_ALARM, TEMPLATE_FILES, alarm_name
 from local_aws.assumptions import (
     ALARM,
@@ -122,8 +123,7 @@ class Context:
         return self.sandbox.ecs
 
     def elapsed(self, since: float) -> str:
-        seconds = int(self.clock() - since)
-        return f"{seconds // 60}m{seconds % 60:02d}s"
+        return duration(self.clock() - since)
 
 
 Check = Generator[None, None, list[Finding]]
@@ -277,25 +277,26 @@ def running_task_count(context: Context) -> Check:
     return [Finding("b", title, RUNNING_TASK_COUNT_WITHOUT_TASKS, observed, detail)]
 
 
+def running_task_count_query(cluster: str, service: str) -> dict[str, Any]:
+    """Container Insights' RunningTaskCount of a service, per minute, its Minimum (as the template's alarms read it)."""
+    dimensions = {"ClusterName": cluster, "ServiceName": service}
+    return {
+        "Id": "running",
+        "MetricStat": {
+            "Metric": {
+                "Namespace": "ECS/ContainerInsights",
+                "MetricName": "RunningTaskCount",
+                "Dimensions": [{"Name": name, "Value": value} for name, value in dimensions.items()],
+            },
+            "Period": MINUTE,
+            "Stat": "Minimum",
+        },
+    }
+
+
 def _running_task_counts(context: Context, service: str, since: datetime) -> list[float]:
     (result,) = context.cloudwatch.get_metric_data(
-        MetricDataQueries=[
-            {
-                "Id": "running",
-                "MetricStat": {
-                    "Metric": {
-                        "Namespace": "ECS/ContainerInsights",
-                        "MetricName": "RunningTaskCount",
-                        "Dimensions": [
-                            {"Name": "ClusterName", "Value": context.names.cluster},
-                            {"Name": "ServiceName", "Value": service},
-                        ],
-                    },
-                    "Period": MINUTE,
-                    "Stat": "Minimum",
-                },
-            }
-        ],
+        MetricDataQueries=[running_task_count_query(context.names.cluster, service)],
         StartTime=since,
         EndTime=context.now() + timedelta(minutes=1),
         ScanBy="TimestampAscending",

@@ -47,7 +47,8 @@ class Item:
 
 
 def run_seconds() -> float:
-    """The longest everything exists: set up, the longest check, then the deletion's waits."""
+    """The longest anything billed exists: set up, the longest check, then the wait for the deleted services'
+    tasks to stop (the services and alarms are the first things deleted)."""
     return SETUP_SECONDS + longest_wait_seconds() + DELETION_WAIT_SECONDS
 
 
@@ -119,7 +120,7 @@ def render(items: list[Item]) -> list[str]:
     total = sum(item.cents for item in items)
     lines = [
         f"This run costs at most {total:.1f} cents (us-east-1 list prices in USD, before any free tier; "
-        f"everything it makes exists at most {run_seconds() / 60:.0f} minutes):"
+        f"whatever is billed exists at most {run_seconds() / 60:.0f} minutes):"
     ]
     width = max(len(item.what) for item in items)
     lines += [f"  {item.what:<{width}}  {item.cents:6.3f} ¢  {item.quantity}; {item.price}" for item in items]

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from acceptance.checks import running_task_count_query
 from local_aws import push_image
 from local_aws.ecs.deployment_alarms import BAKE_STEPS
 from local_aws.ecs.scheduler import failure_threshold
@@ -480,23 +481,7 @@ def crash_looping_service(aws, cluster, insights):
 def running_task_counts(aws, cluster):
     now = datetime.now(UTC)
     (result,) = aws.client("cloudwatch").get_metric_data(
-        MetricDataQueries=[
-            {
-                "Id": "running",
-                "MetricStat": {
-                    "Metric": {
-                        "Namespace": "ECS/ContainerInsights",
-                        "MetricName": "RunningTaskCount",
-                        "Dimensions": [
-                            {"Name": "ClusterName", "Value": cluster},
-                            {"Name": "ServiceName", "Value": "crashing"},
-                        ],
-                    },
-                    "Period": 60,
-                    "Stat": "Minimum",
-                },
-            }
-        ],
+        MetricDataQueries=[running_task_count_query(cluster, "crashing")],
         StartTime=now - timedelta(minutes=2),
         EndTime=now + timedelta(minutes=1),
     )["MetricDataResults"]

@@ -294,3 +294,11 @@ def test_both_workflows_pass_zizmor_offline():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No findings to report" in result.stdout
+
+
+@pytest.mark.parametrize("name", WORKFLOW_FILES)
+def test_no_workflow_runs_the_acceptance_on_a_real_account(name):
+    # make aws-acceptance makes resources in a real account: opt-in, run by hand (docs/operations.md).
+    assert not [
+        command for _, command in commands(load(name)) if "aws-acceptance" in command or "acceptance" in command.split()
+    ]
