@@ -24,7 +24,7 @@ from .cloudformation import (
     stack_operations,
     templates,
 )
-from .cloudwatch import metrics_insights
+from .cloudwatch import alarm_history, metrics_insights
 from .ecr import images
 from .ecs import scheduler, service_deployments
 from .ecs.container_insights import ContainerInsights
@@ -233,6 +233,26 @@ PATCHES: tuple[Patch | Model, ...] = (
         wraps=True,
     ),
     # --- CloudWatch ---
+    Patch(
+        "moto.cloudwatch.models:Alarm.__init__",
+        alarm_history.init,
+        "an alarm keeps the changes of its state, from its creation",
+        "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricAlarm.html",
+        wraps=True,
+    ),
+    Patch(
+        "moto.cloudwatch.models:Alarm.update_state",
+        alarm_history.update_state,
+        "a change of state value is a StateUpdate history item and moves StateTransitionedTimestamp",
+        "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_AlarmHistoryItem.html",
+        wraps=True,
+    ),
+    Patch(
+        "moto.cloudwatch.responses:CloudWatchResponse.describe_alarm_history",
+        alarm_history.describe_alarm_history,
+        "DescribeAlarmHistory",
+        "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarmHistory.html",
+    ),
     Patch(
         "moto.cloudwatch.models:CloudWatchBackend.get_metric_data",
         metrics_insights.get_metric_data,

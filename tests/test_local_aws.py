@@ -419,6 +419,46 @@ def test_metric_math_reads_the_other_queries_of_its_period_and_fill_follows_the_
         )
 
 
+def test_alarm_history_records_each_change_of_state_as_cloudwatch_gives_it(aws):
+    cloudwatch = aws.client("cloudwatch")
+    cloudwatch.put_metric_alarm(
+        AlarmName="lag",
+        MetricName="OffsetLag",
+        Namespace="app/Consumer",
+        Statistic="Maximum",
+        Period=60,
+        EvaluationPeriods=5,
+        Threshold=1000,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    cloudwatch.set_alarm_state(AlarmName="lag", StateValue="ALARM", StateReason="5 datapoints above")
+    cloudwatch.set_alarm_state(AlarmName="lag", StateValue="ALARM", StateReason="6 datapoints above")  # no change
+    cloudwatch.set_alarm_state(AlarmName="lag", StateValue="OK", StateReason="1 datapoint below")
+
+    newest, oldest = cloudwatch.describe_alarm_history(AlarmName="lag", StartDate=before)["AlarmHistoryItems"]
+    assert (oldest["HistorySummary"], newest["HistorySummary"]) == (
+        "Alarm updated from OK to ALARM",
+        "Alarm updated from ALARM to OK",
+    )
+    assert json.loads(newest["HistoryData"])["oldState"] == {"stateValue": "ALARM", "stateReason": "6 datapoints above"}
+    (alarm,) = cloudwatch.describe_alarms(AlarmNames=["lag"])["MetricAlarms"]
+    assert alarm["StateTransitionedTimestamp"] == newest["Timestamp"]
+    pages = cloudwatch.get_paginator("describe_alarm_history").paginate(
+        AlarmName="lag", ScanBy="TimestampAscending", PaginationConfig={"PageSize": 1}
+    )
+    assert [item["HistorySummary"] for page in pages for item in page["AlarmHistoryItems"]] == [
+        oldest["HistorySummary"],
+        newest["HistorySummary"],
+    ]
+    assert (
+        cloudwatch.describe_alarm_history(AlarmName="lag", StartDate=newest["Timestamp"] + timedelta(seconds=1))[
+            "AlarmHistoryItems"
+        ]
+        == []
+    )
+
+
 YAML_REGISTRY = """
 Parameters:
   RepositoryName: {Type: String, Default: kafkajs-canary-app}

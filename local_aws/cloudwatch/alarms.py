@@ -86,7 +86,14 @@ class MetricAlarm(CloudFormationModel):
         self.backend = cloudwatch_backends[account_id][region_name]
         self.alarm = _put_alarm(self.backend, name, properties)
         if keep_state_of is not None:  # PutMetricAlarm on an existing alarm leaves its state unchanged
-            for attribute in ("state_value", "state_reason", "state_reason_data", "state_updated_timestamp"):
+            for attribute in (
+                "state_value",
+                "state_reason",
+                "state_reason_data",
+                "state_updated_timestamp",
+                "state_transitioned_timestamp",
+                "state_history",
+            ):
                 setattr(self.alarm, attribute, getattr(keep_state_of, attribute))
             self.alarm.history = keep_state_of.history
         self.physical_resource_id = name  # Ref of an alarm is its name
