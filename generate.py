@@ -14,8 +14,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from contract import MAX_INLINE_TEMPLATE_BYTES, TEMPLATE_FILES
-from diagrams import build_diagram, build_overview, embed_diagram
+from canary_deploy.model.verdict_times import settings_of, verdict_times
+from canary_deploy.render.verdict_times import verdict_times_table
+from contract import APP_STACK, MAX_INLINE_TEMPLATE_BYTES, TEMPLATE_FILES
+from diagrams import build_diagram, build_overview, embed_block, embed_diagram
 from manifest import MANIFEST_FILE, manifest_text
 from rules import RULES_DIR, lint_config
 from templates.app import build_app_template
@@ -25,6 +27,9 @@ ROOT = Path(__file__).resolve().parent
 OUTPUT_DIR = ROOT / "output"
 README = ROOT / "README.md"
 ARCHITECTURE_DOC = ROOT / "docs" / "architecture.md"
+VERDICT_DOC = ROOT / "docs" / "verdict.md"
+VERDICT_TIMES_BEGIN = "<!-- verdict-times:begin -->"
+VERDICT_TIMES_END = "<!-- verdict-times:end -->"
 DIAGRAM_FILE = "architecture.mmd"
 OVERVIEW_FILE = "overview.mmd"
 LINT_CACHE = ROOT / ".cache" / "lint.json"
@@ -134,8 +139,9 @@ class LintCache:
 
 def render_files(stacks: dict[str, str]) -> dict[Path, str]:
     """Everything generate.py keeps in step with templates/: the stack templates, the manifest the deployer
-    checks them against, the full resource graph, and the overview that README.md (the front door) and
-    docs/architecture.md (its home) both show."""
+    checks them against, the full resource graph, the overview that README.md (the front door) and
+    docs/architecture.md (its home) both show, and docs/verdict.md's time-to-verdict table (the app
+    template's defaults)."""
     registry, app = (json.loads(stacks[TEMPLATE_FILES[kind]]) for kind in ("registry", "app"))
     try:
         overview = build_overview(registry, app)
@@ -151,6 +157,13 @@ def render_files(stacks: dict[str, str]) -> dict[Path, str]:
             files[page] = embed_diagram(page.read_text(encoding="utf-8"), overview)
         except (OSError, ValueError) as error:
             raise UsageError(f"cannot draw the architecture diagram into {display_name(page)}: {error}") from None
+    table = "\n".join(verdict_times_table(verdict_times(settings_of(app, {}, APP_STACK))))
+    try:
+        files[VERDICT_DOC] = embed_block(
+            VERDICT_DOC.read_text(encoding="utf-8"), VERDICT_TIMES_BEGIN, VERDICT_TIMES_END, table
+        )
+    except (OSError, ValueError) as error:
+        raise UsageError(f"cannot write the time-to-verdict table into {display_name(VERDICT_DOC)}: {error}") from None
     return files
 
 
@@ -206,7 +219,7 @@ def run(argv: list[str] | None = None) -> int:
         for name in stale:
             print(f"{name} is stale: run `python generate.py` and commit it", file=sys.stderr)
         if not stale:
-            print(f"output/, README.md and docs/architecture.md are up to date ({len(files)} files)")
+            print(f"output/, README.md and docs/ are up to date ({len(files)} files)")
         return 1 if stale else 0
 
     write(files)

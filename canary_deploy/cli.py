@@ -39,6 +39,7 @@ from .model.environments import DEFAULT_ENVIRONMENT, Environment, EnvironmentsFi
 from .model.invocation import DEFAULT_PROGRAM, Invocation
 from .model.outputs_file import OutputsFile, VerdictFile
 from .model.parameters import ParameterSource, parse_overrides, read_parameters_file
+from .model.verdict import ALLOW_UNJUDGED
 from .render.console import Console
 from .render.environment_table import environments_table
 from .watch.events import fast_poll_seconds
@@ -176,6 +177,11 @@ def build_parser(prog: str = "deploy.py") -> OneLineParser:
         "alarms) and print the canary's verdict; exit 3 when the canary failed",
     )
     app.add_argument("--verdict-file", metavar="FILE", help="with --verify: write the verdict to this JSON file (CI)")
+    app.add_argument(
+        ALLOW_UNJUDGED,
+        action="store_true",
+        help="release even while a deployment alarm is in ALARM: ECS then judges nothing and rolls nothing back",
+    )
     for deploy_parser in (registry, app):
         add_deploy_options(deploy_parser)
     diff = commands.add_parser("diff", help="show what `registry` or `app` would change, execute nothing")
@@ -326,6 +332,7 @@ def run_command(args: argparse.Namespace, console: Console, program: str, timing
             verify=verify is not None,
             verify_minutes=verify if isinstance(verify, float) else None,
             verdict_file=verdict_file,
+            allow_unjudged=getattr(args, "allow_unjudged", False),
         )
         command = RegistryDeploy if args.command == "registry" else AppDeploy
         command(clients, console, source, invocation, timing).run(request)

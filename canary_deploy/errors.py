@@ -5,6 +5,7 @@ EXIT_DEPLOY_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_CANARY_FAILED = 3
 EXIT_ASSUMPTIONS_DIFFER = 4  # make aws-acceptance only
+EXIT_NOT_JUDGED = 5
 EXIT_INTERRUPTED = 130
 EXIT_OUTPUT_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for a command whose reader went away
 
@@ -52,6 +53,13 @@ class AssumptionsDiffer(DeployError):
     the assumptions to change (local_aws/assumptions.py)."""
 
     exit_code = EXIT_ASSUMPTIONS_DIFFER
+
+
+class CanaryNotJudged(DeployError):
+    """Deployed, but nothing could judge the release: a deployment alarm was already in ALARM when it started
+    (--verify after --allow-unjudged), so neither ECS nor the alarms can tell it from the version before."""
+
+    exit_code = EXIT_NOT_JUDGED
 
 
 class Interrupted(DeployError):

@@ -1,5 +1,5 @@
 """Mermaid text shared by the diagrams: escaped labels, and the marked block generate.py keeps in step in
-README.md and docs/architecture.md."""
+README.md and docs/architecture.md (embed_block: any such generated block, the diagram's or another's)."""
 
 import re
 
@@ -20,9 +20,13 @@ def edge_label(text: str) -> str:
 
 def embed_diagram(page_text: str, diagram: str) -> str:
     """Replace what lies between the architecture markers with the diagram in a mermaid fence."""
-    begin = page_text.find(DIAGRAM_BEGIN)
-    end = page_text.find(DIAGRAM_END)
+    return embed_block(page_text, DIAGRAM_BEGIN, DIAGRAM_END, f"```mermaid\n{diagram.rstrip()}\n```")
+
+
+def embed_block(page_text: str, begin_marker: str, end_marker: str, block: str) -> str:
+    """Replace what lies between two marker lines of a page with `block` (generated text kept in step)."""
+    begin = page_text.find(begin_marker)
+    end = page_text.find(end_marker)
     if begin < 0 or end < begin:
-        raise ValueError(f"no '{DIAGRAM_BEGIN}' ... '{DIAGRAM_END}' block: add both markers where the diagram belongs")
-    fenced = f"\n```mermaid\n{diagram.rstrip()}\n```\n"
-    return page_text[: begin + len(DIAGRAM_BEGIN)] + fenced + page_text[end:]
+        raise ValueError(f"no '{begin_marker}' ... '{end_marker}' block: add both markers where it belongs")
+    return page_text[: begin + len(begin_marker)] + f"\n{block.rstrip()}\n" + page_text[end:]

@@ -5,10 +5,11 @@ Store, then an image in ECR after the registry exists), and runs the real CLI as
 `deploy.py registry`, `deploy.py app --version TAG --verify` (the canary's verdict: healthy, with the lag the
 app publishes), `deploy.py status app`; then a second release, whose review shows what it changes (the diff
 `deploy.py diff app` prints), a broken one: an image built for arm64, whose tasks ECS cannot start, so the
-circuit breaker fails the rollout and the stack rolls back, with the reason; and a lagging one: once its task
+circuit breaker fails the rollout and the stack rolls back, with the reason; a lagging one: once its task
 starts, the demo plays CloudWatch and sets the lag alarm to ALARM (canary_app), so ECS's deployment alarms
-roll it back and `--verify` reports the canary's failure (exit 3). `status app` ends it, with the verdict
-of that last release. The server stops at the end, also when a step fails or on Ctrl-C; the exit
+roll it back and `--verify` reports the canary's failure (exit 3); and the next beta, refused (exit 2) while
+that alarm is still in ALARM, as ECS would not judge it. `status app` ends it, with the alarms' states and
+the verdict of the lagging release. The server stops at the end, also when a step fails or on Ctrl-C; the exit
 status says which step failed.
 
     python -m local_aws.demo [--version TAG] [--skip parameters|image]
@@ -26,7 +27,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from canary_deploy.errors import EXIT_CANARY_FAILED, EXIT_DEPLOY_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from canary_deploy.errors import EXIT_BAD_INPUT, EXIT_CANARY_FAILED, EXIT_DEPLOY_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from canary_deploy.watch.events import POLL_SECONDS_VARIABLE
 from contract import APP_STACK
 
@@ -45,10 +46,12 @@ BROKEN_PLATFORM = "linux/arm64"
 # A beta whose consumer falls behind: its largest OffsetLag of each of the last 5 minutes (LagMinutes).
 LAGGING_VERSION = "1.16.0-beta.15-7c3e9a10"
 LAGGING_OFFSETS = (4810.0, 5120.0, 5388.0, 5602.0, 5911.0)
+# The beta after it, released while the lagging one's alarm is still in ALARM: ECS would not judge it.
+FIXED_VERSION = "1.16.0-beta.16-2d4f6b80"
 HEALTHY_OFFSETS = (3.0, 12.0, 7.0)  # the first release's, one per partition
 # The model's pace: a few seconds of watching, not ECS's bake time of minutes.
 DEMO_VERIFY_MINUTES = "0.05"
-TOTAL_STEPS = 13
+TOTAL_STEPS = 15
 DEPLOY_COMMAND = (sys.executable, "deploy.py")
 LOCAL_POLL_SECONDS = "0.1"
 # After Ctrl-C, how long the deploy.py child, which got its own Ctrl-C from us, may take to clean up
@@ -266,6 +269,13 @@ def run_demo(args, run):
             expect=EXIT_CANARY_FAILED,
             meanwhile=beta_falls_behind,
         )
+        push(run, in_process, aws, "push the next beta", FIXED_VERSION)
+        run.deploy_py(
+            "next release, refused while the alarm is in ALARM",
+            environment,
+            *("app", "--version", FIXED_VERSION, "--verify"),
+            expect=EXIT_BAD_INPUT,
+        )
         run.deploy_py("status app after the rollbacks", environment, "status", "app")
     finally:
         run.stop_children()  # first: the child may still need the endpoint to clean up
@@ -297,8 +307,8 @@ def main(argv=None):
         return code
     steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in run.timings)
     print(
-        f"\n✅ both stacks deployed and the canary healthy, then a release, and a broken one and a lagging one "
-        f"rolled back, on local AWS in "
+        f"\n✅ both stacks deployed and the canary healthy, then a release, a broken one and a lagging one rolled "
+        f"back, and the next one refused while an alarm is in ALARM, on local AWS in "
         f"{time.perf_counter() - started:.1f} s ({steps}); local AWS stopped",
         flush=True,
     )

@@ -39,6 +39,8 @@ STEPS = [
     "broken release, rolled back",
     "push a lagging image",
     "lagging release, rolled back by its alarm",
+    "push the next beta",
+    "next release, refused while the alarm is in ALARM",
     "status app after the rollbacks",
 ]
 DEPLOY_STEPS = {"deploy registry": "registry", "deploy app": "app", "status app": "status"}
@@ -193,15 +195,19 @@ def test_make_run_deploys_both_stacks_and_stops_the_server(demo_runs):
     for output in ["RegistryStack.RepositoryUri = ", "AppStack.ServiceName = ", "AppStack.ImageUri = "]:
         assert output in run.stdout
     assert f"kafkajs-canary-app:{DEMO_VERSION}" in run.stdout
-    first, release, broken, lagging, status = (
+    first, release, broken, lagging, refused, status = (
         run.stdout.split("] deploy app")[1].split("==>")[0],
         run.stdout.split("] release")[1].split("==>")[0],
         run.stdout.split("] broken release, rolled back")[1].split("==>")[0],
         run.stdout.split("] lagging release, rolled back by its alarm")[1].split("==>")[0],
+        run.stdout.split("] next release, refused while the alarm is in ALARM")[1].split("==>")[0],
         run.stdout.split("] status app after the rollbacks")[1],
     )
-    # The first release: the canary's verdict, with the lag the app published.
-    assert f"✅ canary healthy on {DEMO_VERSION} for 3s (max lag 12, tasks 1/1)" in first
+    # The first release: ECS watches no alarm of a service's first deployment, --verify does, with the lag.
+    assert (
+        f"✅ canary healthy on {DEMO_VERSION}: no deployment alarm fired in 3s (ECS did not watch them: DISABLED for "
+        "its deployment) (max lag 12, tasks 1/1)"
+    ) in first
     routine = f"image …:{DEMO_VERSION} → …:{NEXT_VERSION} (routine release: only the image tag changes)"
     assert routine in release and f"AppStack.ImageUri = {REPOSITORY_URI}:{NEXT_VERSION}" in release
     assert "  ECS  task " in broken and "CannotPullContainerError" in broken
@@ -215,11 +221,19 @@ def test_make_run_deploys_both_stacks_and_stops_the_server(demo_runs):
         f"datapoints for OK -> ALARM transition); ECS rolled back to {NEXT_VERSION}"
     )
     assert failed in run.stderr
+    # The next beta would go unjudged: refused before any change set.
+    assert "  AppStack-consumer-lag         ALARM since " in refused
+    assert (
+        "ECS would not judge this release (it watches no deployment alarm for a deployment that starts while one "
+        "is in ALARM); wait until it is OK" in run.stderr
+    )
+    assert "Changes for AppStack" not in refused
     assert f"  running image: {REPOSITORY_URI}:{NEXT_VERSION}" in status and "last stopped tasks:" in status
+    assert "  AppStack-consumer-lag         ALARM since " in status
     assert f"Last release: {failed}" in status
     assert (
-        "✅ both stacks deployed and the canary healthy, then a release, and a broken one and a lagging one "
-        "rolled back, on local AWS in" in run.stdout
+        "✅ both stacks deployed and the canary healthy, then a release, a broken one and a lagging one rolled "
+        "back, and the next one refused while an alarm is in ALARM, on local AWS in" in run.stdout
     )
     assert_nothing_left_behind(run.pid, run.stdout)
 

@@ -8,6 +8,7 @@ deployer, not the evolving production templates; test_real_templates_* deploy ou
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -728,39 +729,72 @@ def ctrl_c():
     raise KeyboardInterrupt
 
 
-def test_verify_judges_a_healthy_release_with_its_lag_and_ctrl_c_detaches(deploy, aws):
+SERVICE = "kafkajs-canary-app"
+
+
+def cluster_name(aws):
+    (arn,) = aws.client("ecs").list_clusters()["clusterArns"]
+    return arn.rsplit("/", 1)[-1]
+
+
+def lag_alarm(aws, state, name="AppStack-consumer-lag"):
+    """Sets a lag alarm's state as CloudWatch would: ALARM once the consumer falls behind, OK once it caught up."""
+    caught_up = "Threshold Crossed: 1 datapoint [12.0] was not greater than the threshold (1000.0)."
+    reason = LAG_REASON if state == "ALARM" else caught_up
+    aws.client("cloudwatch").set_alarm_state(AlarmName=name, StateValue=state, StateReason=reason)
+
+
+def alarm_since(aws):
+    """When the lag alarm entered its state, as the deployer shows it (the machine's time zone)."""
+    (alarm,) = aws.client("cloudwatch").describe_alarms(AlarmNames=["AppStack-consumer-lag"])["MetricAlarms"]
+    return f"{alarm['StateTransitionedTimestamp'].astimezone():%H:%M:%S}"
+
+
+def test_verify_ends_on_ecs_decision_with_the_lag_and_ctrl_c_detaches(deploy, aws):
     ready_for_app(deploy, aws)
     CanaryApp(aws.endpoint_url).publish_lag(3, 12, 7)  # as the app does once it consumes
-    verdict_file = deploy.output_dir / "verdict.json"
+    # A service's first deployment: ECS watches none of its alarms (they are created after it), so --verify
+    # watches them itself up to the template's upper bound. Ctrl-C detaches.
     code, out, err = verify_run(
-        deploy, "app", "--version", VERSION, "--yes", "--verify", "0.5", "--verdict-file", str(verdict_file)
+        deploy, "app", "--version", VERSION, "--yes", "--verify", at=("Verifying the canary", ctrl_c)
     )
+    assert code == 130, out + err
+    assert re.search(
+        rf"Verifying the canary on {VERSION} until ECS decides, at most 12m\d\ds \(upper bound 12m45s from its "
+        r"deployment's start\); deployment alarms: AppStack-consumer-lag",
+        out,
+    ), out
+    assert re.search(r"\n  the consumer lags +by \d\d:\d\d:\d\d: AppStack-consumer-lag \(5 of 5 x 1 min\)", out)
+    assert err.strip() == (
+        f"❌ detached: canary on {VERSION} not judged yet: detached after 5s (max lag 12, tasks 1/1); ECS and the "
+        "alarms go on judging it: check later with `python deploy.py status app`"
+    )
+
+    # A release: CloudFormation waited for ECS to complete its deployment, alarms watched through the bake.
+    push_image(aws.endpoint_url, "1.16.1")
+    verdict_file = deploy.output_dir / "verdict.json"
+    code, out, err = verify_run(deploy, "app", "--version", "1.16.1", "--verify", "--verdict-file", str(verdict_file))
     assert code == 0, out + err
-    assert f"Verifying the canary on {VERSION} for 30s (--verify); deployment alarms: AppStack-consumer-lag" in out
-    healthy = f"✅ canary healthy on {VERSION} for 30s (max lag 12, tasks 1/1)"
-    assert out.rstrip().endswith(healthy)
+    healthy = out.rstrip().splitlines()[-1]
+    assert re.fullmatch(
+        r"✅ canary healthy on 1\.16\.1: ECS marked its deployment SUCCESSFUL after \ds \(upper bound 12m45s\), and "
+        r"no deployment alarm fired since it started \(max lag 12, tasks 1/1\)",
+        healthy,
+    ), healthy
     assert json.loads(verdict_file.read_text()) == {
-        "version": VERSION,
+        "version": "1.16.1",
         "outcome": "healthy",
         "verdict": healthy,
         "cause": "",
         "consequence": "",
-        "watched_seconds": 30,
+        "watched_seconds": 0,
         "max_lag": 12.0,
         "running_tasks": 1,
         "desired_tasks": 1,
     }
-
-    push_image(aws.endpoint_url, "1.16.1")
-    code, out, err = verify_run(deploy, "app", "--version", "1.16.1", "--verify", at=("Verifying the canary", ctrl_c))
-    assert code == 130, out + err
-    assert "Verifying the canary on 1.16.1 for 5 min (ECS's bake time: the alarms' longest window)" in out
-    assert err.strip() == (
-        "❌ detached: canary on 1.16.1 not judged yet: detached after 5s (max lag 12, tasks 1/1); ECS and the "
-        "alarms go on judging it: check later with `python deploy.py status app`"
-    )
     assert deploy("status", "app") == 0, deploy.err
-    assert "Last release: ✅ canary healthy on 1.16.1 for " in deploy.out
+    assert "Deployment alarms (ECS judges each release by them):\n  AppStack-consumer-lag  OK" in deploy.out
+    assert "Last release: ✅ canary healthy on 1.16.1: ECS marked its deployment SUCCESSFUL after " in deploy.out
 
 
 def test_a_release_whose_lag_alarm_fires_is_rolled_back_by_ecs_exits_3_and_status_tells(deploy, aws):
@@ -768,17 +802,12 @@ def test_a_release_whose_lag_alarm_fires_is_rolled_back_by_ecs_exits_3_and_statu
     assert deploy("app", "--version", VERSION, "--yes") == 0, deploy.err
     push_image(aws.endpoint_url, "1.17.0-beta.1")
 
-    def lag_alarm_fires():  # as CloudWatch would, once the new KafkaJS falls behind
-        aws.client("cloudwatch").set_alarm_state(
-            AlarmName="AppStack-consumer-lag", StateValue="ALARM", StateReason=LAG_REASON
-        )
-
     running = "new kafkajs-canary-app:2 1/1 running"
     verdict_file = deploy.output_dir / "verdict.json"
     code, out, err = verify_run(
         deploy,
         *("app", "--version", "1.17.0-beta.1", "--verify", "--verdict-file", str(verdict_file)),
-        at=(running, lag_alarm_fires),
+        at=(running, lambda: lag_alarm(aws, "ALARM")),  # as CloudWatch would, once the new KafkaJS falls behind
     )
     assert code == 3, out + err
     failed = f"canary failed on 1.17.0-beta.1: AppStack-consumer-lag {LAG_SHOWN}; ECS rolled back to {VERSION}"
@@ -787,13 +816,91 @@ def test_a_release_whose_lag_alarm_fires_is_rolled_back_by_ecs_exits_3_and_statu
     assert "Service (AWS::ECS::Service) UPDATE_FAILED" in out.split("Root cause:")[1]
     assert deploy("status", "app") == 0, deploy.err
     assert f"Last release: ❌ {failed}" in deploy.out
+    assert "  AppStack-consumer-lag  ALARM since " in deploy.out
 
-    # The alarm still fires. ECS does not hold it against the next release (it was in ALARM when that one
-    # started), so CloudFormation completes; --verify does.
+
+def test_a_release_right_after_a_failed_one_is_refused_while_its_alarm_is_in_alarm(deploy, aws):
+    """ECS watches no alarm of a deployment that starts while one is in ALARM: the release would go unjudged."""
+    ready_for_app(deploy, aws)
+    assert deploy("app", "--version", VERSION, "--yes") == 0, deploy.err
+    lag_alarm(aws, "ALARM")  # left in ALARM by a bad beta that ECS rolled back
     push_image(aws.endpoint_url, "1.17.0-beta.2")
-    code, out, err = verify_run(deploy, "app", "--version", "1.17.0-beta.2", "--verify", "0.5")
+    ecs = aws.client("ecs")
+    deployments_before = len(
+        ecs.list_service_deployments(cluster=cluster_name(aws), service=SERVICE)["serviceDeployments"]
+    )
+
+    assert deploy("app", "--version", "1.17.0-beta.2", "--verify") == 2
+    (refusal,) = deploy.err.splitlines()
+    assert refusal == (
+        f"❌ AppStack-consumer-lag is in ALARM since {alarm_since(aws)} ({LAG_SHOWN}): ECS would not judge this "
+        "release (it watches no deployment alarm for a deployment that starts while one is in ALARM); wait until "
+        "it is OK (`python deploy.py status app` shows the alarms), or pass --allow-unjudged to release it unjudged"
+    )
+    assert aws.client("cloudformation").list_change_sets(StackName="AppStack")["Summaries"][-1]["ExecutionStatus"] == (
+        "EXECUTE_COMPLETE"  # only the first deploy's: no change set was made
+    )
+    # A preview shows the alarms and what deploying would do, and refuses nothing.
+    for preview in (("app", "--version", "1.17.0-beta.2", "--dry-run"), ("diff", "app", "--version", "1.17.0-beta.2")):
+        assert deploy(*preview) == 0, deploy.err
+        assert "  AppStack-consumer-lag  ALARM since " in deploy.out
+        assert "deploying now would be refused without --allow-unjudged" in deploy.out
+
+    # With the override the release deploys unjudged: ECS does not roll it back, and --verify never calls it
+    # healthy: not judged (exit 5) while the alarm stays in ALARM ...
+    code, out, err = verify_run(deploy, "app", "--version", "1.17.0-beta.2", "--allow-unjudged", "--verify", "0.1")
+    assert code == 5, out + err
+    assert "deploying anyway (--allow-unjudged): ECS will not judge this release nor roll it back" in out
+    assert err.strip() == (
+        "❌ canary not judged on 1.17.0-beta.2: AppStack-consumer-lag was in ALARM when its deployment started, so "
+        "ECS watched none of its alarms and they cannot tell it from the version before; none went to ALARM in 6s "
+        "(no OffsetLag reported, tasks 1/1)"
+    )
+    briefs = ecs.list_service_deployments(cluster=cluster_name(aws), service=SERVICE)["serviceDeployments"]
+    assert len(briefs) == deployments_before + 1
+    (release,) = ecs.describe_service_deployments(serviceDeploymentArns=[briefs[-1]["serviceDeploymentArn"]])[
+        "serviceDeployments"
+    ]
+    assert (release["status"], release["alarms"]["status"]) == ("SUCCESSFUL", "DISABLED")
+
+    # ... and failed by the alarm's own history once it goes OK, then ALARM again while the release runs.
+    push_image(aws.endpoint_url, "1.17.0-beta.3")
+
+    def lag_clears_then_fires_again():
+        lag_alarm(aws, "OK")
+        lag_alarm(aws, "ALARM")
+
+    code, out, err = verify_run(
+        deploy,
+        *("app", "--version", "1.17.0-beta.3", "--allow-unjudged", "--verify", "0.5"),
+        at=("Verifying the canary", lag_clears_then_fires_again),
+    )
     assert code == 3, out + err
     assert err.strip() == (
-        f"❌ canary failed on 1.17.0-beta.2: AppStack-consumer-lag {LAG_SHOWN}; ECS did not roll back (its "
-        f"deployment had completed); roll back with `python deploy.py app --version {VERSION}`"
+        f"❌ canary failed on 1.17.0-beta.3: AppStack-consumer-lag {LAG_SHOWN}; ECS did not roll back (its "
+        "deployment had completed); roll back with `python deploy.py app --version 1.17.0-beta.2 --allow-unjudged`"
     )
+
+
+def test_the_release_is_found_among_more_deployments_than_a_page_holds(deploy, aws):
+    """ListServiceDeployments pages (20 by default) in no documented order; the local AWS lists oldest first."""
+    ready_for_app(deploy, aws)
+    assert deploy("app", "--version", VERSION, "--yes") == 0, deploy.err
+    ecs, cluster = aws.client("ecs"), cluster_name(aws)
+    for _ in range(21):  # e.g. forced redeployments after secrets were rotated
+        ecs.update_service(cluster=cluster, service=SERVICE, forceNewDeployment=True)
+        while (
+            ecs.describe_services(cluster=cluster, services=[SERVICE])["services"][0]["deployments"][0].get(
+                "rolloutState"
+            )
+            != "COMPLETED"
+        ):
+            pass
+    assert "nextToken" in ecs.list_service_deployments(cluster=cluster, service=SERVICE)
+    push_image(aws.endpoint_url, "1.17.0")
+
+    code, out, err = verify_run(deploy, "app", "--version", "1.17.0", "--verify")
+    assert code == 0, out + err
+    assert "✅ canary healthy on 1.17.0: ECS marked its deployment SUCCESSFUL" in out
+    assert deploy("status", "app") == 0, deploy.err
+    assert "Last release: ✅ canary healthy on 1.17.0: ECS marked its deployment SUCCESSFUL" in deploy.out

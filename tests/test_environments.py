@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from test_deploy_moto import LAG_REASON, LAG_SHOWN, PROJECT_ROOT, VERSION, Run, small_output, verify_run
+from test_deploy_moto import LAG_SHOWN, PROJECT_ROOT, VERSION, Run, lag_alarm, small_output, verify_run
 from test_faults import count_requests
 
 from canary_deploy.model.invocation import Invocation
@@ -211,14 +211,20 @@ def test_two_canaries_from_one_registry_each_judged_and_status_shows_both(deploy
         "AlarmEmail": "ops@example.com",
     }
 
-    # MSK's lag alarm is in ALARM when its next release starts: ECS completes it, --verify fails it.
-    aws.client("cloudwatch").set_alarm_state(
-        AlarmName="MskApp-consumer-lag", StateValue="ALARM", StateReason=LAG_REASON
-    )
+    # MSK's lag alarm is in ALARM when its next release starts: ECS does not judge it (released all the same),
+    # and --verify fails it when the alarm clears, then fires again.
+    lag_alarm(aws, "ALARM", "MskApp-consumer-lag")
     push_image(aws.endpoint_url, "1.17.0-beta.1")
-    code, out, err = verify_run(deploy, "--env", "msk", "app", "--version", "1.17.0-beta.1", "--verify", "0.5")
+    code, out, err = verify_run(
+        deploy,
+        *("--env", "msk", "app", "--version", "1.17.0-beta.1", "--allow-unjudged", "--verify", "0.5"),
+        at=(
+            "Verifying the canary",
+            lambda: [lag_alarm(aws, state, "MskApp-consumer-lag") for state in ("OK", "ALARM")],
+        ),
+    )
     assert code == 3, out + err
-    assert f"roll back with `python deploy.py --env msk app --version {VERSION}`" in err
+    assert f"roll back with `python deploy.py --env msk app --version {VERSION} --allow-unjudged`" in err
 
     assert deploy("status") == 0, deploy.err
     lines = deploy.out.splitlines()
@@ -263,7 +269,8 @@ def test_two_canaries_from_one_registry_each_judged_and_status_shows_both(deploy
     ]
     assert lines[3] == (
         f"msk: canary failed on 1.17.0-beta.1: MskApp-consumer-lag {LAG_SHOWN}; ECS did not roll back (its "
-        f"deployment had completed); roll back with `python deploy.py --env msk app --version {VERSION}`: see "
+        f"deployment had completed); roll back with `python deploy.py --env msk app --version {VERSION} "
+        "--allow-unjudged`: see "
         "`python deploy.py --env msk status app`"
     )
     assert len(lines) == 4

@@ -6,8 +6,9 @@ import re
 import shlex
 
 import pytest
+import test_deploy_moto
 from moto.cloudformation.models import cloudformation_backends
-from test_deploy_moto import LAG_REASON, PROJECT_ROOT, VERSION, ctrl_c, deploy_py, small_output, verify_run
+from test_deploy_moto import PROJECT_ROOT, VERSION, ctrl_c, deploy_py, small_output, verify_run
 
 from canary_deploy.model.invocation import program_name
 from local_aws import push_image, seed_parameters
@@ -41,6 +42,12 @@ class Runner:
         """Runs the one command of this program that `message` names between backticks (plus `extra`)."""
         (command,) = [found for found in re.findall(r"`([^`]+)`", message) if found.startswith(f"{self.program} ")]
         return self(*shlex.split(command)[len(shlex.split(self.program)) :], *extra)
+
+
+def lag_alarm(aws, *states):
+    """CanaryApp's lag alarm goes through `states`, as CloudWatch would set them."""
+    for state in states:
+        test_deploy_moto.lag_alarm(aws, state, "CanaryApp-consumer-lag")
 
 
 def stack_names(aws):
@@ -94,20 +101,22 @@ def test_each_hint_runs_as_printed_and_acts_on_the_same_stacks(
     assert run.out.startswith("CanaryApp: UPDATE_IN_PROGRESS (in progress)")
     stack.status = "CREATE_COMPLETE"
 
-    # --verify detached by Ctrl-C
+    # --verify detached by Ctrl-C: a release made while the lag alarm is in ALARM, which ECS does not judge, so
+    # --verify watches it itself
+    lag_alarm(aws, "ALARM")
     push_image(aws.endpoint_url, "1.16.1")
-    assert run(*target, "app", "--version", "1.16.1", "--verify", at=("Verifying the canary", ctrl_c)) == 130
+    unjudged = ("app", "--version", "1.16.1", "--allow-unjudged", "--verify")
+    assert run(*target, *unjudged, at=("Verifying the canary", ctrl_c)) == 130
     assert f"check later with `{program} {chosen} status app`" in run.err
     assert run.follow(run.err) == 0, run.err
-    assert run.out.startswith("CanaryApp: UPDATE_COMPLETE") and "Last release: ✅ canary healthy on 1.16.1" in run.out
+    assert run.out.startswith("CanaryApp: UPDATE_COMPLETE") and "Last release: ⚠ canary not judged on 1.16.1" in run.out
 
-    # a failed canary that ECS did not roll back: the hint releases the previous version again
-    aws.client("cloudwatch").set_alarm_state(
-        AlarmName="CanaryApp-consumer-lag", StateValue="ALARM", StateReason=LAG_REASON
-    )
+    # a failed canary that ECS did not roll back: the hint releases the previous version again (unjudged, as
+    # the alarm is still in ALARM)
     push_image(aws.endpoint_url, "1.17.0-beta.1")
-    assert run(*target, "app", "--version", "1.17.0-beta.1", "--verify", "0.5") == 3
-    assert f"roll back with `{program} {chosen} app --version 1.16.1`" in run.err
+    failing = ("app", "--version", "1.17.0-beta.1", "--allow-unjudged", "--verify", "0.5")
+    assert run(*target, *failing, at=("Verifying the canary", lambda: lag_alarm(aws, "OK", "ALARM"))) == 3
+    assert f"roll back with `{program} {chosen} app --version 1.16.1 --allow-unjudged`" in run.err
     assert run.follow(run.err) == 0, run.err
     assert version_of(aws, "CanaryApp") == "1.16.1"
 

@@ -629,7 +629,8 @@ GITHUB_RUN = {
 HEALTHY = {
     "version": RELEASE_TAG,
     "outcome": "healthy",
-    "verdict": f"✅ canary healthy on {RELEASE_TAG} for 10 min (max lag 42, tasks 1/1)",
+    "verdict": f"✅ canary healthy on {RELEASE_TAG}: ECS marked its deployment SUCCESSFUL after 12m40s (upper bound "
+    "15m45s), and no deployment alarm fired since it started (max lag 42, tasks 1/1)",
     "cause": "",
     "consequence": "",
     "watched_seconds": 600,
@@ -730,9 +731,19 @@ def test_a_verdict_that_does_not_match_its_exit_code_is_not_healthy(tmp_path, sl
         "outcome": "in progress",
         "verdict": f"⏳ canary on {RELEASE_TAG}: ECS is still deploying",
     }
-    result, summary = report(tmp_path, {"msk": (0, HEALTHY), "msk-2": (1, in_progress), "msk-3": (141, HEALTHY)})
+    not_judged = {
+        **HEALTHY,
+        "outcome": "not judged",
+        "verdict": f"⚠ canary not judged on {RELEASE_TAG}: CanaryMsk-consumer-lag was in ALARM when its deployment "
+        "started, ...",
+    }
+    result, summary = report(
+        tmp_path,
+        {"msk": (0, HEALTHY), "msk-2": (1, in_progress), "msk-3": (141, HEALTHY), "msk-4": (5, not_judged)},
+    )
     assert result.returncode == 1
     assert "| msk-2 | ⏳ in progress (exit 1) |" in summary and "| msk-3 | ✅ healthy (exit 141) |" in summary
+    assert "| msk-4 | ⚠ not judged |" in summary and f"- **msk-4**: {not_judged['verdict']}" in summary
 
 
 def test_without_the_webhook_secret_nothing_is_posted_and_the_verdicts_still_decide(tmp_path, slack_webhook):

@@ -41,7 +41,9 @@ def registry(listed: list[dict]) -> str:
     """The one registry stack every environment runs images from (plan() checked each names one)."""
     registries = sorted({entry[REGISTRY] for entry in listed})
     if len(registries) != 1:
-        raise ValueError(f"the environments name different registries ({', '.join(registries)}): the release builds one image")
+        raise ValueError(
+            f"the environments name different registries ({', '.join(registries)}): the release builds one image"
+        )
     return registries[0]
 
 

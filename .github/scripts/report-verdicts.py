@@ -24,7 +24,7 @@ from pathlib import Path
 
 COLUMNS = ("environment", "verdict", "max lag", "tasks", "version")
 # deploy.py's exit code for each outcome it exits with on purpose (canary_deploy/errors.py).
-EXIT_CODES = {"healthy": 0, "failed": 3}
+EXIT_CODES = {"healthy": 0, "failed": 3, "not judged": 5}
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""Checks before a deploy changes anything. App: registry stack, image in ECR, Parameter Store. Registry:
-a repository retained from a deleted registry stack, to adopt."""
+"""Checks before a deploy changes anything. App: registry stack, image in ECR, Parameter Store, and no
+deployment alarm in ALARM (a release ECS would not judge). Registry: a repository retained from a deleted
+registry stack, to adopt."""
 
 from dataclasses import dataclass
 
@@ -7,6 +8,7 @@ from botocore.exceptions import ClientError
 
 from contract import KAFKA_PARAMETERS, REGISTRY_EXPORTS, SENTRY_PARAMETER, SLACK_WEBHOOK_SUFFIX, StoredParameter
 
+from ..aws.alarms import DeploymentAlarms
 from ..aws.aws_types import ResourceToImport, Stack
 from ..aws.session import AwsClients
 from ..aws.stack_state import describe_stack, status_of
@@ -15,6 +17,9 @@ from ..model.invocation import Invocation
 from ..model.parameters import StackParameters, deployed_values
 from ..model.stack_outputs import outputs_of
 from ..model.stack_template import StackTemplate
+from ..model.verdict import ALLOW_UNJUDGED, IN_ALARM
+from ..model.verdict_times import deployment_alarm_names
+from ..render.alarm_states import alarm_state_lines, in_alarm_summary
 from ..render.console import Console
 from ..render.docker_hints import login_command, push_command
 
@@ -160,6 +165,51 @@ class AppPreflight:
                     f"{name} is a secret stored as String: convert it to SecureString with "
                     f"`{convert_to_secure_string_command(self.invocation, name)}`"
                 )
+
+
+class UnjudgedRelease:
+    """ECS watches no deployment alarm for the whole of a deployment that starts while one of them is in ALARM
+    (ECS Developer Guide, "How CloudWatch alarms detect Amazon ECS deployment failures"). After a bad beta the
+    lag or stall alarm often stays in ALARM for minutes, and the next release would go unjudged: a second bad
+    beta would stay deployed. So an update first reads the deployment alarms the template names for its
+    service (one DescribeAlarms) and refuses while one is in ALARM, unless the operator says the release may
+    go unjudged; a preview shows them and refuses nothing. A first deploy has no alarms yet."""
+
+    def __init__(
+        self, clients: AwsClients, console: Console, stack_name: str, invocation: Invocation, allow_unjudged: bool
+    ) -> None:
+        self.clients = clients
+        self.console = console
+        self.stack_name = stack_name
+        self.invocation = invocation
+        self.allow_unjudged = allow_unjudged
+
+    def check(self, template: StackTemplate, parameters: StackParameters, preview: bool) -> None:
+        names = deployment_alarm_names(template.data, parameters.values(), self.stack_name)
+        if not names:
+            return
+        states = DeploymentAlarms(self.clients.client("cloudwatch"), names).states()
+        for line in alarm_state_lines(names, states, brief_when_ok=True):
+            self.console.line(line)
+        firing = [alarm for alarm in states if alarm.state == IN_ALARM]
+        if not firing:
+            return
+        unjudged = (
+            f"{in_alarm_summary(firing)}: ECS would not judge this release (it watches no deployment alarm for a "
+            "deployment that starts while one is in ALARM)"
+        )
+        if preview:
+            self.console.notice(f"{unjudged}; deploying now would be refused without {ALLOW_UNJUDGED}")
+        elif self.allow_unjudged:
+            self.console.notice(
+                f"{unjudged}; deploying anyway ({ALLOW_UNJUDGED}): ECS will not judge this release nor roll it back "
+                "when its alarms fire"
+            )
+        else:
+            raise PreflightFailed(
+                f"{unjudged}; wait until it is OK (`{self.invocation.deploy('status', 'app')}` shows the alarms), or pass "
+                f"{ALLOW_UNJUDGED} to release it unjudged"
+            )
 
 
 class RetainedRepository:

@@ -1,6 +1,7 @@
 """The deploy commands: `registry` and `app`, each a template, its parameters, checks and a StackDeployer."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
@@ -11,18 +12,19 @@ from ..aws.aws_types import Stack
 from ..aws.session import AwsClients
 from ..aws.stack_state import describe_stack
 from ..aws.template_source import TemplateSource
-from ..errors import BadInput, CanaryFailed, DeploymentFailed, Interrupted
+from ..errors import BadInput, CanaryFailed, CanaryNotJudged, DeploymentFailed, Interrupted
 from ..model.invocation import Invocation
 from ..model.outputs_file import VerdictFile
 from ..model.parameters import ParameterSource, StackParameters, deployed_values
 from ..model.stack_outputs import outputs_of
 from ..model.verdict import Outcome
+from ..model.verdict_times import VerdictTime, settings_of, verdict_times
 from ..render.console import Console
 from ..render.docker_hints import login_command, push_command, tag_command
 from ..watch.canary_watch import CanaryWatch
 from ..watch.timing import Timing
 from .deployer import DeployOptions, StackDeployer
-from .preflight import AppPreflight, RetainedRepository
+from .preflight import AppPreflight, RetainedRepository, UnjudgedRelease
 
 VERSION_PLACEHOLDER = "VERSION"
 
@@ -42,8 +44,9 @@ class DeployRequest:
     configured: ParameterSource = field(default_factory=ParameterSource)  # --parameters-file
     environment: ParameterSource = field(default_factory=ParameterSource)  # the environment's (app only)
     verify: bool = False  # --verify: judge the release after CloudFormation
-    verify_minutes: float | None = None  # --verify MINUTES (None: ECS's bake time)
+    verify_minutes: float | None = None  # --verify MINUTES (None: the template's upper bound on ECS's decision)
     verdict_file: VerdictFile | None = None
+    allow_unjudged: bool = False  # --allow-unjudged: release even while a deployment alarm is in ALARM
 
 
 class StackCommand:
@@ -135,11 +138,17 @@ class AppDeploy(StackCommand):
         )
         self.clients.check_configuration()
         preflight = AppPreflight(self.clients, self.console, request.names.registry, self.invocation)
+        unjudged = UnjudgedRelease(
+            self.clients, self.console, request.names.app, self.invocation, request.allow_unjudged
+        )
 
         def check(stack: Stack | None) -> None:
-            if not version and deployed_values(stack) is None:
+            first = deployed_values(stack) is None
+            if first and not version:
                 raise BadInput(f"{request.names.app} is not deployed yet: pass --version TAG to preview it")
             preflight.run(parameters, parameters.get("Version"), image_required=not preview)
+            if not first:  # a first deploy's alarms do not exist yet
+                unjudged.check(template, parameters, preview)
 
         if request.verify and preview:
             raise BadInput("--verify judges a release once it runs: it does not go with --dry-run or diff")
@@ -151,7 +160,8 @@ class AppDeploy(StackCommand):
                 self.report_alarm_rollback(request.names.app, version, request.verdict_file)
             raise
         if stack is not None and request.verify and version:
-            self.verify(stack, version, request.verify_minutes, request.verdict_file)
+            times = verdict_times(settings_of(template.data, parameters.values(), request.names.app))
+            self.verify(stack, version, request.verify_minutes, times, request.verdict_file)
 
     def canary(self, stack: Stack) -> CanaryWatch:
         outputs = outputs_of(stack)
@@ -159,9 +169,17 @@ class AppDeploy(StackCommand):
             raise DeploymentFailed(f"{stack['StackName']} has no ClusterName and ServiceName outputs to verify")
         return CanaryWatch(self.clients, self.console, stack["StackName"], outputs, self.invocation, self.timing)
 
-    def verify(self, stack: Stack, version: str, minutes: float | None, verdict_file: VerdictFile | None) -> None:
-        """--verify: watch the release, print the verdict; a failed canary is exit 3, Ctrl-C detaches."""
-        verdict = self.canary(stack).verify(version, minutes)
+    def verify(
+        self,
+        stack: Stack,
+        version: str,
+        minutes: float | None,
+        times: tuple[VerdictTime, ...],
+        verdict_file: VerdictFile | None,
+    ) -> None:
+        """--verify: watch the release until ECS decides, print the verdict; a failed canary is exit 3, one not
+        judged exit 5, Ctrl-C detaches."""
+        verdict = self.canary(stack).verify(version, minutes, times, last_change(stack))
         status_app = self.invocation.deploy("status", "app")
         if verdict_file:
             verdict_file.write(verdict)
@@ -169,6 +187,8 @@ class AppDeploy(StackCommand):
             self.console.line(self.console.style(verdict.line(), "green"))
         elif verdict.outcome is Outcome.FAILED:
             raise CanaryFailed(verdict.text())
+        elif verdict.outcome is Outcome.NOT_JUDGED:
+            raise CanaryNotJudged(verdict.text())
         elif verdict.outcome is Outcome.DETACHED:
             raise Interrupted(
                 f"detached: {verdict.text()}; ECS and the alarms go on judging it: check later with `{status_app}`"
@@ -182,8 +202,14 @@ class AppDeploy(StackCommand):
         stack = describe_stack(self.clients.cloudformation, stack_name)
         if stack is None or not {"ClusterName", "ServiceName"} <= set(outputs_of(stack)):
             return  # a creation rolled back: no service, and its first deployment is never judged
-        verdict = self.canary(stack).rolled_back_by_alarms(version)
+        verdict = self.canary(stack).rolled_back_by_alarms(version, last_change(stack))
         if verdict is not None:
             if verdict_file:
                 verdict_file.write(verdict)
             raise CanaryFailed(verdict.text())
+
+
+def last_change(stack: Stack) -> datetime:
+    """When the stack last started to change: a release's service deployment was created after it."""
+    changed: datetime = stack.get("LastUpdatedTime") or stack["CreationTime"]
+    return changed

@@ -1,7 +1,8 @@
 """`deploy.py status`: each stack's status, when it last changed and its outputs; for the app, what ECS
 really runs: the rollout, the image of each deployment with running tasks, a warning (and why, when it
-can tell) if that is not the stack's ImageUri, the last stopped tasks' reasons, the service events and the
-canary's verdict on the last release (canary_watch). Over every environment of the file, one row each.
+can tell) if that is not the stack's ImageUri, the last stopped tasks' reasons, the service events, its
+deployment alarms' states and the canary's verdict on the last release (canary_watch). Over every environment
+of the file, one row each.
 `--watch` refreshes until Ctrl-C."""
 
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from ..model.environments import Environment
 from ..model.invocation import Invocation
 from ..model.parameters import deployed_values
 from ..model.stack_outputs import outputs_of
+from ..render.alarm_states import alarm_state_lines
 from ..render.console import Console
 from ..render.environment_table import EnvironmentState, environment_table
 from ..render.rollout import deployment_summary, service_event_line, stopped_task_line
@@ -123,6 +125,9 @@ class StatusReport:
         except AWS_ERRORS as error:  # e.g. a role without the history's permissions: the rest still stands
             self.console.line(f"Last release: not judged ({first_line(error)})")
             return
+        if state.deployment_alarms:
+            for line in alarm_state_lines(state.deployment_alarms, tuple(canary.alarm_states.values())):
+                self.console.line(line)
         if verdict is not None:
             self.console.line(f"Last release: {verdict.line()}")
 
