@@ -252,26 +252,35 @@ def running_task_count(context: Context) -> Check:
     context.sandbox.make_service(service, task, context.network, deploymentConfiguration=breaker_off)
     started = context.clock()
     every_minute = Every(METRIC_ROUNDS)
-    first_failure: datetime | None = None
+    first_stop: datetime | None = None
     values: list[float] = []
-    failed = 0
+    stopped = 0
     while True:
         # Watched as a person would (the local AWS's scheduler moves on what is observed).
-        (described,) = context.ecs.describe_services(cluster=context.names.cluster, services=[service])["services"]
-        failed = max([failed, *(deployment.get("failedTasks", 0) for deployment in described.get("deployments", []))])
-        if failed and first_failure is None:
-            first_failure = context.now()
-        # From the minute of the first failure on: no task runs from then on, but for moments.
-        if first_failure is not None and every_minute.due():
-            values = _running_task_counts(context, service, first_failure - timedelta(minutes=1))
+        context.ecs.describe_services(cluster=context.names.cluster, services=[service])
+        # A task that exits at once may never count as a failed one (failedTasks counts tasks that did not
+        # reach RUNNING): the stopped tasks say that it crash-loops.
+        stopped = len(
+            context.ecs.list_tasks(cluster=context.names.cluster, serviceName=service, desiredStatus="STOPPED")[
+                "taskArns"
+            ]
+        )
+        if stopped and first_stop is None:
+            first_stop = context.now()
+        # From the minute of the first stop on, no task runs but for moments.
+        if first_stop is not None and every_minute.due():
+            values = _running_task_counts(context, service, first_stop - timedelta(minutes=1))
             if 0.0 in values:
                 break
         if context.clock() - started >= INSIGHTS_WAIT_SECONDS:
             break
         yield
-    observed = ZEROS if 0.0 in values else NO_DATA if not values else f"only {', '.join(f'{v:g}' for v in values)}"
+    if first_stop is None:
+        observed = None
+    else:
+        observed = ZEROS if 0.0 in values else NO_DATA if not values else f"only {', '.join(f'{v:g}' for v in values)}"
     detail = (
-        f"{failed} task(s) failed in {context.elapsed(started)}; Minimum per minute since the first failure: "
+        f"{stopped} task(s) stopped in {context.elapsed(started)}; Minimum per minute since the first stopped: "
         f"{', '.join(f'{v:g}' for v in values) or 'no datapoint'}"
     )
     return [Finding("b", title, RUNNING_TASK_COUNT_WITHOUT_TASKS, observed, detail)]
@@ -386,20 +395,17 @@ class Deployments:
             raise NotSettled(f"{self.alarm} left ALARM ({alarm['StateValue']}) before the deployment")
         context.ecs.update_service(cluster=context.names.cluster, service=self.service, forceNewDeployment=True)
         arn = yield from self.next_deployment()
-        at_start = self.describe(arn)["alarms"]["status"]
+        at_start = _alarms(self.describe(arn)).get("status", "absent")
         ended = yield from self.ended(arn)
-        at_end = ended["alarms"]["status"]
+        at_end = _alarms(ended).get("status", "absent")
+        triggered = _alarms(ended).get("triggeredAlarmNames") or []
         return Finding(
             "c",
             self.IN_ALARM_TITLE,
             ALARMS_OF_A_DEPLOYMENT_STARTED_IN_ALARM,
             at_start if at_start == at_end else f"{at_start}, then {at_end}",
             f"{self.alarm} in ALARM at its start; the deployment ended {ended['status']}"
-            + (
-                f", triggered: {', '.join(ended['alarms']['triggeredAlarmNames'])}"
-                if ended["alarms"].get("triggeredAlarmNames")
-                else ""
-            ),
+            + (f", triggered: {', '.join(triggered)}" if triggered else ""),
         )
 
     def order(self) -> Finding:
@@ -465,6 +471,11 @@ class Deployments:
     def observe(self) -> None:
         """DescribeServices, as a person watching the rollout would (the local AWS moves on what is observed)."""
         self.context.ecs.describe_services(cluster=self.context.names.cluster, services=[self.service])
+
+
+def _alarms(deployment: dict) -> dict:
+    """A ServiceDeployment's alarms (absent from the answer when none are configured)."""
+    return deployment.get("alarms") or {}
 
 
 def _created(record: dict) -> Any:

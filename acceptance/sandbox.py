@@ -8,6 +8,7 @@ entered in the run's ledger before it is made, with its deletion.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -35,6 +36,11 @@ NO_FARGATE_ZONES = ("use1-az3",)
 # minutes after the task stopped; a cluster is deleted once its tasks stopped).
 DELETION_WAIT_SECONDS = 600.0
 RETRIED_DELETIONS = ("DependencyViolation", "ClusterContainsTasksException", "ClusterContainsServicesException")
+
+
+def client_token(name: str) -> str:
+    """CreateService's clientToken for `name`: the same for every retry, and at most 36 characters."""
+    return hashlib.sha256(name.encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -237,7 +243,7 @@ class Sandbox:
                 desiredCount=1,
                 launchType="FARGATE",
                 networkConfiguration={"awsvpcConfiguration": network},
-                clientToken=name,
+                clientToken=client_token(name),
                 tags=self._ecs_tags(),
                 **settings,
             ),

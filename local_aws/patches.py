@@ -154,8 +154,8 @@ PATCHES: tuple[Patch | Model, ...] = (
     Patch(
         ECS_RESPONSES + "create_service",
         scheduler.create_service_request,
-        "CreateService keeps its deploymentConfiguration (circuit breaker, alarms), ECS's defaults for the rest",
-        ECS_API + "API_DeploymentConfiguration.html",
+        "CreateService keeps its deploymentConfiguration (ECS's defaults for the rest); a clientToken is 36 characters at most",
+        ECS_API + "API_CreateService.html",
         wraps=True,
     ),
     Patch(

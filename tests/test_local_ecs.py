@@ -499,3 +499,14 @@ def test_a_command_false_crash_loops_and_container_insights_reports_its_zero_run
     assert stopped["containers"][0]["exitCode"] == 1
     assert 0.0 in running_task_counts(aws, "insights-on")  # assumptions.RUNNING_TASK_COUNT_WITHOUT_TASKS
     assert running_task_counts(aws, "insights-off") == []
+
+
+def test_create_service_refuses_a_client_token_longer_than_ecs_takes(aws):
+    ecs = aws.client("ecs")
+    ecs.create_cluster(clusterName="tokens")
+    task = ecs.register_task_definition(
+        family="tokens", containerDefinitions=[{"name": "busybox", "image": "busybox", "memory": 128}]
+    )["taskDefinition"]["taskDefinitionArn"]
+    with pytest.raises(ecs.exceptions.InvalidParameterException, match="at most 36 characters"):
+        ecs.create_service(cluster="tokens", serviceName="s", taskDefinition=task, desiredCount=0, clientToken="t" * 37)
+    ecs.create_service(cluster="tokens", serviceName="s", taskDefinition=task, desiredCount=0, clientToken="t" * 36)

@@ -64,6 +64,7 @@ _pace = STEPWISE
 _creating_from_cloudformation = threading.local()
 # The deploymentConfiguration of the CreateService request being answered, which moto's backend is not given.
 _requested_configuration = threading.local()
+CLIENT_TOKEN_MAX = 36
 # ECS's defaults for a rolling update, where a request leaves a setting out (API reference,
 # DeploymentConfiguration).
 DEFAULT_CONFIGURATION = {
@@ -496,7 +497,12 @@ def create_service(
 
 
 def create_service_request(moto_create_service_request, self):
-    """CreateService's response handler, which hands its deploymentConfiguration to create_service above."""
+    """CreateService's response handler, which hands its deploymentConfiguration to create_service above, and
+    refuses a clientToken longer than ECS takes ("Up to 36 ASCII characters", API reference, CreateService)."""
+    from moto.ecs.exceptions import InvalidParameterException
+
+    if len(self._get_param("clientToken") or "") > CLIENT_TOKEN_MAX:
+        raise InvalidParameterException(f"clientToken must be at most {CLIENT_TOKEN_MAX} characters long.")
     _requested_configuration.value = self._get_param("deploymentConfiguration")
     try:
         return moto_create_service_request(self)
