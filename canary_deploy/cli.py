@@ -25,6 +25,7 @@ from manifest import PROJECT_ROOT
 from .aws.session import AwsClients
 from .aws.template_source import TemplateSource
 from .commands.deployer import DEFAULT_TIMEOUT_SECONDS, DeployOptions
+from .commands.preflight import WAIT_FOR_ALARMS, UnjudgedAllowance
 from .commands.release import AppDeploy, DeployRequest, RegistryDeploy, StackNames
 from .errors import (
     EXIT_BAD_INPUT,
@@ -173,14 +174,20 @@ def build_parser(prog: str = "deploy.py") -> OneLineParser:
         const=BAKE_TIME,
         type=verify_minutes,
         metavar="MINUTES",
-        help="then watch the ECS deployment and its alarms for MINUTES (default: ECS's bake time, from the "
-        "alarms) and print the canary's verdict; exit 3 when the canary failed",
+        help="then watch the release until ECS decides on it, at most MINUTES (default: the template's upper "
+        "bound), and print the canary's verdict; exit 3 when the canary failed, 5 when nothing could judge it",
     )
     app.add_argument("--verdict-file", metavar="FILE", help="with --verify: write the verdict to this JSON file (CI)")
     app.add_argument(
         ALLOW_UNJUDGED,
         action="store_true",
         help="release even while a deployment alarm is in ALARM: ECS then judges nothing and rolls nothing back",
+    )
+    app.add_argument(
+        WAIT_FOR_ALARMS,
+        type=verify_minutes,
+        metavar="MINUTES",
+        help="while a deployment alarm is in ALARM, wait at most MINUTES for it to leave ALARM (a judged release)",
     )
     for deploy_parser in (registry, app):
         add_deploy_options(deploy_parser)
@@ -332,7 +339,10 @@ def run_command(args: argparse.Namespace, console: Console, program: str, timing
             verify=verify is not None,
             verify_minutes=verify if isinstance(verify, float) else None,
             verdict_file=verdict_file,
-            allow_unjudged=getattr(args, "allow_unjudged", False),
+            unjudged=UnjudgedAllowance(
+                unjudged=getattr(args, "allow_unjudged", False),
+                wait_seconds=args.wait_for_alarms * 60 if getattr(args, "wait_for_alarms", None) else None,
+            ),
         )
         command = RegistryDeploy if args.command == "registry" else AppDeploy
         command(clients, console, source, invocation, timing).run(request)

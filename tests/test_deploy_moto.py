@@ -835,7 +835,8 @@ def test_a_release_right_after_a_failed_one_is_refused_while_its_alarm_is_in_ala
     assert refusal == (
         f"❌ AppStack-consumer-lag is in ALARM since {alarm_since(aws)} ({LAG_SHOWN}): ECS would not judge this "
         "release (it watches no deployment alarm for a deployment that starts while one is in ALARM); wait until "
-        "it is OK (`python deploy.py status app` shows the alarms), or pass --allow-unjudged to release it unjudged"
+        "it is OK (`python deploy.py status app` shows the alarms, --wait-for-alarms MINUTES waits for it), or pass "
+        "--allow-unjudged to release it unjudged"
     )
     assert aws.client("cloudformation").list_change_sets(StackName="AppStack")["Summaries"][-1]["ExecutionStatus"] == (
         "EXECUTE_COMPLETE"  # only the first deploy's: no change set was made
@@ -880,6 +881,45 @@ def test_a_release_right_after_a_failed_one_is_refused_while_its_alarm_is_in_ala
         f"❌ canary failed on 1.17.0-beta.3: AppStack-consumer-lag {LAG_SHOWN}; ECS did not roll back (its "
         "deployment had completed); roll back with `python deploy.py app --version 1.17.0-beta.2 --allow-unjudged`"
     )
+
+
+def test_waiting_for_the_alarms_releases_judged_once_they_leave_alarm_and_is_bounded(deploy, aws):
+    ready_for_app(deploy, aws)
+    assert deploy("app", "--version", VERSION, "--yes") == 0, deploy.err
+    lag_alarm(aws, "ALARM")
+    push_image(aws.endpoint_url, "1.17.0-beta.2")
+
+    # Ctrl-C while it waits: nothing was made yet.
+    change_sets = aws.client("cloudformation").list_change_sets(StackName="AppStack")["Summaries"]
+    code, out, err = verify_run(
+        deploy, "app", "--version", "1.17.0-beta.2", "--wait-for-alarms", "5", at=("Waiting up to", ctrl_c)
+    )
+    assert (code, err.strip()) == (130, "❌ interrupted"), out + err
+    assert aws.client("cloudformation").list_change_sets(StackName="AppStack")["Summaries"] == change_sets
+
+    # Still in ALARM after the wait: refused as without it (the clock moves only when the deployer sleeps).
+    code, out, err = verify_run(deploy, "app", "--version", "1.17.0-beta.2", "--wait-for-alarms", "0.5")
+    assert code == 2, out + err
+    assert "Waiting up to 30s for AppStack-consumer-lag to leave ALARM (--wait-for-alarms)" in out
+    assert "ECS would not judge this release (it watches no deployment alarm for a deployment that starts while " in err
+    assert "in ALARM) after waiting 30s; wait until it is OK" in err
+
+    # It leaves ALARM while the deploy waits: the release goes ahead, and ECS watches its alarms.
+    code, out, err = verify_run(
+        deploy,
+        *("app", "--version", "1.17.0-beta.2", "--wait-for-alarms", "5", "--verify"),
+        at=("Waiting up to 5 min", lambda: lag_alarm(aws, "OK")),
+    )
+    assert code == 0, out + err
+    assert "AppStack-consumer-lag: no longer in ALARM; ECS judges this release" in out
+    assert "✅ canary healthy on 1.17.0-beta.2: ECS marked its deployment SUCCESSFUL" in out
+    ecs = aws.client("ecs")
+    briefs = ecs.list_service_deployments(cluster=cluster_name(aws), service=SERVICE)["serviceDeployments"]
+    newest = max(briefs, key=lambda brief: brief["createdAt"])
+    (release,) = ecs.describe_service_deployments(serviceDeploymentArns=[newest["serviceDeploymentArn"]])[
+        "serviceDeployments"
+    ]
+    assert release["alarms"]["status"] == "MONITORING_COMPLETE"
 
 
 def test_the_release_is_found_among_more_deployments_than_a_page_holds(deploy, aws):

@@ -17,11 +17,13 @@ from ..model.invocation import Invocation
 from ..model.parameters import StackParameters, deployed_values
 from ..model.stack_outputs import outputs_of
 from ..model.stack_template import StackTemplate
-from ..model.verdict import ALLOW_UNJUDGED, IN_ALARM
+from ..model.verdict import ALLOW_UNJUDGED, IN_ALARM, AlarmState
 from ..model.verdict_times import deployment_alarm_names
 from ..render.alarm_states import alarm_state_lines, in_alarm_summary
 from ..render.console import Console
 from ..render.docker_hints import login_command, push_command
+from ..render.durations import duration
+from ..watch.timing import Timing
 
 REPOSITORY_TYPE = "AWS::ECR::Repository"
 REQUIRED_PARAMETERS = tuple(parameter.suffix for parameter in KAFKA_PARAMETERS)
@@ -167,31 +169,56 @@ class AppPreflight:
                 )
 
 
+WAIT_FOR_ALARMS = "--wait-for-alarms"
+# Alarms are evaluated once a minute: a few looks a minute see one leave ALARM soon enough.
+ALARM_POLL_SECONDS = 20.0
+
+
+@dataclass(frozen=True)
+class UnjudgedAllowance:
+    """What the operator allows when a deployment alarm is in ALARM: wait for it at most `wait_seconds`
+    (--wait-for-alarms), then release unjudged (`unjudged`, --allow-unjudged) or be refused."""
+
+    unjudged: bool = False
+    wait_seconds: float | None = None
+
+
 class UnjudgedRelease:
     """ECS watches no deployment alarm for the whole of a deployment that starts while one of them is in ALARM
     (ECS Developer Guide, "How CloudWatch alarms detect Amazon ECS deployment failures"). After a bad beta the
     lag or stall alarm often stays in ALARM for minutes, and the next release would go unjudged: a second bad
     beta would stay deployed. So an update first reads the deployment alarms the template names for its
     service (one DescribeAlarms) and refuses while one is in ALARM, unless the operator says the release may
-    go unjudged; a preview shows them and refuses nothing. A first deploy has no alarms yet."""
+    go unjudged, or asks to wait a bounded time for them to be OK (a judged release after all); a preview
+    shows them and refuses nothing. A first deploy has no alarms yet."""
 
     def __init__(
-        self, clients: AwsClients, console: Console, stack_name: str, invocation: Invocation, allow_unjudged: bool
+        self,
+        clients: AwsClients,
+        console: Console,
+        stack_name: str,
+        invocation: Invocation,
+        allowed: UnjudgedAllowance,
+        timing: Timing,
     ) -> None:
         self.clients = clients
         self.console = console
         self.stack_name = stack_name
         self.invocation = invocation
-        self.allow_unjudged = allow_unjudged
+        self.allowed = allowed
+        self.timing = timing
 
     def check(self, template: StackTemplate, parameters: StackParameters, preview: bool) -> None:
         names = deployment_alarm_names(template.data, parameters.values(), self.stack_name)
         if not names:
             return
-        states = DeploymentAlarms(self.clients.client("cloudwatch"), names).states()
+        alarms = DeploymentAlarms(self.clients.client("cloudwatch"), names)
+        states = alarms.states()
         for line in alarm_state_lines(names, states, brief_when_ok=True):
             self.console.line(line)
         firing = [alarm for alarm in states if alarm.state == IN_ALARM]
+        if firing and self.allowed.wait_seconds and not preview:
+            firing = self.wait_for_ok(alarms, firing, self.allowed.wait_seconds)
         if not firing:
             return
         unjudged = (
@@ -200,16 +227,29 @@ class UnjudgedRelease:
         )
         if preview:
             self.console.notice(f"{unjudged}; deploying now would be refused without {ALLOW_UNJUDGED}")
-        elif self.allow_unjudged:
+        elif self.allowed.unjudged:
             self.console.notice(
                 f"{unjudged}; deploying anyway ({ALLOW_UNJUDGED}): ECS will not judge this release nor roll it back "
                 "when its alarms fire"
             )
         else:
+            waited = f" after waiting {duration(self.allowed.wait_seconds)}" if self.allowed.wait_seconds else ""
             raise PreflightFailed(
-                f"{unjudged}; wait until it is OK (`{self.invocation.deploy('status', 'app')}` shows the alarms), or pass "
-                f"{ALLOW_UNJUDGED} to release it unjudged"
+                f"{unjudged}{waited}; wait until it is OK (`{self.invocation.deploy('status', 'app')}` shows the "
+                f"alarms, {WAIT_FOR_ALARMS} MINUTES waits for it), or pass {ALLOW_UNJUDGED} to release it unjudged"
             )
+
+    def wait_for_ok(self, alarms: DeploymentAlarms, firing: list[AlarmState], seconds: float) -> list[AlarmState]:
+        """Polls the alarms until none is in ALARM, at most `seconds`; those still in ALARM then."""
+        names = ", ".join(alarm.name for alarm in firing)
+        self.console.line(f"Waiting up to {duration(seconds)} for {names} to leave ALARM ({WAIT_FOR_ALARMS})")
+        deadline = self.timing.clock() + seconds
+        while firing and self.timing.clock() < deadline:
+            self.timing.sleep(min(ALARM_POLL_SECONDS, deadline - self.timing.clock()))
+            firing = [alarm for alarm in alarms.states() if alarm.state == IN_ALARM]
+        if not firing:
+            self.console.line(f"{names}: no longer in ALARM; ECS judges this release")
+        return firing
 
 
 class RetainedRepository:

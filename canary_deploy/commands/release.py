@@ -24,7 +24,7 @@ from ..render.docker_hints import login_command, push_command, tag_command
 from ..watch.canary_watch import CanaryWatch
 from ..watch.timing import Timing
 from .deployer import DeployOptions, StackDeployer
-from .preflight import AppPreflight, RetainedRepository, UnjudgedRelease
+from .preflight import AppPreflight, RetainedRepository, UnjudgedAllowance, UnjudgedRelease
 
 VERSION_PLACEHOLDER = "VERSION"
 
@@ -46,7 +46,7 @@ class DeployRequest:
     verify: bool = False  # --verify: judge the release after CloudFormation
     verify_minutes: float | None = None  # --verify MINUTES (None: the template's upper bound on ECS's decision)
     verdict_file: VerdictFile | None = None
-    allow_unjudged: bool = False  # --allow-unjudged: release even while a deployment alarm is in ALARM
+    unjudged: UnjudgedAllowance = field(default_factory=UnjudgedAllowance)  # --allow-unjudged, --wait-for-alarms
 
 
 class StackCommand:
@@ -139,7 +139,7 @@ class AppDeploy(StackCommand):
         self.clients.check_configuration()
         preflight = AppPreflight(self.clients, self.console, request.names.registry, self.invocation)
         unjudged = UnjudgedRelease(
-            self.clients, self.console, request.names.app, self.invocation, request.allow_unjudged
+            self.clients, self.console, request.names.app, self.invocation, request.unjudged, self.timing
         )
 
         def check(stack: Stack | None) -> None:
