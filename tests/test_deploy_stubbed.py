@@ -13,6 +13,7 @@ from botocore.stub import Stubber
 from recorded_answers import THROTTLED, answer, no_retry_delays
 from stack_events import STACK, STACK_ID, START, event, events_page
 
+from canary_deploy.aws.rollout import ServiceRollout
 from canary_deploy.aws.session import AwsClients
 from canary_deploy.aws.stack_state import describe_stack
 from canary_deploy.cli import main
@@ -22,6 +23,7 @@ from canary_deploy.commands.status import StatusReport
 from canary_deploy.model.ecs_state import ServiceState
 from canary_deploy.model.invocation import Invocation
 from canary_deploy.render.console import Console
+from canary_deploy.render.stack_report import service_lines
 from canary_deploy.watch.events import EventStream, PollSchedule, fast_poll_seconds
 from canary_deploy.watch.timing import Timing
 
@@ -324,15 +326,18 @@ def test_status_without_permission_for_the_deployment_history_still_reports_the_
         "StackName": "AppStack",
         "Outputs": [{"OutputKey": k, "OutputValue": k} for k in ("ClusterName", "ServiceName")],
     }
+    rollout = ServiceRollout(clients.ecs, "cluster", "canary")
     with Stubber(clients.ecs) as ecs:
+        ecs.add_response("list_tasks", {"taskArns": []})
         ecs.add_client_error(
             "list_service_deployments", "AccessDeniedException", "not authorized to perform: ecs:ListServiceDeployments"
         )
-        StatusReport(clients, console, StackNames(), Invocation()).show_last_release(stack, state)
-    assert out.getvalue() == (
+        report = StatusReport(clients, console, StackNames(), Invocation()).read_service(stack, rollout, state)
+    assert service_lines(report, console)[-1] == (
         "Last release: not judged (An error occurred (AccessDeniedException) when calling the ListServiceDeployments "
-        "operation: not authorized to perform: ecs:ListServiceDeployments)\n"
+        "operation: not authorized to perform: ecs:ListServiceDeployments)"
     )
+    assert out.getvalue() == "", "read first, printed after"
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "fast", "6"])

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from ..aws.aws_types import Client, Stack
+from ..aws.aws_types import Client, Stack, StackEvent
 from ..aws.rollout import ServiceRollout
 from ..aws.session import AwsClients
 from ..aws.stack_state import describe_stack, status_of
@@ -18,17 +18,15 @@ from ..model.environments import Environment
 from ..model.invocation import Invocation
 from ..model.parameters import deployed_values
 from ..model.stack_outputs import outputs_of
-from ..render.alarm_states import alarm_state_lines
+from ..model.stack_report import ServiceReport, StackReport
 from ..render.console import Console
 from ..render.environment_table import EnvironmentState, environment_table
-from ..render.rollout import deployment_summary, service_event_line, stopped_task_line
-from ..render.stack_events import stack_event_line
+from ..render.stack_report import stack_report_lines
 from ..watch.canary_watch import CanaryWatch
 from ..watch.interrupts import AWS_ERRORS, first_line
 from ..watch.timing import REAL_TIME, Timing
 from .release import StackNames
 
-SERVICE_EVENTS_SHOWN = 5
 STACK_EVENTS_SHOWN = 8
 STOPPED_TASKS_SHOWN = 3
 WATCH_INTERVAL_SECONDS = 5.0
@@ -57,79 +55,41 @@ class StatusReport:
         refresh_until_interrupted(self.console, lambda: self.run(target), interval, self.sleep)
 
     def show_stack(self, kind: str, name: str) -> None:
-        stack = describe_stack(self.clients.cloudformation, name)
-        if stack is None:
-            self.console.line(f"{name}: not deployed")
-            return
-        status = stack["StackStatus"]
-        reason = f": {stack['StackStatusReason']}" if stack.get("StackStatusReason") else ""
-        when = "last updated" if stack.get("LastUpdatedTime") else "created"
-        changed = stack.get("LastUpdatedTime") or stack["CreationTime"]
-        self.console.line(
-            f"{name}: {status} ({Progress.of_stack(status_of(stack)).value}{reason}), {when} {changed:%Y-%m-%d %H:%M:%S %Z}"
-        )
-        outputs = outputs_of(stack)
-        for key, value in outputs.items():
-            self.console.line(f"{name}.{key} = {value}")
-        if status_of(stack).in_progress:
-            self.show_recent_events(stack)
-        if kind == "app" and "ClusterName" in outputs and "ServiceName" in outputs:
-            rollout = ServiceRollout(self.clients.ecs, outputs["ClusterName"], outputs["ServiceName"])
-            state = self.show_service(stack, rollout)
-            if state is not None:
-                self.show_last_release(stack, state)
+        for line in stack_report_lines(self.read(kind, name), self.console):
+            self.console.line(line)
         self.console.line()
 
-    def show_recent_events(self, stack: Stack) -> None:
-        events = self.clients.cloudformation.describe_stack_events(StackName=stack["StackId"])["StackEvents"]
-        self.console.line("Recent events:")
-        for event in reversed(events[:STACK_EVENTS_SHOWN]):
-            self.console.line(f"  {stack_event_line(event)}")
-
-    def show_service(self, stack: Stack, rollout: ServiceRollout) -> ServiceState | None:
+    def read(self, kind: str, name: str) -> StackReport:
+        """Everything status shows of one stack, read before anything is printed."""
+        stack = describe_stack(self.clients.cloudformation, name)
+        if stack is None:
+            return StackReport(name, None)
+        events: tuple[StackEvent, ...] = ()
+        if status_of(stack).in_progress:
+            newest = self.clients.cloudformation.describe_stack_events(StackName=stack["StackId"])["StackEvents"]
+            events = tuple(reversed(newest[:STACK_EVENTS_SHOWN]))
+        outputs = outputs_of(stack)
+        if kind != "app" or "ClusterName" not in outputs or "ServiceName" not in outputs:
+            return StackReport(name, stack, events)
+        rollout = ServiceRollout(self.clients.ecs, outputs["ClusterName"], outputs["ServiceName"])
         state = rollout.state()
         if state is None:
-            self.console.line(f"ECS service {rollout.service} not found in cluster {rollout.cluster}")
-            return None
-        self.console.line(
-            f"ECS service {state.name} ({state.status}): {state.running}/{state.desired} running, "
-            f"{state.pending} pending; {deployment_summary(state)}"
-        )
-        images = running_images(self.clients.ecs, state)
-        for revision, image in images.items():
-            self.console.line(f"  running image: {image} ({revision})")
-        expected = outputs_of(stack).get("ImageUri")
-        if expected and images and set(images.values()) != {expected}:
-            why = ImageMismatch(self.clients, stack, state).explain()
-            shown = ", ".join(sorted(set(images.values())))
-            self.console.line(
-                self.console.style(f"  ⚠ ECS runs {shown}, not the stack's ImageUri {expected}: {why}", "yellow")
-            )
-        stopped = [task for task in rollout.stopped_tasks(set()) if task.failed][:STOPPED_TASKS_SHOWN]
-        if stopped:
-            self.console.line("  last stopped tasks:")
-        for task in stopped:
-            stamp = f"{task.stopped_at:%H:%M:%S}  " if task.stopped_at else ""
-            self.console.line(f"    {stamp}{stopped_task_line(task)}")
-        if state.events:
-            self.console.line("  service events:")
-        for event in state.events[:SERVICE_EVENTS_SHOWN]:
-            self.console.line(f"    {service_event_line(event)}")
-        return state
+            return StackReport(name, stack, events, missing_service=(rollout.service, rollout.cluster))
+        return StackReport(name, stack, events, self.read_service(stack, rollout, state))
 
-    def show_last_release(self, stack: Stack, state: ServiceState) -> None:
-        """The canary's verdict on the newest release, from ECS's deployment history and the alarms."""
+    def read_service(self, stack: Stack, rollout: ServiceRollout, state: ServiceState) -> ServiceReport:
+        images = running_images(self.clients.ecs, state)
+        expected = outputs_of(stack).get("ImageUri")
+        mismatch = None
+        if expected and images and set(images.values()) != {expected}:
+            mismatch = ImageMismatch(self.clients, stack, state).explain()
+        stopped = tuple([task for task in rollout.stopped_tasks(set()) if task.failed][:STOPPED_TASKS_SHOWN])
         canary = CanaryWatch(self.clients, self.console, stack["StackName"], outputs_of(stack), self.invocation)
         try:
             verdict = canary.last_release(state)
         except AWS_ERRORS as error:  # e.g. a role without the history's permissions: the rest still stands
-            self.console.line(f"Last release: not judged ({first_line(error)})")
-            return
-        if state.deployment_alarms:
-            for line in alarm_state_lines(state.deployment_alarms, tuple(canary.alarm_states.values())):
-                self.console.line(line)
-        if verdict is not None:
-            self.console.line(f"Last release: {verdict.line()}")
+            return ServiceReport(state, images, expected, mismatch, stopped, (), None, not_judged=first_line(error))
+        return ServiceReport(state, images, expected, mismatch, stopped, tuple(canary.alarm_states.values()), verdict)
 
 
 def refresh_until_interrupted(
