@@ -18,6 +18,7 @@ from pathlib import Path
 import botocore.exceptions
 import pytest
 
+from cfn import aws_specs
 from contract import TEMPLATE_FILES
 from local_aws import (
     LocalAWS,
@@ -27,7 +28,6 @@ from local_aws import (
     push_image,
     seed_parameters,
 )
-from local_aws.cloudformation import change_sets
 from local_aws.pooled_server import POOL_SIZE
 
 pytestmark = pytest.mark.deploy
@@ -500,15 +500,15 @@ def test_replacement_rules_are_cfn_lints_schemas_read_without_importing_it(monke
             resource["Type"] for resource in json.loads((ROOT / "output" / name).read_text())["Resources"].values()
         }
     by_cfn_lint = {
-        resource_type: change_sets._schema_from_cfn_lint("us-east-1", resource_type) for resource_type in types
+        resource_type: aws_specs._schema_from_cfn_lint("us-east-1", resource_type) for resource_type in types
     }
-    change_sets.resource_schema.cache_clear()
+    aws_specs.resource_schema.cache_clear()
 
     def not_through_cfn_lint(region, resource_type):
         raise AssertionError(f"read {resource_type} through cfnlint")
 
-    monkeypatch.setattr(change_sets, "_schema_from_cfn_lint", not_through_cfn_lint)
-    by_file = {resource_type: change_sets.resource_schema("us-east-1", resource_type) for resource_type in types}
+    monkeypatch.setattr(aws_specs, "_schema_from_cfn_lint", not_through_cfn_lint)
+    by_file = {resource_type: aws_specs.resource_schema("us-east-1", resource_type) for resource_type in types}
     assert by_file == by_cfn_lint
     assert "/properties/ContainerDefinitions" in by_file["AWS::ECS::TaskDefinition"]["createOnlyProperties"]
 

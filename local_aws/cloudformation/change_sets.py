@@ -24,13 +24,10 @@ gets the classic `Details` without values, as from an endpoint that predates it.
 
 from __future__ import annotations
 
-import functools
-import importlib.util
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+from cfn.aws_specs import resource_schema
 from cfn.intrinsics import references
 
 RESOURCE_ATTRIBUTES = ("Metadata", "DeletionPolicy", "UpdateReplacePolicy", "CreationPolicy", "UpdatePolicy")
@@ -108,34 +105,6 @@ def _recreation_rules(region: str, resource_type: str) -> tuple[set[str], set[st
     conditional = top_level(schema.get("conditionalCreateOnlyProperties", []))
     conditional |= top_level(schema.get("createOnlyProperties", [])) - always  # only a nested part is create-only
     return always, conditional
-
-
-@functools.cache
-def resource_schema(region: str, resource_type: str) -> dict[str, Any]:
-    """The type's registry schema as cfn-lint ships it (a Custom:: type's is AWS::CloudFormation::CustomResource);
-    empty for a type it does not know.
-
-    Read from cfn-lint's bundled files (providers/<region>.json maps a type to a digest, resources/<digest>.json
-    is the schema) rather than through cfnlint, whose import (sympy) costs a second of every local AWS start;
-    through cfnlint's schema manager when a cfn-lint lays its files out otherwise."""
-    schemas = Path(importlib.util.find_spec("cfnlint").origin).parent / "data" / "schemas"
-    try:
-        digests = json.loads((schemas / "providers" / f"{region}.json").read_text(encoding="utf-8"))
-        digest = digests.get(
-            "AWS::CloudFormation::CustomResource" if resource_type.startswith("Custom::") else resource_type
-        )
-        return {} if digest is None else json.loads((schemas / "resources" / f"{digest}.json").read_text("utf-8"))
-    except FileNotFoundError:
-        return _schema_from_cfn_lint(region, resource_type)
-
-
-def _schema_from_cfn_lint(region: str, resource_type: str) -> dict[str, Any]:
-    from cfnlint.schema.manager import PROVIDER_SCHEMA_MANAGER, ResourceNotFoundError
-
-    try:
-        return PROVIDER_SCHEMA_MANAGER.get_resource_schema(region, resource_type).schema
-    except (ResourceNotFoundError, KeyError):  # a type, or a region, it does not know
-        return {}
 
 
 class _Resolution:
