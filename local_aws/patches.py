@@ -31,6 +31,7 @@ from .ecs.container_insights import ContainerInsights
 from .ecs.deployment_alarms import DeploymentAlarms
 from .ecs.service_deployments import ServiceDeployments
 from .errors import LocalAWSError
+from .iam import roles
 from .kms import keys
 from .patching import Model, Patch
 
@@ -46,6 +47,7 @@ CFN_MODELS = "moto.cloudformation.models:"
 CFN_RESPONSES = "moto.cloudformation.responses:CloudFormationResponse."
 ECS_MODELS = "moto.ecs.models:"
 ECS_RESPONSES = "moto.ecs.responses:EC2ContainerServiceResponse."
+IAM_ROLE = "moto.iam.models:Role."
 
 PATCHES: tuple[Patch | Model, ...] = (
     # --- moto itself (speed only: no answer changes) ---
@@ -80,7 +82,7 @@ PATCHES: tuple[Patch | Model, ...] = (
     Patch(
         CFN_MODELS + "Stack.parameter_list",
         previous_values.parameter_list,
-        "an SSM-typed parameter shows its name as ParameterValue and its value as ResolvedValue",
+        "an SSM-typed parameter shows its name as ParameterValue and its value as ResolvedValue; a list its values",
         CFN_API + "API_Parameter.html",
         wraps=True,
     ),
@@ -142,6 +144,26 @@ PATCHES: tuple[Patch | Model, ...] = (
         "local_aws.cloudwatch.alarms:MetricAlarm",
         "a stack's CloudWatch alarms exist, keep their state across updates, and go with it",
         CFN_RESOURCES + "aws-resource-cloudwatch-alarm.html",
+    ),
+    # --- IAM: the CI role stack's provider and roles (local_aws.iam) ---
+    Model(
+        "AWS::IAM::OIDCProvider",
+        "local_aws.iam.oidc_providers:OidcProvider",
+        "a stack's OIDC provider exists (Ref and Arn its ARN), and goes with it",
+        CFN_RESOURCES + "aws-resource-iam-oidcprovider.html",
+    ),
+    Patch(
+        IAM_ROLE + "create_from_cloudformation_json",
+        roles.create_from_cloudformation_json,
+        "a role's inline policies are JSON documents, which GetRolePolicy answers",
+        "https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetRolePolicy.html",
+        wraps=True,
+    ),
+    Patch(
+        IAM_ROLE + "update_from_cloudformation_json",
+        roles.update_from_cloudformation_json,
+        "an AWS::IAM::Role update changes its trust policy and inline policies in place",
+        CFN_RESOURCES + "aws-resource-iam-role.html",
     ),
     # --- ECS: deployments with tasks that run or fail (local_aws.ecs.scheduler) ---
     Patch(

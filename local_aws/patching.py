@@ -68,6 +68,15 @@ class Patch:
         setattr(owner, name, kind(function) if kind else function)
 
 
+class FromProperties:
+    """Mixed into a model made as `cls(account_id, region_name, properties)` from its resource's Properties
+    (moto lists only the direct subclasses of its CloudFormationModel: a mixin, not a base class)."""
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        return cls(account_id, region_name, cloudformation_json["Properties"])
+
+
 @dataclass(frozen=True)
 class Model:
     """The CloudFormation resource type `resource_type`, modelled by the class at `model` ("module:Class"),

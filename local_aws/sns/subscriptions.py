@@ -11,8 +11,10 @@ from __future__ import annotations
 from moto.core.common_models import CloudFormationModel
 from moto.sns.models import sns_backends
 
+from ..patching import FromProperties
 
-class SnsSubscription(CloudFormationModel):
+
+class SnsSubscription(FromProperties, CloudFormationModel):
     def __init__(self, account_id: str, region_name: str, properties: dict):
         self.backend = sns_backends[account_id][region_name]
         subscription = self.backend.subscribe(properties["TopicArn"], properties["Endpoint"], properties["Protocol"])
@@ -25,10 +27,6 @@ class SnsSubscription(CloudFormationModel):
     @staticmethod
     def cloudformation_name_type() -> str:
         return ""  # no name property: CloudFormation names nothing
-
-    @classmethod
-    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
-        return cls(account_id, region_name, cloudformation_json["Properties"])
 
     @classmethod
     def update_from_cloudformation_json(

@@ -1,0 +1,1 @@
+"""IAM: the CI role stack's OIDC provider and roles."""
