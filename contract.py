@@ -13,7 +13,8 @@ APPLICATION = "kafkajs-canary-app"
 # Stacks, by the command that deploys them, and the file generate.py writes each one to.
 REGISTRY_STACK = "RegistryStack"
 APP_STACK = "AppStack"
-STACK_NAMES = {"registry": REGISTRY_STACK, "app": APP_STACK}
+CI_ROLE_STACK = "CiRoleStack"
+STACK_NAMES = {"registry": REGISTRY_STACK, "app": APP_STACK, "ci-role": CI_ROLE_STACK}
 TEMPLATE_FILES = {kind: f"{name}.json" for kind, name in STACK_NAMES.items()}
 
 # The ECR repository the registry stack creates (a parameter of its template; this is its default).
@@ -77,3 +78,19 @@ DEPLOYMENT_ALARMS = (CONSUMER_LAG_ALARM, CONSUMER_STALLED_ALARM, TASKS_BELOW_DES
 
 def alarm_name(stack_name: str, suffix: str) -> str:
     return f"{stack_name}-{suffix}"
+
+
+# The release workflow's AWS identities (the ci-role stack): GitHub's OIDC provider, the subjects of the jobs that
+# assume them, and the repository secret each of the stack's role ARNs goes into, by output key.
+GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
+GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com"  # what aws-actions/configure-aws-credentials asks for
+# owner/name as GitHub allows them: an owner of letters, digits and inner hyphens (at most 39), a name of
+# letters, digits, '.', '_' and '-' (at most 100).
+GITHUB_REPOSITORY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$"
+RELEASE_BRANCH = "main"  # the build job runs on it (workflow_dispatch from the default branch)
+RELEASE_ENVIRONMENT = "canary"  # the GitHub environment of the deploy job
+RELEASE_SECRETS = {
+    "ImagePublishingRoleArn": "AWS_IMAGE_PUBLISHING_ROLE_ARN",
+    "DeployRoleArn": "AWS_DEPLOY_ROLE_ARN",
+    "ExecutionRoleArn": "AWS_EXECUTION_ROLE_ARN",
+}

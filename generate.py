@@ -21,6 +21,7 @@ from diagrams import build_diagram, build_overview, embed_block, embed_diagram
 from manifest import MANIFEST_FILE, manifest_text
 from rules import RULES_DIR, lint_config
 from templates.app import build_app_template
+from templates.ci_role import build_ci_role_template
 from templates.registry import build_registry_template
 
 ROOT = Path(__file__).resolve().parent
@@ -38,6 +39,7 @@ LINT_CONFIG = lint_config(regions=["us-east-1"])
 STACK_TEMPLATES = {
     TEMPLATE_FILES["registry"]: build_registry_template,
     TEMPLATE_FILES["app"]: build_app_template,
+    TEMPLATE_FILES["ci-role"]: build_ci_role_template,
 }
 
 

@@ -107,10 +107,11 @@ def add_service_role(
     policy_name: str,
     statements: list[Statement],
     wildcard_reasons: dict[str, str],
+    metadata: dict | None = None,
     **properties,
 ) -> Role:
     """A role the AWS service (e.g. ecs-tasks.amazonaws.com) assumes, with one inline policy; every
-    `Resource: "*"` statement is explained in wildcard_reasons, by Sid."""
+    `Resource: "*"` statement is explained in wildcard_reasons, by Sid; metadata adds to the role's."""
     return template.add_resource(
         Role(
             logical_id,
@@ -123,7 +124,7 @@ def add_service_role(
                     PolicyName=policy_name, PolicyDocument=PolicyDocument(Version="2012-10-17", Statement=statements)
                 )
             ],
-            Metadata={WILDCARD_JUSTIFICATIONS: wildcard_reasons},
+            Metadata={WILDCARD_JUSTIFICATIONS: wildcard_reasons, **(metadata or {})},
             Tags=application_tags(),
             **properties,
         )

@@ -21,6 +21,9 @@ ONLY_LATEST_MOVES = (
     "IMMUTABLE_WITH_EXCLUSION keeps every release tag immutable and lets only `latest` move, as the release flow needs"
 )
 
+# ECR's repository name grammar.
+REPOSITORY_NAME_PATTERN = r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$"
+
 
 def lifecycle_policy(keep_tagged: Parameter, untagged_days: Parameter) -> Sub:
     """Keep the newest N tagged images; expire untagged ones after a few days.
@@ -60,7 +63,7 @@ def build_registry_template() -> Template:
             "RepositoryName",
             Type="String",
             Default=REPOSITORY_NAME,
-            AllowedPattern=r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$",
+            AllowedPattern=REPOSITORY_NAME_PATTERN,
             MinLength=2,
             MaxLength=256,
             Description="Name of the ECR repository (lowercase letters, digits, . _ - and /)",
