@@ -4,6 +4,7 @@ import argparse
 import json
 import math
 import os
+import re
 import shlex
 from collections.abc import Callable
 from typing import NoReturn
@@ -19,11 +20,12 @@ from botocore.exceptions import (
 )
 from botocore.parsers import ResponseParserError
 
-from contract import APP_STACK, REGISTRY_STACK
+from contract import APP_STACK, DEFAULT_PARAMETER_PREFIX, REGISTRY_STACK
 from manifest import PROJECT_ROOT
 
 from .aws.session import AwsClients
 from .aws.template_source import TemplateSource
+from .commands.ci_role import CiRoleDeploy
 from .commands.deployer import DEFAULT_TIMEOUT_SECONDS, DeployOptions
 from .commands.preflight import WAIT_FOR_ALARMS, UnjudgedAllowance
 from .commands.release import AppDeploy, DeployRequest, RegistryDeploy, StackNames
@@ -53,6 +55,7 @@ ENVIRONMENTS_FILE = PROJECT_ROOT / "environments.toml"
 BAKE_TIME = object()
 # Metrics Insights, which the lag figures come from, reaches 3 hours back.
 MAX_VERIFY_MINUTES = 180
+ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,576}")
 # AWS answers these when the credentials, not the request, are wrong: the user must fix configuration.
 CREDENTIAL_ERROR_CODES = {
     "UnrecognizedClientException",
@@ -123,6 +126,12 @@ def add_deploy_options(parser: argparse.ArgumentParser, preview: bool = False) -
         )
     parser.add_argument("--s3-bucket", help="bucket for templates over 51,200 bytes")
     parser.add_argument(
+        "--role-arn",
+        type=role_arn,
+        metavar="ARN",
+        help="role CloudFormation runs the change set as (the ci-role stack's ExecutionRoleArn)",
+    )
+    parser.add_argument(
         "--parameter", action="append", metavar="KEY=VALUE", help="set a template parameter (repeatable)"
     )
     parser.add_argument(
@@ -130,6 +139,12 @@ def add_deploy_options(parser: argparse.ArgumentParser, preview: bool = False) -
         metavar="FILE",
         help='JSON object of parameter values, e.g. {"DesiredCount": 2}; --parameter wins over it',
     )
+
+
+def role_arn(text: str) -> str:
+    if not ROLE_ARN.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not the ARN of an IAM role (arn:aws:iam::ACCOUNT:role/NAME)")
+    return text
 
 
 def verify_minutes(text: str) -> float:
@@ -161,7 +176,7 @@ def build_parser(prog: str = "deploy.py") -> OneLineParser:
     parser = OneLineParser(prog=prog, description="Deploy the KafkaJS canary stacks with CloudFormation.")
     add_common_options(parser, suppress_defaults=False)
     commands = parser.add_subparsers(
-        dest="command", required=True, metavar="{registry,app,diff,status,destroy,environments}"
+        dest="command", required=True, metavar="{registry,app,diff,status,destroy,environments,ci-role}"
     )
 
     registry = commands.add_parser("registry", help="create or update the ECR registry stack")
@@ -210,7 +225,12 @@ def build_parser(prog: str = "deploy.py") -> OneLineParser:
         "environments", help=f"list the environments of {ENVIRONMENTS_FILE.name} (no AWS call)"
     )
     environments.add_argument("--json", action="store_true", help="as a JSON list, one object per environment")
-    for command_parser in (registry, app, diff, status, destroy, environments):
+    ci_role = commands.add_parser("ci-role", help="create or update the release workflow's AWS roles")
+    ci_role.add_argument(
+        "--repository", required=True, metavar="OWNER/NAME", help="GitHub repository whose release workflow deploys"
+    )
+    add_deploy_options(ci_role)
+    for command_parser in (registry, app, diff, status, destroy, environments, ci_role):
         add_common_options(command_parser, suppress_defaults=True)
     return parser
 
@@ -309,7 +329,7 @@ def run_command(args: argparse.Namespace, console: Console, program: str, timing
     clients = AwsClients(profile=invocation.profile, region=invocation.region, endpoint_url=args.endpoint_url)
     if args.command == "diff":  # the same as `registry|app --dry-run`, under the name CDK users look for
         args.command = args.target
-    if args.command in ("registry", "app"):
+    if args.command in ("registry", "app", "ci-role"):
         source = TemplateSource(args.output_dir)
         options = DeployOptions(
             yes=args.yes,
@@ -320,6 +340,7 @@ def run_command(args: argparse.Namespace, console: Console, program: str, timing
             outputs_file=OutputsFile(args.outputs_file) if args.outputs_file else None,
             cancel_after_failed_tasks=args.cancel_after_failed_tasks,
             fast_poll=fast_poll_seconds(os.environ),
+            role_arn=args.role_arn,
         )
         if options.outputs_file:
             options.outputs_file.check_writable()
@@ -333,7 +354,7 @@ def run_command(args: argparse.Namespace, console: Console, program: str, timing
             names,
             options,
             parse_overrides(args.parameter),
-            args.version,
+            getattr(args, "version", None),
             configured=read_parameters_file(args.parameters_file),
             environment=environment.app_parameters() if environment else ParameterSource(),
             verify=verify is not None,
@@ -344,6 +365,16 @@ def run_command(args: argparse.Namespace, console: Console, program: str, timing
                 wait_seconds=args.wait_for_alarms * 60 if getattr(args, "wait_for_alarms", None) else None,
             ),
         )
+        if args.command == "ci-role":
+            # The roles reach the app stack of every environment, unless --app-stack-name names one.
+            canaries = environments.environments if environments and not args.app_stack_name else ()
+            app_stacks = [canary.stack_name for canary in canaries] or [names.app]
+            prefixes = [
+                canary.app_parameters().values.get("ParameterPrefix", DEFAULT_PARAMETER_PREFIX) for canary in canaries
+            ] or [DEFAULT_PARAMETER_PREFIX]
+            deploy = CiRoleDeploy(clients, console, source, invocation, timing)
+            deploy.run(request, args.repository, app_stacks, prefixes)
+            return
         command = RegistryDeploy if args.command == "registry" else AppDeploy
         command(clients, console, source, invocation, timing).run(request)
     elif args.command == "status":

@@ -302,7 +302,7 @@ def test_malformed_retry_settings_are_one_line_exit_2(capsys, monkeypatch, varia
         (("app",), "deploy.py app: error: the following arguments are required: --version (see deploy.py app --help)"),
         (
             ("frob",),
-            "deploy.py: error: argument {registry,app,diff,status,destroy,environments}: invalid choice: 'frob'",
+            "deploy.py: error: argument {registry,app,diff,status,destroy,environments,ci-role}: invalid choice: 'frob'",
         ),
         (("destroy",), "deploy.py destroy: error: the following arguments are required: target"),
         (("registry", "--timeout", "soon"), "argument --timeout: 'soon' is not a number of seconds greater than 0"),

@@ -86,9 +86,13 @@ class ChangeSet:
         parameters: list[ParameterEntry],
         capabilities: list[str],
         resources_to_import: list[dict[str, Any]] | None = None,
+        role_arn: str | None = None,
     ) -> bool:
-        """Returns False when CloudFormation answers at once that nothing changed."""
-        extra = {"ResourcesToImport": resources_to_import} if resources_to_import else {}
+        """Returns False when CloudFormation answers at once that nothing changed. With role_arn, CloudFormation
+        runs the change set (and keeps running the stack's later operations) as that role."""
+        extra: dict[str, Any] = {"ResourcesToImport": resources_to_import} if resources_to_import else {}
+        if role_arn:
+            extra["RoleARN"] = role_arn
         try:
             response = awaited(
                 lambda: self.cfn.create_change_set(

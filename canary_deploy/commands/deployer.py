@@ -49,6 +49,7 @@ class DeployOptions:
     outputs_file: OutputsFile | None = None
     cancel_after_failed_tasks: int | None = None
     fast_poll: float = FAST_POLL
+    role_arn: str | None = None  # --role-arn: the role CloudFormation runs the change sets as
 
 
 class StackDeployer:
@@ -119,7 +120,8 @@ class StackDeployer:
         diff = ParameterDiff(stack_name, template.parameters, parameters.deployed, sent)
         try:
             has_changes = (
-                change_set.create(body, sent, required_capabilities(template), to_import) and change_set.wait()
+                change_set.create(body, sent, required_capabilities(template), to_import, self.options.role_arn)
+                and change_set.wait()
             )
             if has_changes:
                 local = LocalValues(self.clients, change_set, stack, template.data, parameters.values())

@@ -123,9 +123,12 @@ class TemplateValues:
             "Fn::GetAZs": lambda argument: f"(availability zones of {self.resolve(argument) or self.account.region})",
         }
 
-    def _ref(self, name: str) -> str:
+    def _ref(self, name: str) -> str | list[str]:
         if name in self.values:
-            return self.values[name]
+            # A list parameter's Ref is the list of its comma-separated values.
+            kind = self.template.get("Parameters", {}).get(name, {}).get("Type", "")
+            listed = kind == "CommaDelimitedList" or kind.startswith("List<")
+            return self.values[name].split(",") if listed else self.values[name]
         if name in self.created:
             return f"(new {name})"
         return self.account.physical_ids.get(name, f"({name})")
