@@ -12,10 +12,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from contract import RELEASE_SECRETS
+
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
 # Stand-in for shell variables in commands, shaped like a real image tag so value checks still apply.
 SAMPLE_VALUE = "1.16.0-beta.12-5f5d22f1"
+# Variables whose value has a grammar of its own the CLI checks.
+SAMPLE_VALUES = {"EXECUTION_ROLE_ARN": "arn:aws:iam::123456789012:role/CiRoleStack-ExecutionRole-ABC"}
 
 
 def load(name):
@@ -48,7 +52,7 @@ def argv_after(command, script):
     for word in words[index + 1 :]:
         if word == "|":
             break
-        argv.append(re.sub(r"\$\{?\w+\}?", SAMPLE_VALUE, word))
+        argv.append(re.sub(r"\$\{?(\w+)\}?", lambda variable: SAMPLE_VALUES.get(variable[1], SAMPLE_VALUE), word))
     return argv
 
 
@@ -194,7 +198,18 @@ def test_each_environment_is_deployed_with_the_built_tag_in_its_region_under_pro
     steps = release_steps("deploy")
     assert steps["AWS credentials"]["with"]["aws-region"] == "${{ matrix.environment.region }}"
     command = steps["Deploy and let the canary judge it"]["run"]
-    assert 'deploy.py --env "$ENVIRONMENT" app --version "$TAG" --yes --verify' in command
+    assert (
+        'deploy.py --env "$ENVIRONMENT" app --version "$TAG" --yes --role-arn "$EXECUTION_ROLE_ARN" --verify' in command
+    )
+    execution_role = RELEASE_SECRETS["ExecutionRoleArn"]
+    assert steps["Deploy and let the canary judge it"]["env"] == {
+        "EXECUTION_ROLE_ARN": f"${{{{ secrets.{execution_role} }}}}"
+    }
+
+
+def test_the_release_reads_the_aws_secrets_deploy_py_ci_role_prints():
+    read = set(re.findall(r"secrets\.(AWS_\w+)", json.dumps(load("release.yml"))))
+    assert read == set(RELEASE_SECRETS.values())
 
 
 def test_each_environment_keeps_its_verdict_for_the_report_and_its_verdict_decides_its_job():
@@ -276,7 +291,8 @@ def test_release_uses_oidc_credentials_only_where_it_reaches_aws_and_keeps_input
         ]
         if name in ("build", "deploy"):
             assert job["permissions"] == {"contents": "read", "id-token": "write"}
-            assert [step["with"]["role-to-assume"] for step in credentials] == ["${{ secrets.AWS_DEPLOY_ROLE_ARN }}"]
+            role = RELEASE_SECRETS["ImagePublishingRoleArn" if name == "build" else "DeployRoleArn"]
+            assert [step["with"]["role-to-assume"] for step in credentials] == [f"${{{{ secrets.{role} }}}}"]
         else:
             assert job["permissions"] == {"contents": "read"} and credentials == []
     assert not any("aws-access-key-id" in step.get("with", {}) for step in steps(workflow))
