@@ -342,7 +342,7 @@ def build_ci_role_template() -> Template:
             Statement(
                 Sid="ReadTheCanarysAlarms",
                 Effect=Allow,
-                Action=[cloudwatch.DescribeAlarms],
+                Action=[cloudwatch.DescribeAlarmHistory, cloudwatch.DescribeAlarms],
                 Resource=resources(arns("cloudwatch", "alarm:{}-*", app_stacks)),
             ),
             Statement(Sid="ReadListingsAndMetrics", Effect=Allow, Action=list(UNSCOPED_READS), Resource=["*"]),
