@@ -199,7 +199,8 @@ def test_each_environment_is_deployed_with_the_built_tag_in_its_region_under_pro
     assert steps["AWS credentials"]["with"]["aws-region"] == "${{ matrix.environment.region }}"
     command = steps["Deploy and let the canary judge it"]["run"]
     assert (
-        'deploy.py --env "$ENVIRONMENT" app --version "$TAG" --yes --role-arn "$EXECUTION_ROLE_ARN" --wait-for-alarms 20 --verify' in command
+        'deploy.py --env "$ENVIRONMENT" app --version "$TAG" --yes --role-arn "$EXECUTION_ROLE_ARN" --wait-for-alarms 20 --verify'
+        in command
     )
     execution_role = RELEASE_SECRETS["ExecutionRoleArn"]
     assert steps["Deploy and let the canary judge it"]["env"] == {
