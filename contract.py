@@ -62,11 +62,37 @@ SENTRY_PARAMETER = StoredParameter("SENTRY_DSN", "sentry-dsn", secure=True)
 SLACK_WEBHOOK_SUFFIX = "slack-webhook-url"
 
 # What the app publishes to CloudWatch (src/consumer.ts, src/metrics.ts): after every consumed batch, the
-# consumer's OffsetLag (Count) with the dimensions topic and partition, in the namespace made of the
-# configured prefix (config/default.json `metrics.namespace`) and "/Consumer".
-METRIC_NAMESPACE = f"{APPLICATION}/Consumer"
+# consumer's OffsetLag (Count) with the dimensions topic and partition, in the namespace `<prefix>/Consumer`,
+# the prefix being its configuration's `metrics.namespace` (config/default.json: "kafkajs-canary-app").
+# Topic and partition are fixed by its configuration too, so two canaries in one account and region would
+# publish the same metric: each app stack gives its app a prefix of its own instead (app_configuration).
+DEFAULT_METRIC_PREFIX = APPLICATION
 OFFSET_LAG_METRIC = "OffsetLag"
 OFFSET_LAG_DIMENSIONS = ("partition", "topic")
+# The app reads its configuration with node-config (npm `config`), which merges the JSON object in this
+# environment variable over its config files (node-config's lib/config.js, since 2013; checked with 3.3.1).
+APP_CONFIGURATION_VARIABLE = "NODE_CONFIG"
+
+
+def metric_namespace(prefix: str) -> str:
+    """The namespace the app publishes OffsetLag to, given its `metrics.namespace` prefix."""
+    return f"{prefix}/Consumer"
+
+
+def metric_prefix(stack_name: str) -> str:
+    """The `metrics.namespace` prefix an app stack gives its app: one namespace per canary."""
+    return f"{APPLICATION}/{stack_name}"
+
+
+def stack_metric_namespace(stack_name: str) -> str:
+    """Where the app of this app stack publishes OffsetLag, which its alarms and dashboard read."""
+    return metric_namespace(metric_prefix(stack_name))
+
+
+def app_configuration(stack_name: str) -> dict:
+    """What an app stack merges over the app's configuration (as APP_CONFIGURATION_VARIABLE, JSON)."""
+    return {"metrics": {"namespace": metric_prefix(stack_name)}}
+
 
 # The app stack's alarms are named `<stack name>-<suffix>`. These three judge every ECS deployment of the
 # service (its deployment alarms): one in ALARM fails the deployment and ECS rolls it back.

@@ -134,12 +134,12 @@ Check = Generator[None, None, list[Finding]]
 
 def stalled_alarm_definition(template: dict, names: Names) -> dict[str, Any]:
     """The app template's consumer-stalled alarm as PutMetricAlarm takes it: the same Metrics, its query over
-    a namespace of this run (which has no data at all), its running-task metric read from a stand-in
-    namespace this run puts RunningTaskCount 1 in (a task runs); its window ALARM_PERIODS minutes."""
+    a namespace of this run (which has no data at all: the app's namespace is its stack's, and the template
+    is resolved as a stack named after this run), its running-task metric read from a stand-in namespace
+    this run puts RunningTaskCount 1 in (a task runs); its window ALARM_PERIODS minutes."""
     parameters = {name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()}
-    parameters["MetricNamespace"] = names.namespace("app")
-    values = TemplateValues(template, parameters, Account("acceptance"))
-    wanted = alarm_name("acceptance", CONSUMER_STALLED_ALARM)
+    values = TemplateValues(template, parameters, Account(names.run))
+    wanted = alarm_name(names.run, CONSUMER_STALLED_ALARM)
     alarms = [
         values.resolve(resource["Properties"])
         for resource in template["Resources"].values()

@@ -6,11 +6,20 @@ PutMetricData, SetAlarmState), as a test would do it; none of these calls moves 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from contract import CONSUMER_LAG_ALARM, METRIC_NAMESPACE, OFFSET_LAG_DIMENSIONS, OFFSET_LAG_METRIC, alarm_name
+from contract import (
+    APP_CONFIGURATION_VARIABLE,
+    CONSUMER_LAG_ALARM,
+    DEFAULT_METRIC_PREFIX,
+    OFFSET_LAG_DIMENSIONS,
+    OFFSET_LAG_METRIC,
+    alarm_name,
+    metric_namespace,
+)
 
 from .server import DEFAULT_REGION, local_client
 
@@ -27,6 +36,7 @@ class CanaryApp:
     def __init__(self, endpoint_url: str, region: str = DEFAULT_REGION) -> None:
         self.ecs = local_client("ecs", endpoint_url, region)
         self.cloudwatch = local_client("cloudwatch", endpoint_url, region)
+        self.cloudformation = local_client("cloudformation", endpoint_url, region)
 
     def when_started(self, version: str, action: Callable[[], None], running: Callable[[], bool]) -> bool:
         """Run `action` once a task of `version` is started by a service (pending or running), polling
@@ -54,14 +64,36 @@ class CanaryApp:
                 }
         return versions
 
-    def publish_lag(self, *lags: float, minute: int = 0) -> None:
-        """OffsetLag as the app's consumer publishes it after a batch, one datapoint per partition, `minute`
-        minutes ago."""
+    def namespace_of(self, stack_name: str) -> str:
+        """Where the app that `stack_name` runs publishes, as the app works it out from the environment its
+        task definition gives it: node-config merges the JSON of NODE_CONFIG over config/default.json, whose
+        `metrics.namespace` prefix is "kafkajs-canary-app", and src/metrics.ts appends "/Consumer"."""
+        resources = self.cloudformation.describe_stack_resources(StackName=stack_name)["StackResources"]
+        (task_definition,) = [
+            resource["PhysicalResourceId"]
+            for resource in resources
+            if resource.get("ResourceType") == "AWS::ECS::TaskDefinition"
+        ]
+        containers = self.ecs.describe_task_definition(taskDefinition=task_definition)["taskDefinition"][
+            "containerDefinitions"
+        ]
+        environment = {
+            variable["name"]: variable["value"]
+            for container in containers
+            for variable in container.get("environment", [])
+        }
+        configuration = json.loads(environment.get(APP_CONFIGURATION_VARIABLE, "{}"))
+        return metric_namespace(configuration.get("metrics", {}).get("namespace", DEFAULT_METRIC_PREFIX))
+
+    def publish_lag(self, stack_name: str, *lags: float, minute: int = 0) -> None:
+        """OffsetLag as the app of `stack_name` publishes it after a batch, one datapoint per partition,
+        `minute` minutes ago."""
         at = datetime.now(UTC) - timedelta(minutes=minute)
+        namespace = self.namespace_of(stack_name)
         for partition, lag in enumerate(lags):
             dimensions = dict(zip(OFFSET_LAG_DIMENSIONS, (str(partition), TOPIC), strict=True))
             self.cloudwatch.put_metric_data(
-                Namespace=METRIC_NAMESPACE,
+                Namespace=namespace,
                 MetricData=[
                     {
                         "MetricName": OFFSET_LAG_METRIC,
@@ -78,7 +110,7 @@ class CanaryApp:
         CloudWatch, finding each above the threshold, sets the lag alarm to ALARM. Returns the alarm's name."""
         minutes = len(largest_lag_per_minute)
         for age, lag in enumerate(reversed(largest_lag_per_minute)):
-            self.publish_lag(lag, minute=age)
+            self.publish_lag(stack_name, lag, minute=age)
         name = alarm_name(stack_name, CONSUMER_LAG_ALARM)
         newest_first = ", ".join(f"{lag:.1f}" for lag in reversed(largest_lag_per_minute))
         self.cloudwatch.set_alarm_state(

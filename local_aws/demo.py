@@ -237,7 +237,11 @@ def run_demo(args, run):
         canary = CanaryApp(aws.endpoint_url)
 
         def app_publishes_lag(running):
-            in_process(lambda: canary.when_started(args.version, lambda: canary.publish_lag(*HEALTHY_OFFSETS), running))
+            in_process(
+                lambda: canary.when_started(
+                    args.version, lambda: canary.publish_lag(APP_STACK, *HEALTHY_OFFSETS), running
+                )
+            )
 
         run.deploy_py(
             "deploy app",

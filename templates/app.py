@@ -60,7 +60,7 @@ def build_app_template() -> Template:
         uri=import_from_registry(registry, "RepositoryUri"), arn=import_from_registry(registry, "RepositoryArn")
     )
     compute = add_compute(template, compute_parameters, repository, network, (NOTIFIER_LOG_GROUP,))
-    alerts_topic = add_monitoring(template, compute, compute_parameters, monitoring_parameters)
+    alerts_topic = add_monitoring(template, compute, monitoring_parameters)
     add_slack_notifier(template, alerts_topic, compute, compute_parameters)
     _add_outputs(template, compute, alerts_topic)
     return template

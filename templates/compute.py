@@ -1,6 +1,7 @@
 """Compute: the ECS cluster, the Fargate task (its image, secrets, logs and roles) and the service, with the
 app stack parameters they read."""
 
+import json
 from dataclasses import dataclass
 
 from awacs import cloudwatch, ecr, kms, logs, ssm
@@ -28,11 +29,13 @@ from troposphere.kms import Key
 from troposphere.logs import LogGroup
 
 from contract import (
+    APP_CONFIGURATION_VARIABLE,
     CONTROL_TOWER_FINDINGS,
     DEFAULT_PARAMETER_PREFIX,
     KAFKA_PARAMETERS,
-    METRIC_NAMESPACE,
     SENTRY_PARAMETER,
+    app_configuration,
+    stack_metric_namespace,
 )
 
 from .common import add_customer_managed_key, add_service_role, application_tags
@@ -42,6 +45,9 @@ CONTAINER_NAME = "app"
 APP_LOG_GROUP = "app"
 # The app image's own unprivileged user (USER node in its Dockerfile).
 CONTAINER_USER = "node"
+# Fn::Sub texts: the namespace this stack's app publishes to, and the configuration that makes it do so.
+METRIC_NAMESPACE = stack_metric_namespace("${AWS::StackName}")
+APP_CONFIGURATION = json.dumps(app_configuration("${AWS::StackName}"), separators=(",", ":"))
 
 
 # Docker/ECR tag grammar.
@@ -75,7 +81,6 @@ class ComputeParameters:
     log_retention_days: Parameter
     kafka_port: Parameter
     health_check_command: Parameter
-    metric_namespace: Parameter
     sentry_condition: str
 
 
@@ -154,13 +159,6 @@ def add_compute_parameters(template: Template) -> ComputeParameters:
             MinLength=1,
             MaxLength=1024,
             Description="Shell command the container health check runs (ECS ignores the Dockerfile's HEALTHCHECK)",
-        ),
-        metric_namespace=add(
-            "MetricNamespace",
-            Type="String",
-            Default=METRIC_NAMESPACE,
-            AllowedPattern=r"^[A-Za-z0-9_./#:-]{1,255}$",
-            Description="The only CloudWatch namespace the app may publish metrics to (its configured prefix + /Consumer)",
         ),
         sentry_condition=SENTRY_ENABLED,
     )
@@ -340,7 +338,7 @@ def add_compute(
             Memory=Ref(parameters.memory),
             RuntimePlatform=RuntimePlatform(OperatingSystemFamily="LINUX", CpuArchitecture="X86_64"),
             ExecutionRoleArn=GetAtt(_add_execution_role(template, parameters, repository, log_group), "Arn"),
-            TaskRoleArn=GetAtt(_add_app_role(template, parameters), "Arn"),
+            TaskRoleArn=GetAtt(_add_app_role(template), "Arn"),
             ContainerDefinitions=[_container(parameters, image_uri, log_group)],
             Tags=application_tags(),
             Metadata={
@@ -402,8 +400,8 @@ def _add_execution_role(
     )
 
 
-def _add_app_role(template: Template, parameters: ComputeParameters) -> Role:
-    """Used by the app: publish its metrics, and nothing else."""
+def _add_app_role(template: Template) -> Role:
+    """Used by the app: publish its metrics to this stack's namespace, and nothing else."""
     return _task_role(
         template,
         "TaskRole",
@@ -414,7 +412,7 @@ def _add_app_role(template: Template, parameters: ComputeParameters) -> Role:
                 Effect=Allow,
                 Action=[cloudwatch.PutMetricData],
                 Resource=["*"],
-                Condition=Condition(StringEquals("cloudwatch:namespace", Ref(parameters.metric_namespace))),
+                Condition=Condition(StringEquals("cloudwatch:namespace", Sub(METRIC_NAMESPACE))),
             )
         ],
         wildcard_reasons={
@@ -443,6 +441,8 @@ def _container(parameters: ComputeParameters, image_uri: Sub, log_group: LogGrou
         Environment=[
             Environment(Name="AWS_REGION", Value=Ref("AWS::Region")),
             Environment(Name="APP_VERSION", Value=Ref(parameters.version)),
+            # The app's metric namespace: this stack's own (contract.app_configuration).
+            Environment(Name=APP_CONFIGURATION_VARIABLE, Value=Sub(APP_CONFIGURATION)),
         ],
         # Values are read by ECS when a task starts: nothing secret is in the template or its parameters.
         Secrets=with_sentry(

@@ -29,7 +29,7 @@ from contract import (
 )
 
 from .common import add_customer_managed_key, application_tags
-from .compute import Compute, ComputeParameters
+from .compute import METRIC_NAMESPACE, Compute
 
 HAS_ALARM_EMAIL = "HasAlarmEmail"
 UTILIZATION_THRESHOLD = 90
@@ -129,10 +129,9 @@ def _running_tasks(compute: Compute) -> MetricDataQuery:
 
 def offset_lag_query(function: str, group_by: bool = False) -> str:
     """A Metrics Insights query over OffsetLag of every topic and partition (the partition count is not
-    known here), for Fn::Sub with the app's namespace as ${Namespace}. Dimension names are quoted: some are
-    SQL keywords."""
+    known here) in this stack's namespace, for Fn::Sub. Dimension names are quoted: some are SQL keywords."""
     dimensions = ", ".join(f'"{name}"' for name in OFFSET_LAG_DIMENSIONS)
-    query = f'SELECT {function}({OFFSET_LAG_METRIC}) FROM SCHEMA("${{Namespace}}", {dimensions})'
+    query = f'SELECT {function}({OFFSET_LAG_METRIC}) FROM SCHEMA("{METRIC_NAMESPACE}", {dimensions})'
     return f"{query} GROUP BY {dimensions}" if group_by else query
 
 
@@ -165,9 +164,7 @@ class _Alarms:
         return alarm
 
 
-def add_monitoring(
-    template: Template, compute: Compute, compute_parameters: ComputeParameters, parameters: MonitoringParameters
-) -> Topic:
+def add_monitoring(template: Template, compute: Compute, parameters: MonitoringParameters) -> Topic:
     template.add_condition(HAS_ALARM_EMAIL, Not(Equals(Ref(parameters.alarm_email), "")))
     topic = template.add_resource(
         Topic(
@@ -189,7 +186,7 @@ def add_monitoring(
 
     alarms = _Alarms(template, topic)
     _add_service_alarms(alarms, compute)
-    _add_consumer_alarms(alarms, compute, compute_parameters.metric_namespace, parameters)
+    _add_consumer_alarms(alarms, compute, parameters)
     _judge_deployments(compute.service, alarms)
 
     template.add_resource(
@@ -200,7 +197,6 @@ def add_monitoring(
                 dashboard_body(alarms.suffixes),
                 Cluster=Ref(compute.cluster),
                 Service=GetAtt(compute.service, "Name"),
-                Namespace=Ref(compute_parameters.metric_namespace),
                 LagThreshold=Ref(parameters.lag_threshold),
             ),
             Tags=application_tags(),
@@ -250,9 +246,7 @@ def _add_service_alarms(alarms: _Alarms, compute: Compute) -> None:
     )
 
 
-def _add_consumer_alarms(
-    alarms: _Alarms, compute: Compute, namespace: Parameter, parameters: MonitoringParameters
-) -> None:
+def _add_consumer_alarms(alarms: _Alarms, compute: Compute, parameters: MonitoringParameters) -> None:
     """The consumer falls behind (lag) or stops reporting (stalled)."""
     alarms.add(
         "ConsumerLagAlarm",
@@ -262,7 +256,7 @@ def _add_consumer_alarms(
         Metrics=[
             MetricDataQuery(
                 Id="lag",
-                Expression=Sub(offset_lag_query("MAX"), Namespace=Ref(namespace)),
+                Expression=Sub(offset_lag_query("MAX")),
                 Period=ONE_MINUTE,
                 Label="Largest offset lag",
                 ReturnData=True,
@@ -286,7 +280,7 @@ def _add_consumer_alarms(
             _running_tasks(compute),
             MetricDataQuery(
                 Id="reported",
-                Expression=Sub(offset_lag_query("COUNT"), Namespace=Ref(namespace)),
+                Expression=Sub(offset_lag_query("COUNT")),
                 Period=ONE_MINUTE,
                 ReturnData=False,
             ),
@@ -325,8 +319,8 @@ _LAG_THRESHOLD_NUMBER = "__LAG_THRESHOLD__"
 
 def dashboard_body(alarm_suffixes: list[str]) -> str:
     """CPU, memory, task-count and consumer-lag graphs with the alarm thresholds drawn in, and the states of
-    the alarms named `<stack name>-<suffix>` (Fn::Sub placeholders: ${Cluster}, ${Service}, ${Namespace},
-    ${LagThreshold} and pseudo parameters)."""
+    the alarms named `<stack name>-<suffix>` (Fn::Sub placeholders: ${Cluster}, ${Service}, ${LagThreshold}
+    and pseudo parameters)."""
 
     def graph(title: str, metrics: list, y: int, threshold: dict | None = None, percent: bool = False) -> dict:
         properties = {

@@ -18,7 +18,7 @@ import pytest
 from canary_deploy.cli import main
 from canary_deploy.render.console import Console
 from canary_deploy.watch.timing import Timing
-from contract import TEMPLATE_FILES
+from contract import TEMPLATE_FILES, app_configuration, stack_metric_namespace
 from local_aws import push_image, seed_parameters
 from local_aws.canary_app import CanaryApp
 from tests.generated_output import write_output
@@ -28,7 +28,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VERSION = "1.16.0-beta.12-5f5d22f1"
 REPOSITORY_URI = "123456789012.dkr.ecr.us-east-1.amazonaws.com/kafkajs-canary-app"
 LAG_ALARM = "${AWS::StackName}-consumer-lag"
-LAG_QUERY = 'SELECT MAX(OffsetLag) FROM SCHEMA("kafkajs-canary-app/Consumer", "partition", "topic")'
+# Fn::Sub texts, as in the real template: each stack's app publishes to a namespace of its own.
+NAMESPACE = stack_metric_namespace("${AWS::StackName}")
+LAG_QUERY = f'SELECT MAX(OffsetLag) FROM SCHEMA("{NAMESPACE}", "partition", "topic")'
+APP_CONFIGURATION = json.dumps(app_configuration("${AWS::StackName}"))
 REAL_APP_PARAMETERS = json.loads((PROJECT_ROOT / "output" / TEMPLATE_FILES["app"]).read_text())["Parameters"]
 
 
@@ -78,7 +81,10 @@ def small_app_template(broken=False):
                         "Name": "app",
                         "Image": image,
                         "Memory": 512,
-                        "Environment": [{"Name": "SENTRY_ENABLED", "Value": {"Ref": "SentryEnabled"}}],
+                        "Environment": [
+                            {"Name": "SENTRY_ENABLED", "Value": {"Ref": "SentryEnabled"}},
+                            {"Name": "NODE_CONFIG", "Value": {"Fn::Sub": APP_CONFIGURATION}},
+                        ],
                     }
                 ],
             },
@@ -100,7 +106,7 @@ def small_app_template(broken=False):
             "Type": "AWS::CloudWatch::Alarm",
             "Properties": {
                 "AlarmName": {"Fn::Sub": LAG_ALARM},
-                "Metrics": [{"Id": "lag", "Expression": LAG_QUERY, "Period": 60, "ReturnData": True}],
+                "Metrics": [{"Id": "lag", "Expression": {"Fn::Sub": LAG_QUERY}, "Period": 60, "ReturnData": True}],
                 "EvaluationPeriods": 5,
                 "DatapointsToAlarm": 5,
                 "Threshold": 1000,
@@ -752,11 +758,15 @@ def alarm_since(aws):
 
 def test_verify_ends_on_ecs_decision_with_the_lag_and_ctrl_c_detaches(deploy, aws):
     ready_for_app(deploy, aws)
-    CanaryApp(aws.endpoint_url).publish_lag(3, 12, 7)  # as the app does once it consumes
     # A service's first deployment: ECS watches none of its alarms (they are created after it), so --verify
-    # watches them itself up to the template's upper bound. Ctrl-C detaches.
+    # watches them itself up to the template's upper bound. The app publishes once it consumes; Ctrl-C detaches.
+
+    def consumes_then_ctrl_c():
+        CanaryApp(aws.endpoint_url).publish_lag("AppStack", 3, 12, 7)
+        ctrl_c()
+
     code, out, err = verify_run(
-        deploy, "app", "--version", VERSION, "--yes", "--verify", at=("Verifying the canary", ctrl_c)
+        deploy, "app", "--version", VERSION, "--yes", "--verify", at=("Verifying the canary", consumes_then_ctrl_c)
     )
     assert code == 130, out + err
     assert re.search(

@@ -13,16 +13,19 @@ import pytest
 from cfn.conditions import Conditions
 from contract import TEMPLATE_FILES
 from generate import render_templates
-from tests.cloudwatch_eval import alarm_state, allows, decision, resolve
+from tests.cloudwatch_eval import PSEUDO_PARAMETERS, alarm_state, allows, decision, resolve
 
 APP = json.loads(render_templates()[TEMPLATE_FILES["app"]])
 ALARMS = {name: r for name, r in APP["Resources"].items() if r["Type"] == "AWS::CloudWatch::Alarm"}
-# What the app publishes, read from its own files: config/default.json `metrics.namespace` is
-# "kafkajs-canary-app", src/consumer.ts creates the namespace "Consumer" and puts OffsetLag with the
-# dimensions topic and partition.
-APP_NAMESPACE = "kafkajs-canary-app/Consumer"
-LAG = 'SELECT MAX(OffsetLag) FROM SCHEMA("kafkajs-canary-app/Consumer", "partition", "topic")'
-REPORTED = 'SELECT COUNT(OffsetLag) FROM SCHEMA("kafkajs-canary-app/Consumer", "partition", "topic")'
+STACK = PSEUDO_PARAMETERS["AWS::StackName"]
+(CONTAINER,) = APP["Resources"]["TaskDefinition"]["Properties"]["ContainerDefinitions"]
+# What the app publishes, read from its own files: config/default.json `metrics.namespace` is the prefix
+# "kafkajs-canary-app", which node-config lets NODE_CONFIG's JSON override; src/metrics.ts appends the
+# namespace src/consumer.ts creates, "Consumer", and puts OffsetLag there with the dimensions topic and
+# partition.
+APP_NAMESPACE = "kafkajs-canary-app/AppStack/Consumer"
+LAG = 'SELECT MAX(OffsetLag) FROM SCHEMA("kafkajs-canary-app/AppStack/Consumer", "partition", "topic")'
+REPORTED = 'SELECT COUNT(OffsetLag) FROM SCHEMA("kafkajs-canary-app/AppStack/Consumer", "partition", "topic")'
 HOUR = 60
 
 
@@ -40,11 +43,40 @@ def minutes(*spans: tuple[int, float | None]) -> list:
 # --- Metrics reach CloudWatch ---------------------------------------------------------------------------
 
 
+def namespace_the_app_publishes_to(container: dict) -> str:
+    """As the app computes it: node-config merges NODE_CONFIG's JSON over config/default.json's
+    `metrics.namespace` ("kafkajs-canary-app"), and src/metrics.ts appends "/Consumer"."""
+    environment = {variable["Name"]: variable["Value"] for variable in resolve(container["Environment"], APP)}
+    configuration = json.loads(environment.get("NODE_CONFIG", "{}"))
+    return configuration.get("metrics", {}).get("namespace", "kafkajs-canary-app") + "/Consumer"
+
+
+def test_the_app_publishes_to_a_namespace_of_its_stack_and_the_alarms_read_it():
+    """Two canaries in one account and region publish apart: each app stack names its app's namespace."""
+    assert namespace_the_app_publishes_to(CONTAINER) == APP_NAMESPACE
+    queries = [
+        query["Expression"]
+        for alarm in ALARMS.values()
+        for query in resolve(alarm, APP)["Properties"].get("Metrics", [])
+        if query.get("Expression", "").startswith("SELECT")
+    ]
+    assert sorted(queries) == sorted([LAG, REPORTED])
+    dashboard = json.loads(resolve(APP["Resources"]["Dashboard"]["Properties"]["DashboardBody"], APP))
+    (lag_graph,) = [
+        widget for widget in dashboard["widgets"] if "Consumer offset lag" in widget["properties"].get("title", "")
+    ]
+    assert lag_graph["properties"]["metrics"][0][0]["expression"] == f'{LAG} GROUP BY "partition", "topic"'
+    other_stack = {**PSEUDO_PARAMETERS, "AWS::StackName": "MskApp"}
+    environment = resolve(CONTAINER["Environment"], APP, other_stack)
+    assert {"Name": "NODE_CONFIG", "Value": '{"metrics":{"namespace":"kafkajs-canary-app/MskApp"}}'} in environment
+
+
 def test_task_role_allows_the_apps_real_namespace_and_no_other():
     (statement,) = APP["Resources"]["TaskRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     publish = "cloudwatch:PutMetricData"
     assert allows(statement, publish, {"cloudwatch:namespace": APP_NAMESPACE}, APP)
-    for other in ("KafkaJS/Canary", "kafkajs-canary-app", "kafkajs-canary-app/consumer", "AWS/ECS"):
+    others = ("kafkajs-canary-app/Consumer", "kafkajs-canary-app/MskApp/Consumer", "kafkajs-canary-app", "AWS/ECS")
+    for other in others:
         assert not allows(statement, publish, {"cloudwatch:namespace": other}, APP), other
     assert not allows(statement, publish, {}, APP)
 

@@ -308,11 +308,16 @@ def test_secrets_come_from_parameter_store_and_sentry_only_when_enabled(sentry, 
     assert ssm["Resource"] == [parameter_arn(suffix) for suffix in suffixes]
 
 
-def test_environment_carries_only_region_and_version():
+def test_environment_carries_only_region_version_and_the_metric_namespace():
+    """Nothing secret: the namespace's prefix, as node-config's NODE_CONFIG (test_monitoring evaluates it)."""
     environment = container(APP["Resources"])["Environment"]
     assert environment == [
         {"Name": "AWS_REGION", "Value": {"Ref": "AWS::Region"}},
         {"Name": "APP_VERSION", "Value": {"Ref": "Version"}},
+        {
+            "Name": "NODE_CONFIG",
+            "Value": {"Fn::Sub": '{"metrics":{"namespace":"kafkajs-canary-app/${AWS::StackName}"}}'},
+        },
     ]
 
 
