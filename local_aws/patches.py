@@ -17,6 +17,7 @@ from .backends import list_of_moto_modules
 from .cloudformation import (
     change_set_execution,
     change_sets,
+    imports,
     previous_values,
     resource_import,
     service_stabilization,
@@ -311,12 +312,27 @@ PATCHES: tuple[Patch | Model, ...] = (
         "a failed creation's rollback deletes in reverse dependency order",
         CFN_GUIDE + "stack-failure-options.html",
     ),
-    # Replaced here, wrapped by stack_operations.delete_stack_unless_protected below.
+    # Replaced here, wrapped by imports.delete_stack_unless_imported, then by
+    # stack_operations.delete_stack_unless_protected below.
     Patch(
         CFN_MODELS + "CloudFormationBackend.delete_stack",
         stack_deletion.delete_stack,
         "resources deleted in reverse dependency order, Retain kept, DELETE_FAILED when one cannot be",
         CFN_GUIDE + "aws-attribute-deletionpolicy.html",
+    ),
+    # --- CloudFormation: exports in use (local_aws.cloudformation.imports) ---
+    Patch(
+        CFN_MODELS + "CloudFormationBackend.delete_stack",
+        imports.delete_stack_unless_imported,
+        "a stack whose export another stack imports is not deleted: it stays as it was, with the reason",
+        CFN_GUIDE + "using-cfn-stack-exports.html",
+        wraps=True,
+    ),
+    Patch(
+        CFN_RESPONSES + "list_imports",
+        imports.list_imports,
+        "ListImports: the stacks importing an export; an export no stack imports is a ValidationError",
+        CFN_API + "API_ListImports.html",
     ),
     # --- CloudFormation: the API contract of stack operations (local_aws.cloudformation.stack_operations) ---
     Patch(

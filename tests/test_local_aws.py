@@ -725,6 +725,66 @@ def test_termination_protection_is_enforced_on_delete(aws):
     assert cloudformation.describe_stacks()["Stacks"] == []
 
 
+def test_list_imports_names_the_stacks_importing_an_export_until_they_are_deleted(aws):
+    """As AWS documents ListImports; an export no stack imports (or none of that name) is AWS's ValidationError."""
+    cloudformation = aws.client("cloudformation")
+    run_change_set(cloudformation, "RegistryStack", registry_template())
+    not_imported = "Export 'RegistryStack-RepositoryUri' is not imported by any stack."
+    with pytest.raises(botocore.exceptions.ClientError, match=f"ValidationError.*{not_imported}"):
+        cloudformation.list_imports(ExportName="RegistryStack-RepositoryUri")
+    for name in ("KafkaApp", "MskApp"):
+        run_change_set(cloudformation, name, app_template(), {"Version": VERSION})
+    # Made by a change set nobody executed: it holds nothing and imports nothing yet.
+    cloudformation.create_change_set(
+        StackName="Pending",
+        ChangeSetName="review",
+        ChangeSetType="CREATE",
+        TemplateBody=json.dumps(app_template()),
+        Parameters=[{"ParameterKey": "Version", "ParameterValue": VERSION}],
+    )
+
+    assert cloudformation.list_imports(ExportName="RegistryStack-RepositoryUri")["Imports"] == ["KafkaApp", "MskApp"]
+    pages = cloudformation.get_paginator("list_imports").paginate(ExportName="RegistryStack-RepositoryUri")
+    assert [name for page in pages for name in page["Imports"]] == ["KafkaApp", "MskApp"]
+    with pytest.raises(botocore.exceptions.ClientError, match="Export 'RegistryStack-RepositoryArn' is not imported"):
+        cloudformation.list_imports(ExportName="RegistryStack-RepositoryArn")
+    with pytest.raises(botocore.exceptions.ClientError, match="Export 'Nothing' is not imported by any stack."):
+        cloudformation.list_imports(ExportName="Nothing")
+
+    cloudformation.delete_stack(StackName="KafkaApp")
+    assert cloudformation.list_imports(ExportName="RegistryStack-RepositoryUri")["Imports"] == ["MskApp"]
+
+
+def test_a_stack_whose_export_is_imported_is_not_deleted(aws):
+    """AWS refuses: the call succeeds, the stack stays as it was with the reason; once the importers are gone
+    it deletes."""
+    cloudformation, ecr = aws.client("cloudformation"), aws.client("ecr")
+    run_change_set(cloudformation, "RegistryStack", registry_template())
+    for name in ("KafkaApp", "MskApp"):
+        run_change_set(cloudformation, name, app_template(), {"Version": VERSION})
+
+    cloudformation.delete_stack(StackName="RegistryStack")
+
+    stack = cloudformation.describe_stacks(StackName="RegistryStack")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert events_of(cloudformation, "RegistryStack")[-2:] == [
+        ("RegistryStack", "DELETE_IN_PROGRESS", "User Initiated"),
+        (
+            "RegistryStack",
+            "CREATE_COMPLETE",
+            "Export RegistryStack-RepositoryUri cannot be deleted as it is in use by KafkaApp and MskApp",
+        ),
+    ]
+    assert len(cloudformation.list_exports()["Exports"]) == 3
+    assert [r["repositoryName"] for r in ecr.describe_repositories()["repositories"]] == ["kafkajs-canary-app"]
+
+    for name in ("KafkaApp", "MskApp"):
+        cloudformation.delete_stack(StackName=name)
+    cloudformation.delete_stack(StackName="RegistryStack")
+    assert cloudformation.describe_stacks()["Stacks"] == []
+    assert cloudformation.list_exports()["Exports"] == []
+
+
 def test_a_resource_that_cannot_be_deleted_leaves_the_stack_delete_failed(aws):
     """As on AWS: the stack and what is left stay, DELETE_FAILED names the resource; fixed, it deletes."""
     template = {
