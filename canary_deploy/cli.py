@@ -264,6 +264,24 @@ def chosen_environment(args: argparse.Namespace, environments: EnvironmentsFile 
     return None
 
 
+def environments_beside(
+    args: argparse.Namespace, environments: EnvironmentsFile | None, chosen: Environment | None
+) -> dict[str, str]:
+    """The file's environments whose `--env NAME` (with the flags given) reaches this command's account and
+    region, by app stack name: those a hint may name."""
+    if environments is None:
+        return {}
+
+    def reached(environment: Environment | None) -> tuple[str | None, str | None]:
+        return (
+            args.region or (environment.region if environment else None),
+            args.profile or (environment.profile if environment else None),
+        )
+
+    here = reached(chosen)
+    return {env.stack_name: env.name for env in environments.environments if reached(env) == here}
+
+
 def shows_every_environment(args: argparse.Namespace, environments: EnvironmentsFile) -> bool:
     """`status` alone, with environments in the file: no environment, stack or target chosen."""
     if args.command != "status" or not environments.environments:
@@ -390,7 +408,16 @@ def run_command(args: argparse.Namespace, console: Console, program: str, timing
         from .commands.destroy import Destroyer
 
         clients.check_configuration()
-        destroyer = Destroyer(clients, console, names, invocation, yes=args.yes, timeout=args.timeout, timing=timing)
+        destroyer = Destroyer(
+            clients,
+            console,
+            names,
+            invocation,
+            yes=args.yes,
+            timeout=args.timeout,
+            timing=timing,
+            app_environments=environments_beside(args, environments, environment),
+        )
         destroyer.run(args.target)
 
 

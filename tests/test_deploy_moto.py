@@ -669,19 +669,57 @@ def test_status_tells_what_ecs_runs_warns_when_it_is_not_the_stacks_image_and_wa
     assert "changed outside CloudFormation: the service deploys kafkajs-canary-app:2, the stack's task " in refreshes[3]
 
 
-def test_destroy_registry_refused_while_app_imports_then_both_destroyed(deploy, aws):
+def test_destroy_registry_refused_while_any_app_imports_then_all_destroyed(deploy, aws):
+    """Every stack that imports the registry's exports (ListImports), not only the app stack in use, each
+    with the command that destroys it."""
     ready_for_app(deploy, aws)
     assert deploy("app", "--version", VERSION, "--yes") == 0
+    assert deploy("--app-stack-name", "OtherApp", "app", "--version", VERSION, "--yes") == 0
     assert deploy("destroy", "registry", "--yes") == 2
-    assert "AppStack imports the exports of RegistryStack: destroy it first" in deploy.err
+    assert deploy.err.strip() == (
+        "❌ RegistryStack's exports are imported by AppStack, OtherApp: destroy them first (`python deploy.py "
+        "destroy app`, `python deploy.py --app-stack-name OtherApp destroy app`)"
+    )
     assert deploy("destroy", "app") == 2
     assert "rerun with --yes" in deploy.err
     assert deploy("destroy", "app", "--yes") == 0, deploy.err
     assert "✅  AppStack destroyed" in deploy.out
+    assert deploy("destroy", "registry", "--yes") == 2
+    assert "RegistryStack's exports are imported by OtherApp: destroy it first" in deploy.err
+    assert deploy("--app-stack-name", "OtherApp", "destroy", "app", "--yes") == 0, deploy.err
     assert deploy("destroy", "registry", "--yes") == 0, deploy.err
     assert "repository kafkajs-canary-app and its images are retained" in deploy.out
     assert stack_names(aws) == []
     assert aws.client("ecr").describe_repositories()["repositories"][0]["repositoryName"] == "kafkajs-canary-app"
+
+
+def test_a_stack_that_imports_the_registry_after_the_check_keeps_it_and_destroy_says_why(deploy, aws, on_call):
+    """Between ListImports and DeleteStack another stack starts importing: CloudFormation does not delete the
+    registry (it ends where it started), and destroy says so instead of waiting for DELETE_COMPLETE."""
+    assert deploy("registry", "--yes") == 0, deploy.err
+    importer = {
+        "Resources": {
+            "Uri": {
+                "Type": "AWS::SSM::Parameter",
+                "Properties": {
+                    "Name": "/late-app/image",
+                    "Type": "String",
+                    "Value": {"Fn::ImportValue": "RegistryStack-RepositoryUri"},
+                },
+            }
+        }
+    }
+
+    def another_stack_imports(**_):
+        aws.client("cloudformation").create_stack(StackName="LateApp", TemplateBody=json.dumps(importer))
+
+    on_call("before-call.cloudformation.DeleteStack", another_stack_imports)
+    assert deploy("destroy", "registry", "--yes") == 1
+    assert deploy.err.strip() == (
+        "❌ RegistryStack not deleted: Export RegistryStack-RepositoryUri cannot be deleted as it is in use by "
+        "LateApp; it is still CREATE_COMPLETE"
+    )
+    assert sorted(stack_names(aws)) == ["LateApp", "RegistryStack"]
 
 
 def test_template_over_51200_bytes_goes_through_s3_bucket(deploy, aws):

@@ -6,14 +6,18 @@ import subprocess
 import sys
 
 import pytest
-from test_deploy_moto import LAG_SHOWN, PROJECT_ROOT, VERSION, Run, lag_alarm, small_output, verify_run
+from test_deploy_moto import PROJECT_ROOT, VERSION, Run, small_output, verify_run
 from test_faults import count_requests
 
+from canary_deploy.cli import build_parser, environments_beside
+from canary_deploy.model.environments import EnvironmentsFile
 from canary_deploy.model.invocation import Invocation
 from canary_deploy.model.verdict import Outcome, Verdict
 from canary_deploy.render.environment_table import EnvironmentState, environment_table
 from contract import APP_STACK, DEFAULT_PARAMETER_PREFIX, REGISTRY_STACK
 from local_aws import push_image, seed_parameters
+from local_aws.alarm_evaluation import STAND_IN_REASON, AlarmEvaluation
+from local_aws.canary_app import CanaryApp
 from local_aws.server import local_client
 
 TWO_CANARIES = """
@@ -32,6 +36,11 @@ parameter_prefix = "/canary/msk"
 DesiredCount = 2
 AlarmEmail = "ops@example.com"
 """
+
+
+# The largest OffsetLag of each of the last 6 minutes of a consumer that falls behind, oldest first: the last
+# LagMinutes (5) complete minutes are above LagThreshold (1000).
+LAGGING = (4810, 5120, 5388, 5602, 5911, 6104)
 
 
 @pytest.fixture
@@ -190,19 +199,19 @@ def test_an_environment_sets_region_profile_and_names_and_flags_override_it(
     assert stacks_in(aws, "us-east-1") == ["Other"] and stacks_in(aws, "us-east-2") == ["CanaryRegistry"]
 
 
-def test_two_canaries_from_one_registry_each_judged_and_status_shows_both(deploy, aws, environments_file):
-    """One registry, two app stacks with their own Parameter Store prefixes and parameters: one canary stays
-    healthy, the other's lag alarm fires on its next release; status tells them apart in one table."""
+def test_two_canaries_in_one_account_from_one_registry_each_judged_by_its_own_lag(aws, capsys, environments_file):
+    """One registry, two app stacks (output/'s templates) in one account and region with their own Parameter
+    Store prefixes and parameters. Each app publishes OffsetLag to its own namespace: the lagging one's alarm
+    fires and its release fails, the healthy one's does not and its release passes with its own lag; status
+    tells them apart in one table; the registry is not destroyed while either imports it."""
+    deploy = Run(capsys, PROJECT_ROOT / "output")
     environments_file(TWO_CANARIES)
     assert deploy("--env", "kafka", "registry", "--yes") == 0, deploy.err
     push_image(aws.endpoint_url, VERSION)
     for prefix in ("/canary/kafka", "/canary/msk"):
         seed_parameters(aws.endpoint_url, prefix=prefix)
-
-    code, out, err = verify_run(deploy, "--env", "kafka", "app", "--version", VERSION, "--yes", "--verify", "0.5")
-    assert code == 0, out + err
-    assert "Verifying the canary on" in out and "deployment alarms: KafkaApp-consumer-lag" in out
-    assert deploy("--env", "msk", "app", "--version", VERSION, "--yes") == 0, deploy.err
+    for name in ("kafka", "msk"):
+        assert deploy("--env", name, "app", "--version", VERSION, "--yes") == 0, deploy.err
     assert parameters_of(aws, "KafkaApp")["ParameterPrefix"] == "/canary/kafka"
     assert parameters_of(aws, "MskApp")["RegistryStackName"] == "CanaryRegistry"
     assert {k: parameters_of(aws, "MskApp")[k] for k in ("ParameterPrefix", "DesiredCount", "AlarmEmail")} == {
@@ -211,74 +220,81 @@ def test_two_canaries_from_one_registry_each_judged_and_status_shows_both(deploy
         "AlarmEmail": "ops@example.com",
     }
 
-    # MSK's lag alarm is in ALARM when its next release starts: ECS does not judge it (released all the same),
-    # and --verify fails it when the alarm clears, then fires again.
-    lag_alarm(aws, "ALARM", "MskApp-consumer-lag")
+    # The next release of each, judged by --verify. Kafka's consumer keeps up with the new KafkaJS.
+    apps = CanaryApp(aws.endpoint_url)
+    lag_alarms = [AlarmEvaluation(aws.endpoint_url, f"{stack}-consumer-lag") for stack in ("KafkaApp", "MskApp")]
     push_image(aws.endpoint_url, "1.17.0-beta.1")
+
+    def keeps_up():
+        for age in range(6):
+            apps.publish_lag("KafkaApp", 3, 12, 7, minute=age)
+
     code, out, err = verify_run(
-        deploy,
-        *("--env", "msk", "app", "--version", "1.17.0-beta.1", "--allow-unjudged", "--verify", "0.5"),
-        at=(
-            "Verifying the canary",
-            lambda: [lag_alarm(aws, state, "MskApp-consumer-lag") for state in ("OK", "ALARM")],
-        ),
+        deploy, "--env", "kafka", "app", "--version", "1.17.0-beta.1", "--verify", at=("new KafkaApp:2", keeps_up)
+    )
+    assert code == 0, out + err
+    assert "deployment alarms: KafkaApp-consumer-lag" in out
+    assert "(max lag 12, tasks 1/1)" in out.rstrip().splitlines()[-1]
+
+    # MSK's falls behind over LagMinutes: as CloudWatch evaluates the alarms then, only MSK's lag alarm fires,
+    # and ECS rolls MSK's release back.
+    states = {}
+
+    def falls_behind():
+        for age, lag in enumerate(reversed(LAGGING)):
+            apps.publish_lag("MskApp", lag, 40, minute=age)
+        for alarm in lag_alarms:
+            states.update(alarm.evaluate())
+
+    code, out, err = verify_run(
+        deploy, "--env", "msk", "app", "--version", "1.17.0-beta.1", "--verify", at=("new MskApp:2", falls_behind)
     )
     assert code == 3, out + err
-    assert f"roll back with `python deploy.py --env msk app --version {VERSION} --allow-unjudged`" in err
+    assert states == {
+        "KafkaApp-consumer-lag": "OK",
+        "MskApp-consumer-lag": "ALARM",
+    }
+    assert (
+        err.strip()
+        == f"❌ canary failed on 1.17.0-beta.1: MskApp-consumer-lag {STAND_IN_REASON}; ECS rolled back to {VERSION}"
+    )
 
+    # status tells them apart, each with its own largest lag.
     assert deploy("status") == 0, deploy.err
     lines = deploy.out.splitlines()
     assert lines[0].split() == [
-        "Environment",
-        "Region",
-        "Stack",
-        "Status",
-        "Version",
-        "Last",
-        "verdict",
-        "Max",
-        "lag",
-        "Tasks",
-        "Image",
+        *("Environment", "Region", "Stack", "Status", "Version", "Last", "verdict", "Max", "lag", "Tasks", "Image")
     ]
     assert lines[1].split() == [
-        "kafka",
-        "us-east-1",
-        "KafkaApp",
-        "CREATE_COMPLETE",
-        VERSION,
-        "✅",
-        "healthy",
-        "-",
-        "1/1",
-        "the",
-        "stack's",
+        *("kafka", "us-east-1", "KafkaApp", "UPDATE_COMPLETE", "1.17.0-beta.1", "✅", "healthy", "12", "1/1"),
+        *("the", "stack's"),
     ]
     assert lines[2].split() == [
-        "msk",
-        "us-east-1",
-        "MskApp",
-        "UPDATE_COMPLETE",
-        "1.17.0-beta.1",
-        "❌",
-        "failed",
-        "-",
-        "2/2",
-        "the",
-        "stack's",
+        *("msk", "us-east-1", "MskApp", "UPDATE_ROLLBACK_COMPLETE", VERSION, "❌", "failed", "on", "1.17.0-beta.1"),
+        *("6104", "2/2", "the", "stack's"),
     ]
     assert lines[3] == (
-        f"msk: canary failed on 1.17.0-beta.1: MskApp-consumer-lag {LAG_SHOWN}; ECS did not roll back (its "
-        f"deployment had completed); roll back with `python deploy.py --env msk app --version {VERSION} "
-        "--allow-unjudged`: see "
-        "`python deploy.py --env msk status app`"
+        f"msk: canary failed on 1.17.0-beta.1: MskApp-consumer-lag {STAND_IN_REASON}; ECS rolled back to {VERSION}: "
+        "see `python deploy.py --env msk status app`"
     )
     assert len(lines) == 4
 
     assert deploy("--env", "msk", "status", "app") == 0, deploy.err
-    assert "MskApp: UPDATE_COMPLETE" in deploy.out and "KafkaApp" not in deploy.out
+    assert "MskApp: UPDATE_ROLLBACK_COMPLETE" in deploy.out and "KafkaApp" not in deploy.out
+
+    # The registry stays while either canary imports it, whichever environment asks; each hint destroys one.
+    assert deploy("--env", "msk", "destroy", "registry", "--yes") == 2
+    assert deploy.err.strip() == (
+        "❌ CanaryRegistry's exports are imported by KafkaApp, MskApp: destroy them first (`python deploy.py --env "
+        "kafka destroy app`, `python deploy.py --env msk destroy app`)"
+    )
+    assert deploy("--env", "kafka", "destroy", "app", "--yes") == 0, deploy.err
+    assert stacks_in(aws, "us-east-1") == ["CanaryRegistry", "MskApp"]
+    assert deploy("--env", "kafka", "destroy", "registry", "--yes") == 2
+    assert "imported by MskApp: destroy it first (`python deploy.py --env msk destroy app`)" in deploy.err
     assert deploy("--env", "msk", "destroy", "app", "--yes") == 0, deploy.err
-    assert stacks_in(aws, "us-east-1") == ["CanaryRegistry", "KafkaApp"]
+    assert deploy("--env", "kafka", "destroy", "registry", "--yes") == 0, deploy.err
+    assert stacks_in(aws, "us-east-1") == []
 
 
 def verdict(outcome, version="2.0.0", **fields):
@@ -338,3 +354,38 @@ def test_the_overview_table_is_rendered_from_what_status_read():
         "confluent: last release not judged (AccessDeniedException): see `canary-deploy --env confluent --region "
         "eu-west-1 status app`",
     ]
+
+
+def test_a_hint_names_another_app_stack_by_its_environment_or_by_name_with_the_account_flags_given():
+    invocation = Invocation("canary-deploy", "kafka", ("--region", "eu-west-1", "--app-stack-name", "KafkaApp"))
+    assert invocation.for_app_stack("MskApp", "msk").deploy("destroy", "app") == (
+        "canary-deploy --env msk --region eu-west-1 destroy app"
+    )
+    assert invocation.for_app_stack("Stray").deploy("destroy", "app") == (
+        "canary-deploy --env kafka --region eu-west-1 --app-stack-name Stray destroy app"
+    )
+
+
+@pytest.mark.parametrize(
+    "flags, named",
+    [
+        ((), {"KafkaApp": "kafka", "LocalApp": "local"}),
+        (("--region", "us-east-2"), {"KafkaApp": "kafka", "LocalApp": "local", "MskApp": "msk"}),
+        (
+            ("--region", "us-east-2", "--profile", "other"),
+            {"KafkaApp": "kafka", "LocalApp": "local", "MskApp": "msk", "OtherApp": "other"},
+        ),
+    ],
+)
+def test_hints_name_the_environments_their_env_flag_reaches_in_the_same_account_and_region(tmp_path, flags, named):
+    """`--env NAME` plus the flags given must land where this command acts: same region and profile."""
+    path = tmp_path / "environments.toml"
+    path.write_text(
+        '[environments.kafka]\nstack_name = "KafkaApp"\n'
+        '[environments.local]\nstack_name = "LocalApp"\n'
+        '[environments.msk]\nstack_name = "MskApp"\nregion = "us-east-2"\n'
+        '[environments.other]\nstack_name = "OtherApp"\nregion = "us-east-2"\nprofile = "other"\n'
+    )
+    environments = EnvironmentsFile.read(path)
+    args = build_parser().parse_args([*flags, "--env", "kafka", "destroy", "registry"])
+    assert environments_beside(args, environments, environments.named("kafka")) == named

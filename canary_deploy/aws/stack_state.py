@@ -19,6 +19,18 @@ def describe_stack(cfn: Client, stack_name: str) -> Stack | None:
         raise
 
 
+def importing_stacks(cfn: Client, export_name: str) -> list[str]:
+    """The names of the stacks that import the export (ListImports). AWS answers an export no stack imports
+    with a ValidationError: that is none."""
+    try:
+        pages = cfn.get_paginator("list_imports").paginate(ExportName=export_name)
+        return [name for page in pages for name in page["Imports"]]
+    except ClientError as error:
+        if "is not imported by any stack" in error.response["Error"].get("Message", ""):
+            return []
+        raise
+
+
 def status_of(stack: Stack) -> StackStatus:
     return StackStatus(stack["StackStatus"])
 

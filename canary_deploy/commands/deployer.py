@@ -191,8 +191,13 @@ class StackDeployer:
                 f"detached: the deletion of {name} {started}; watch it with `{self.status_command}`"
             ) from None
         status = stream.wait(self.options.timeout, on_interrupt=self._raise_detached)
-        if status != "DELETE_COMPLETE":
-            self.report_failure(stream, stack["StackName"], status)
+        if status == "DELETE_COMPLETE":
+            return
+        if not status.startswith("DELETE_"):
+            # Ended before deleting anything, e.g. while another stack imports an export: it is as it was.
+            reason = stream.stack_reason() or "no reason given"
+            raise DeploymentFailed(f"{stack['StackName']} not deleted: {reason}; it is still {status}")
+        self.report_failure(stream, stack["StackName"], status)
 
     def confirm(self, table: ChangeReview, change_set: ChangeSet) -> None:
         if not table.risky or self.options.yes:

@@ -1,7 +1,8 @@
-"""`deploy.py destroy app|registry`: delete after confirmation; never the registry while the app uses it."""
+"""`deploy.py destroy app|registry`: delete after confirmation; never the registry while a canary uses it."""
 
+from ..aws.aws_types import Stack
 from ..aws.session import AwsClients
-from ..aws.stack_state import describe_stack
+from ..aws.stack_state import describe_stack, importing_stacks
 from ..errors import ChangesRefused, StackStateRefused
 from ..model.invocation import Invocation
 from ..model.stack_outputs import outputs_of
@@ -21,7 +22,10 @@ class Destroyer:
         yes: bool = False,
         timeout: float | None = None,
         timing: Timing = REAL_TIME,
+        app_environments: dict[str, str] | None = None,
     ) -> None:
+        """`app_environments`: the environments of the file in this account and region, by app stack name,
+        which the hints name."""
         self.clients = clients
         self.cfn = clients.cloudformation
         self.console = console
@@ -30,6 +34,7 @@ class Destroyer:
         self.yes = yes
         self.options = DeployOptions(yes=yes) if timeout is None else DeployOptions(yes=yes, timeout=timeout)
         self.timing = timing
+        self.app_environments = app_environments or {}
 
     def run(self, target: str) -> None:
         name = getattr(self.names, target)
@@ -39,7 +44,7 @@ class Destroyer:
             self.console.line(f"{name} does not exist: nothing to destroy")
             return
         if target == "registry":
-            self.refuse_while_imported(name)
+            self.refuse_while_imported(stack)
             repository = outputs_of(stack).get("RepositoryName", "the repository")
             delete = self.invocation.aws("ecr", "delete-repository", "--force", "--repository-name", repository)
             self.console.notice(
@@ -52,17 +57,24 @@ class Destroyer:
         deployer.delete_and_wait(stack)
         self.console.line(f"✅  {name} destroyed")
 
-    def refuse_while_imported(self, registry_name: str) -> None:
-        """The app stack imports the registry's exports (AWS refuses the delete; moto would allow it)."""
-        app = describe_stack(self.cfn, self.names.app)
-        if app is None:
-            return
-        parameters = {p["ParameterKey"]: p.get("ParameterValue") for p in app.get("Parameters", [])}
-        if parameters.get("RegistryStackName", registry_name) == registry_name:
+    def refuse_while_imported(self, registry: Stack) -> None:
+        """Every canary of this account and region that imports the registry's exports, whatever its
+        environment: CloudFormation would not delete the registry under them (it would end where it started)."""
+        exports = [output["ExportName"] for output in registry.get("Outputs", []) if output.get("ExportName")]
+        importers = sorted({stack for export in exports for stack in importing_stacks(self.cfn, export)})
+        if importers:
+            commands = ", ".join(f"`{self.destroy_command(stack)}`" for stack in importers)
             raise StackStateRefused(
-                f"{self.names.app} imports the exports of {registry_name}: destroy it first "
-                f"(`{self.invocation.deploy('destroy', 'app')}`)"
+                f"{registry['StackName']}'s exports are imported by {', '.join(importers)}: destroy "
+                f"{'it' if len(importers) == 1 else 'them'} first ({commands})"
             )
+
+    def destroy_command(self, app_stack: str) -> str:
+        """The command that destroys `app_stack`: this one's own when it is the app stack in use."""
+        if app_stack == self.names.app:
+            return self.invocation.deploy("destroy", "app")
+        environment = self.app_environments.get(app_stack)
+        return self.invocation.for_app_stack(app_stack, environment).deploy("destroy", "app")
 
     def confirm(self, name: str) -> None:
         if self.yes:

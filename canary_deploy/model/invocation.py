@@ -45,3 +45,17 @@ class Invocation:
     def in_environment(self, name: str) -> "Invocation":
         """The same invocation for another environment of the file (status' overview names each)."""
         return replace(self, environment=name)
+
+    def for_app_stack(self, stack_name: str, environment: str | None = None) -> "Invocation":
+        """The same invocation acting on another app stack in the same account and region: by its
+        environment of the file, when it has one there, else by --app-stack-name."""
+        flags = _without(self.flags, "--app-stack-name")
+        if environment is not None:
+            return replace(self, environment=environment, flags=flags)
+        return replace(self, flags=(*flags, "--app-stack-name", stack_name))
+
+
+def _without(flags: tuple[str, ...], flag: str) -> tuple[str, ...]:
+    """`flags` (flag, value pairs) less `flag` and its value."""
+    pairs = zip(flags[::2], flags[1::2], strict=True)
+    return tuple(part for name, value in pairs if name != flag for part in (name, value))

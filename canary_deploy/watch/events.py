@@ -154,6 +154,11 @@ class EventStream:
             failed = [e for e in self.events if e.get("ResourceStatusReason") and "FAILED" in e["ResourceStatus"]]
         return failed[:ROOT_CAUSES_SHOWN]
 
+    def stack_reason(self) -> str | None:
+        """The reason CloudFormation gave with the stack's latest status in this operation."""
+        reasons = [event.get("ResourceStatusReason") for event in self.events if self._is_stack_event(event)]
+        return reasons[-1] if reasons else None
+
     def _newest_first(self) -> Iterator[StackEvent]:
         paginator = self.cfn.get_paginator("describe_stack_events")
         for page in paginator.paginate(StackName=self.stack_id):
