@@ -88,35 +88,41 @@ class CanaryApp:
     def publish_lag(self, stack_name: str, *lags: float, minute: int = 0) -> None:
         """OffsetLag as the app of `stack_name` publishes it after a batch, one datapoint per partition,
         `minute` minutes ago."""
-        at = datetime.now(UTC) - timedelta(minutes=minute)
-        namespace = self.namespace_of(stack_name)
-        for partition, lag in enumerate(lags):
-            dimensions = dict(zip(OFFSET_LAG_DIMENSIONS, (str(partition), TOPIC), strict=True))
-            self.cloudwatch.put_metric_data(
-                Namespace=namespace,
-                MetricData=[
-                    {
-                        "MetricName": OFFSET_LAG_METRIC,
-                        "Value": lag,
-                        "Unit": "Count",
-                        "Timestamp": at,
-                        "Dimensions": [{"Name": name, "Value": value} for name, value in dimensions.items()],
-                    }
-                ],
-            )
+        self._put_lags(self.namespace_of(stack_name), {minute: lags})
+
+    def _put_lags(self, namespace: str, lags_by_age: dict[int, tuple[float, ...]]) -> None:
+        """One request for them all: the stand-ins race a deploy that runs beside them."""
+        now = datetime.now(UTC)
+        self.cloudwatch.put_metric_data(
+            Namespace=namespace,
+            MetricData=[
+                {
+                    "MetricName": OFFSET_LAG_METRIC,
+                    "Value": lag,
+                    "Unit": "Count",
+                    "Timestamp": now - timedelta(minutes=age),
+                    "Dimensions": [
+                        {"Name": name, "Value": value}
+                        for name, value in zip(OFFSET_LAG_DIMENSIONS, (str(partition), TOPIC), strict=True)
+                    ],
+                }
+                for age, lags in lags_by_age.items()
+                for partition, lag in enumerate(lags)
+            ],
+        )
 
     def fall_behind(self, stack_name: str, *largest_lag_per_minute: float) -> str:
         """A beta whose consumer falls behind: its largest lag of each of the last minutes (oldest first), and
         CloudWatch, finding each above the threshold, sets the lag alarm to ALARM. Returns the alarm's name."""
         minutes = len(largest_lag_per_minute)
-        for age, lag in enumerate(reversed(largest_lag_per_minute)):
-            self.publish_lag(stack_name, lag, minute=age)
+        newest_first = tuple(reversed(largest_lag_per_minute))
+        self._put_lags(self.namespace_of(stack_name), {age: (lag,) for age, lag in enumerate(newest_first)})
         name = alarm_name(stack_name, CONSUMER_LAG_ALARM)
-        newest_first = ", ".join(f"{lag:.1f}" for lag in reversed(largest_lag_per_minute))
+        shown = ", ".join(f"{lag:.1f}" for lag in newest_first)
         self.cloudwatch.set_alarm_state(
             AlarmName=name,
             StateValue="ALARM",
-            StateReason=f"Threshold Crossed: {minutes} out of the last {minutes} datapoints [{newest_first}] were "
+            StateReason=f"Threshold Crossed: {minutes} out of the last {minutes} datapoints [{shown}] were "
             f"greater than the threshold ({LAG_THRESHOLD:.1f}) (minimum {minutes} datapoints for OK -> ALARM "
             "transition).",
         )

@@ -752,16 +752,15 @@ LAG_SHOWN = LAG_REASON.removesuffix(".")
 
 def verify_run(deploy, *argv, at=None, program="python deploy.py"):
     """main() as `deploy` runs it, with a clock that moves only when the deployer sleeps. at=(text, action):
-    the action runs at the first sleep after `text` is printed, as someone watching would act. `program`: how
-    the user ran deploy.py, which hints repeat."""
+    the action runs at the first sleep after `text` is printed, as someone watching would act; a list of
+    them runs each in turn, one per sleep. `program`: how the user ran deploy.py, which hints repeat."""
     out, err = io.StringIO(), io.StringIO()
-    now, pending = [0.0], [at]
+    now, pending = [0.0], list(at) if isinstance(at, list) else [at] if at else []
 
     def sleep(seconds):
         now[0] += seconds
-        if pending[0] and pending[0][0] in out.getvalue():
-            action, pending[0] = pending[0][1], None
-            action()
+        if pending and pending[0][0] in out.getvalue():
+            pending.pop(0)[1]()
 
     console = Console(out=out, err=err, interactive=False, color=False)
     argv = [*argv, "--output-dir", str(deploy.output_dir)]
@@ -798,13 +797,9 @@ def test_verify_ends_on_ecs_decision_with_the_lag_and_ctrl_c_detaches(deploy, aw
     ready_for_app(deploy, aws)
     # A service's first deployment: ECS watches none of its alarms (they are created after it), so --verify
     # watches them itself up to the template's upper bound. The app publishes once it consumes; Ctrl-C detaches.
-
-    def consumes_then_ctrl_c():
-        CanaryApp(aws.endpoint_url).publish_lag("AppStack", 3, 12, 7)
-        ctrl_c()
-
+    consumes = ("Verifying the canary", lambda: CanaryApp(aws.endpoint_url).publish_lag("AppStack", 3, 12, 7))
     code, out, err = verify_run(
-        deploy, "app", "--version", VERSION, "--yes", "--verify", at=("Verifying the canary", consumes_then_ctrl_c)
+        deploy, "app", "--version", VERSION, "--yes", "--verify", at=[consumes, ("Verifying the canary", ctrl_c)]
     )
     assert code == 130, out + err
     assert re.search(
@@ -814,7 +809,7 @@ def test_verify_ends_on_ecs_decision_with_the_lag_and_ctrl_c_detaches(deploy, aw
     ), out
     assert re.search(r"\n  the consumer lags +by \d\d:\d\d:\d\d: AppStack-consumer-lag \(5 of 5 x 1 min\)", out)
     assert err.strip() == (
-        f"❌ detached: canary on {VERSION} not judged yet: detached after 5s (max lag 12, tasks 1/1); ECS and the "
+        f"❌ detached: canary on {VERSION} not judged yet: detached after 10s (max lag 12, tasks 1/1); ECS and the "
         "alarms go on judging it: check later with `python deploy.py status app`"
     )
 
