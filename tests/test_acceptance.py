@@ -9,11 +9,13 @@ the run, through the public API, as CloudWatch does on AWS.
 
 import dataclasses
 import io
+import json
 
 import pytest
 
-from acceptance import cost
+from acceptance import checks, cost
 from acceptance.cli import main
+from acceptance.sandbox import Names
 from canary_deploy.errors import EXIT_ASSUMPTIONS_DIFFER, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
 from canary_deploy.render.console import Console
 from local_aws import assumptions
@@ -207,3 +209,31 @@ def test_the_cost_is_itemised_with_the_prices_it_assumes_and_where_they_come_fro
     total = sum(item.cents for item in items.values())
     assert lines[0].startswith(f"This run costs at most {total:.1f} cents (us-east-1 list prices")
     assert 1 < total < 20
+
+
+def test_the_stalled_alarm_is_the_templates_own_over_namespaces_of_the_run():
+    template = json.loads(checks.APP_TEMPLATE.read_text())
+    (stalled,) = [
+        resource["Properties"]
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::CloudWatch::Alarm" and "consumer-stalled" in json.dumps(resource["Properties"])
+    ]
+    names = Names("canary-acceptance-0a1b2c")
+
+    definition = checks.stalled_alarm_definition(template, names)
+
+    queries = {query["Id"]: query for query in definition["Metrics"]}
+    assert [query["Id"] for query in stalled["Metrics"]] == list(queries)
+    assert queries["stalled"]["Expression"] == "IF(running > 0, FILL(reported, 0), 1)"
+    assert '"kafkajs-canary-app/canary-acceptance-0a1b2c/Consumer"' in queries["reported"]["Expression"]
+    running = queries["running"]["MetricStat"]["Metric"]
+    assert running["Namespace"] == "canary-acceptance-0a1b2c/ContainerInsights"
+    assert running["Dimensions"] == [
+        {"Name": "ClusterName", "Value": "canary-acceptance-0a1b2c"},
+        {"Name": "ServiceName", "Value": "canary-acceptance-0a1b2c-consumer"},
+    ]
+    assert (definition["ComparisonOperator"], definition["Threshold"], definition["TreatMissingData"]) == (
+        stalled["ComparisonOperator"],
+        float(stalled["Threshold"]),
+        stalled["TreatMissingData"],
+    )
