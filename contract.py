@@ -19,8 +19,9 @@ TEMPLATE_FILES = {kind: f"{name}.json" for kind, name in STACK_NAMES.items()}
 
 # The ECR repository the registry stack creates (a parameter of its template; this is its default).
 REPOSITORY_NAME = APPLICATION
-# The one image tag that moves (every build pushes it); every other tag is immutable in the repository. A stack
-# must never run it: a new `latest` would redeploy as "no changes" and never roll out.
+# The one image tag that may move: the release moves it to each new image where the repository lets it (the
+# registry's LatestTag parameter); every other tag is immutable in the repository. A stack must never run it: a
+# new `latest` would redeploy as "no changes" and never roll out.
 MUTABLE_IMAGE_TAG = "latest"
 # What the registry stack exports, by output key, each as `<registry stack name>-<key>`.
 REGISTRY_EXPORTS = ("RepositoryName", "RepositoryArn", "RepositoryUri")
@@ -29,8 +30,12 @@ REGISTRY_EXPORTS = ("RepositoryName", "RepositoryArn", "RepositoryUri")
 MAX_INLINE_TEMPLATE_BYTES = 51_200
 
 # Metadata key under which a resource explains each AWS Control Tower proactive control it fails when
-# cfn-guard reads the template: {control id: why the finding stands} (control_tower.py checks them).
+# cfn-guard reads the template: {control id: why the finding stands} (control_tower.py checks them). Where
+# a parameter value passes the control, the explanation names it: {control id: {CONTROL_TOWER_WHY: why,
+# CONTROL_TOWER_PASSES_WITH: {parameter: value}}}, and control_tower.py checks the control passes with it.
 CONTROL_TOWER_FINDINGS = "ControlTowerFindings"
+CONTROL_TOWER_WHY = "Why"
+CONTROL_TOWER_PASSES_WITH = "PassesWith"
 
 
 def export_name(stack_name: str, output_key: str) -> str:

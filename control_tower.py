@@ -6,14 +6,17 @@ cfn-guard binary from the npm package of the AWS CDK's validator plugin into .co
 this script over output/.
 
 cfn-guard reads the template as written, where the deploy-time check reads each resource's values: a
-property from a parameter (a Ref, an Fn::Sub) is not the number or text a rule compares. So a finding
-passes when the failing resource explains it in its metadata (CONTROL_TOWER_FINDINGS: control -> why it
-stands), and an explanation with no finding left fails too, so that none outlives what it explains.
+property from a parameter (a Ref, an Fn::Sub, an Fn::If on a condition) is not the number or text a rule
+compares. So a finding passes when the failing resource explains it in its metadata (CONTROL_TOWER_FINDINGS:
+control -> why it stands), and an explanation with no finding left fails too, so that none outlives what it
+explains. An explanation that names parameter values under which the control passes (CONTROL_TOWER_PASSES_WITH)
+is checked too: cfn-guard reads the template again as CloudFormation would deploy it with those values
+(conditions and Fn::If resolved), and the explanation fails when the control still fails there.
 
     python control_tower.py [template ...]      # default: the stack templates in output/
 
-Exit 0: every finding explained; 1: a finding unexplained or an explanation stale; 2: cfn-guard is not
-installed, or a template cannot be read.
+Exit 0: every finding explained; 1: a finding unexplained, an explanation stale, or the parameter values it
+names do not pass the control; 2: cfn-guard is not installed, or a template or explanation cannot be read.
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ import json
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from contract import CONTROL_TOWER_FINDINGS, TEMPLATE_FILES
+from cfn.conditions import Conditions
+from contract import CONTROL_TOWER_FINDINGS, CONTROL_TOWER_PASSES_WITH, CONTROL_TOWER_WHY, TEMPLATE_FILES
 
 ROOT = Path(__file__).resolve().parent
 # Where `make control-tower` unpacks the package: the binary, and the rules' folder.
@@ -52,14 +57,25 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Explanation:
+    why: str  # why the finding stands
+    passes_with: dict[str, str] = field(default_factory=dict)  # parameter values that pass the control
+
+    def __str__(self) -> str:
+        settings = " ".join(f"{name}={value}" for name, value in self.passes_with.items())
+        return f"{self.why}; passes with {settings} (checked)" if settings else self.why
+
+
+@dataclass(frozen=True)
 class Report:
-    explained: dict[Finding, str]  # finding -> why it stands
+    explained: dict[Finding, Explanation]
     unexplained: list[Finding]
     stale: list[Finding]  # explained in the metadata, not found
+    refuted: dict[Finding, str]  # explained as passing with parameter values -> why it does not
 
     @property
     def passed(self) -> bool:
-        return not self.unexplained and not self.stale
+        return not self.unexplained and not self.stale and not self.refuted
 
 
 def guard_findings(templates: dict[Path, dict], guard: Path = GUARD, rules: Path = RULES) -> set[Finding]:
@@ -121,24 +137,67 @@ def read_template(path: Path) -> dict:
     raise UsageError(f"{path}: not a readable CloudFormation template ({reason})")
 
 
-def explanations(templates: dict[Path, dict]) -> dict[Finding, str]:
+def explanations(templates: dict[Path, dict]) -> dict[Finding, Explanation]:
     """The findings the templates' resources explain in their metadata, with why each stands."""
     return {
-        Finding(path.name, logical_id, control): why
+        Finding(path.name, logical_id, control): _explanation(explained, Finding(path.name, logical_id, control))
         for path, template in templates.items()
         for logical_id, resource in template["Resources"].items()
-        for control, why in resource.get("Metadata", {}).get(CONTROL_TOWER_FINDINGS, {}).items()
+        for control, explained in resource.get("Metadata", {}).get(CONTROL_TOWER_FINDINGS, {}).items()
     }
+
+
+def _explanation(explained: object, finding: Finding) -> Explanation:
+    """Metadata text, or {CONTROL_TOWER_WHY: text, CONTROL_TOWER_PASSES_WITH: {parameter: value}}."""
+    if isinstance(explained, str):
+        return Explanation(explained)
+    if isinstance(explained, dict) and isinstance(explained.get(CONTROL_TOWER_WHY), str):
+        passes_with = explained.get(CONTROL_TOWER_PASSES_WITH, {})
+        if isinstance(passes_with, dict) and all(isinstance(value, str) for value in passes_with.values()):
+            return Explanation(explained[CONTROL_TOWER_WHY], passes_with)
+    raise UsageError(
+        f"{finding.template} {finding.resource} {finding.control}: an explanation is text, or "
+        f"{{{CONTROL_TOWER_WHY!r}: text, {CONTROL_TOWER_PASSES_WITH!r}: {{parameter: value}}}}"
+    )
+
+
+def refutations(
+    templates: dict[Path, dict], named: dict[Finding, Explanation], guard: Path = GUARD, rules: Path = RULES
+) -> dict[Finding, str]:
+    """Each finding whose explanation names parameter values that do not pass its control, with why not: a
+    parameter the template does not declare or a value it does not allow (CloudFormation would refuse them), or
+    the control failing on the template as those values deploy it."""
+    refuted = {}
+    by_template = {path.name: (path, template) for path, template in templates.items()}
+    for finding, explanation in sorted(named.items()):
+        path, template = by_template[finding.template]
+        declared = template.get("Parameters", {})
+        for name, value in explanation.passes_with.items():
+            allowed = declared.get(name, {}).get("AllowedValues", [value])
+            if name not in declared or value not in allowed:
+                refuted[finding] = f"{name}={value} is no value of the template's parameters"
+        if finding in refuted:
+            continue
+        deployed = {**template, "Resources": Conditions(template, explanation.passes_with).deployed_resources()}
+        with tempfile.TemporaryDirectory() as folder:
+            resolved = Path(folder) / path.name
+            resolved.write_text(json.dumps(deployed), encoding="utf-8")
+            if finding in guard_findings({resolved: deployed}, guard, rules):
+                refuted[finding] = "the control still fails with it"
+    return refuted
 
 
 def check(paths: list[Path], guard: Path = GUARD, rules: Path = RULES) -> Report:
     templates = {path: read_template(path) for path in paths}
     explained = explanations(templates)
     found = guard_findings(templates, guard, rules)
+    standing = {finding: explanation for finding, explanation in explained.items() if finding in found}
+    named = {finding: explanation for finding, explanation in standing.items() if explanation.passes_with}
     return Report(
-        explained={finding: why for finding, why in explained.items() if finding in found},
+        explained=standing,
         unexplained=sorted(found - explained.keys()),
         stale=sorted(explained.keys() - found),
+        refuted=refutations(templates, named, guard, rules),
     )
 
 
@@ -152,8 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as error:
         print(f"control_tower.py: {error}", file=sys.stderr)
         return 2
-    for finding, why in sorted(report.explained.items()):
-        print(f"⚠ {finding.control} {finding.template} {finding.resource}: explained: {why}")
+    for finding, explanation in sorted(report.explained.items()):
+        if finding not in report.refuted:
+            print(f"⚠ {finding.control} {finding.template} {finding.resource}: explained: {explanation}")
     for finding in report.unexplained:
         print(
             f"❌ {finding.control} {finding.template} {finding.resource}: fails the control; fix it, or say why in "
@@ -162,6 +222,12 @@ def main(argv: list[str] | None = None) -> int:
     for finding in report.stale:
         print(
             f"❌ {finding.control} {finding.template} {finding.resource}: explained but no longer found; drop the explanation"
+        )
+    for finding, why_not in sorted(report.refuted.items()):
+        settings = " ".join(f"{name}={value}" for name, value in report.explained[finding].passes_with.items())
+        print(
+            f"❌ {finding.control} {finding.template} {finding.resource}: explained as passing with {settings}, "
+            f"but {why_not}; fix the template or the explanation"
         )
     total = len(report.explained) + len(report.unexplained)
     verdict = "all explained" if report.passed else "fix the lines marked ❌"

@@ -3,7 +3,7 @@
 import json
 import re
 
-from troposphere import GetAtt, Parameter, Ref, Sub, Template
+from troposphere import Equals, GetAtt, If, NoValue, Parameter, Ref, Sub, Template
 from troposphere.ecr import (
     EncryptionConfiguration,
     ImageScanningConfiguration,
@@ -12,13 +12,27 @@ from troposphere.ecr import (
     Repository,
 )
 
-from contract import CONTROL_TOWER_FINDINGS, MUTABLE_IMAGE_TAG, REPOSITORY_NAME
+from contract import (
+    CONTROL_TOWER_FINDINGS,
+    CONTROL_TOWER_PASSES_WITH,
+    CONTROL_TOWER_WHY,
+    MUTABLE_IMAGE_TAG,
+    REPOSITORY_NAME,
+)
 
 from .common import add_exported_output, application_tags, new_template
 
-# Why the repository is not IMMUTABLE (checkov CKV_AWS_51, AWS Control Tower CT.ECR.PR.3).
+# The registry's LatestTag parameter: whether the repository keeps a `latest` that moves with every release, as
+# the CDK system it replaces did, or none, every tag immutable. The release reads which from the repository.
+LATEST_TAG = "LatestTag"
+LATEST_TAG_MUTABLE = "mutable"
+LATEST_TAG_NONE = "none"
+LATEST_TAG_IS_MUTABLE = "LatestTagIsMutable"  # the condition
+
+# Why the repository is not always IMMUTABLE (checkov CKV_AWS_51, AWS Control Tower CT.ECR.PR.3).
 ONLY_LATEST_MOVES = (
-    "IMMUTABLE_WITH_EXCLUSION keeps every release tag immutable and lets only `latest` move, as the release flow needs"
+    f"with {LATEST_TAG} {LATEST_TAG_MUTABLE} (the default), IMMUTABLE_WITH_EXCLUSION keeps every release tag "
+    "immutable and lets only `latest` move"
 )
 
 # ECR's repository name grammar.
@@ -90,19 +104,36 @@ def build_registry_template() -> Template:
         )
     )
 
+    latest_tag = template.add_parameter(
+        Parameter(
+            LATEST_TAG,
+            Type="String",
+            Default=LATEST_TAG_MUTABLE,
+            AllowedValues=[LATEST_TAG_MUTABLE, LATEST_TAG_NONE],
+            Description=f"{LATEST_TAG_MUTABLE}: the release also moves `{MUTABLE_IMAGE_TAG}` to each new image "
+            f"(IMMUTABLE_WITH_EXCLUSION); {LATEST_TAG_NONE}: no `{MUTABLE_IMAGE_TAG}`, every tag immutable "
+            "(IMMUTABLE, as AWS Control Tower's CT.ECR.PR.3 requires)",
+        )
+    )
+    template.add_condition(LATEST_TAG_IS_MUTABLE, Equals(Ref(latest_tag), LATEST_TAG_MUTABLE))
+
     repository = template.add_resource(
         Repository(
             "Repository",
             RepositoryName=Ref(repository_name),
             ImageScanningConfiguration=ImageScanningConfiguration(ScanOnPush=True),
-            # Release tags can never be overwritten; only `latest` moves.
-            ImageTagMutability="IMMUTABLE_WITH_EXCLUSION",
-            ImageTagMutabilityExclusionFilters=[
-                ImageTagMutabilityExclusionFilter(
-                    ImageTagMutabilityExclusionFilterType="WILDCARD",
-                    ImageTagMutabilityExclusionFilterValue=MUTABLE_IMAGE_TAG,
-                )
-            ],
+            # Release tags can never be overwritten; at most `latest` moves.
+            ImageTagMutability=If(LATEST_TAG_IS_MUTABLE, "IMMUTABLE_WITH_EXCLUSION", "IMMUTABLE"),
+            ImageTagMutabilityExclusionFilters=If(
+                LATEST_TAG_IS_MUTABLE,
+                [
+                    ImageTagMutabilityExclusionFilter(
+                        ImageTagMutabilityExclusionFilterType="WILDCARD",
+                        ImageTagMutabilityExclusionFilterValue=MUTABLE_IMAGE_TAG,
+                    )
+                ],
+                NoValue,
+            ),
             # KMS under the AWS-managed aws/ecr key: no key policy to keep, no monthly key charge.
             EncryptionConfiguration=EncryptionConfiguration(EncryptionType="KMS"),
             LifecyclePolicy=LifecyclePolicy(LifecyclePolicyText=lifecycle_policy(keep_tagged, untagged_days)),
@@ -115,8 +146,10 @@ def build_registry_template() -> Template:
                     "CT.ECR.PR.1": "LifecyclePolicyText is an Fn::Sub of the KeepTaggedImages and UntaggedExpiryDays "
                     "parameters, which cfn-guard cannot read as text in the template; the deploy-time hook reads the "
                     "policy",
-                    "CT.ECR.PR.3": ONLY_LATEST_MOVES + "; the control accepts only IMMUTABLE: an account that enables "
-                    "it refuses this repository",
+                    "CT.ECR.PR.3": {
+                        CONTROL_TOWER_WHY: ONLY_LATEST_MOVES + "; the control accepts only IMMUTABLE",
+                        CONTROL_TOWER_PASSES_WITH: {LATEST_TAG: LATEST_TAG_NONE},
+                    },
                 },
             },
             # Images are data: deleting or replacing the stack must never delete them.

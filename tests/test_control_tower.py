@@ -14,12 +14,14 @@ from pathlib import Path
 import pytest
 
 import control_tower
-from contract import CONTROL_TOWER_FINDINGS, TEMPLATE_FILES
+from contract import CONTROL_TOWER_FINDINGS, CONTROL_TOWER_PASSES_WITH, TEMPLATE_FILES
 from control_tower import Finding, check
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = [ROOT / "output" / name for name in TEMPLATE_FILES.values()]
 APP_FILE = TEMPLATE_FILES["app"]
+REGISTRY_FILE = TEMPLATE_FILES["registry"]
+TAG_IMMUTABILITY = Finding(REGISTRY_FILE, "Repository", "CT.ECR.PR.3")
 SECURITY_DOC = ROOT / "docs" / "security.md"
 
 needs_guard = pytest.mark.skipif(
@@ -73,6 +75,67 @@ def test_the_command_lists_each_finding_and_exits_1_on_a_broken_template(tmp_pat
     broken.write_text(json.dumps(app))
     assert control_tower.main([str(broken)]) == 1
     assert "❌ CT.ECS.PR.7 AppStack.json TaskDefinition: fails the control" in capsys.readouterr().out
+
+
+def registry_with(tmp_path: Path, change) -> Path:
+    """The generated registry template, changed by change(repository resource), written to tmp_path."""
+    registry = json.loads((ROOT / "output" / REGISTRY_FILE).read_text())
+    change(registry["Resources"]["Repository"])
+    written = tmp_path / REGISTRY_FILE
+    written.write_text(json.dumps(registry))
+    return written
+
+
+def tag_immutability_explained(repository: dict) -> dict:
+    return repository["Metadata"][CONTROL_TOWER_FINDINGS][TAG_IMMUTABILITY.control]
+
+
+@needs_guard
+def test_tag_immutability_is_explained_with_the_latest_tag_value_that_passes_it():
+    """The repository's IMMUTABLE branch passes CT.ECR.PR.3 as cfn-guard reads it with LatestTag=none."""
+    report = check(TEMPLATES)
+    assert report.explained[TAG_IMMUTABILITY].passes_with == {"LatestTag": "none"}
+    assert report.refuted == {}
+
+
+def lets_latest_move_either_way(repository: dict) -> None:
+    repository["Properties"]["ImageTagMutability"]["Fn::If"][2] = "IMMUTABLE_WITH_EXCLUSION"
+
+
+def names_a_value_the_parameter_does_not_allow(repository: dict) -> None:
+    tag_immutability_explained(repository)[CONTROL_TOWER_PASSES_WITH] = {"LatestTag": "off"}
+
+
+def names_a_parameter_the_template_does_not_declare(repository: dict) -> None:
+    tag_immutability_explained(repository)[CONTROL_TOWER_PASSES_WITH] = {"TagMutability": "none"}
+
+
+@needs_guard
+@pytest.mark.parametrize(
+    "change, why_not",
+    [
+        (lets_latest_move_either_way, "the control still fails with it"),
+        (names_a_value_the_parameter_does_not_allow, "LatestTag=off is no value of the template's parameters"),
+        (
+            names_a_parameter_the_template_does_not_declare,
+            "TagMutability=none is no value of the template's parameters",
+        ),
+    ],
+)
+def test_an_explanation_naming_values_that_do_not_pass_fails(tmp_path, capsys, change, why_not):
+    broken = registry_with(tmp_path, change)
+    assert check([broken]).refuted == {TAG_IMMUTABILITY: why_not}
+    assert control_tower.main([str(broken)]) == 1
+    assert f"❌ CT.ECR.PR.3 {REGISTRY_FILE} Repository: explained as passing with " in capsys.readouterr().out
+
+
+@needs_guard
+def test_an_unreadable_explanation_is_one_line_and_exit_2(tmp_path, capsys):
+    broken = registry_with(tmp_path, lambda repository: tag_immutability_explained(repository).pop("Why"))
+    assert control_tower.main([str(broken)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"control_tower.py: {REGISTRY_FILE} Repository CT.ECR.PR.3: an explanation is")
+    assert captured.err.count("\n") == 1
 
 
 @needs_guard

@@ -502,6 +502,38 @@ def test_real_templates_deploy_from_output(aws, capsys):
     assert [image["imageTags"] for image in images] == [[VERSION]]
 
 
+def repository_mutability(aws) -> tuple[str, list[str], object]:
+    """What ECR itself reports of the registry's repository: its tag mutability, the tags its exclusion
+    filters leave mutable, and when it was created (a replaced repository would be newer)."""
+    (repository,) = aws.client("ecr").describe_repositories(repositoryNames=["kafkajs-canary-app"])["repositories"]
+    excluded = [rule["filter"] for rule in repository.get("imageTagMutabilityExclusionFilters", [])]
+    return repository["imageTagMutability"], excluded, repository["createdAt"]
+
+
+def test_latest_tag_none_makes_every_tag_immutable_and_an_existing_registry_switches_in_place(aws, capsys):
+    """The registry for an account that enforces CT.ECR.PR.3 (LatestTag=none) is IMMUTABLE as ECR reports it;
+    a registry made with `latest` moving switches to none in place: the review shows the repository modified
+    without replacement, and its images stay."""
+    run = Run(capsys, PROJECT_ROOT / "output")
+    assert run("registry", "--yes", "--parameter", "LatestTag=none") == 0, run.err
+    assert repository_mutability(aws)[:2] == ("IMMUTABLE", [])
+    assert run("registry", "--yes", "--parameter", "LatestTag=mutable") == 0, run.err
+    assert repository_mutability(aws)[:2] == ("IMMUTABLE_WITH_EXCLUSION", ["latest"])
+    push_image(aws.endpoint_url, VERSION)
+    created = repository_mutability(aws)[2]
+
+    assert run("registry", "--parameter", "LatestTag=none") == 0, run.err  # no --yes: nothing to confirm
+    assert "  LatestTag  mutable → none\n" in run.out
+    assert "  Modify  Repository  AWS::ECR::Repository  False\n" in run.out
+    assert "      ImageTagMutability: IMMUTABLE_WITH_EXCLUSION → IMMUTABLE\n" in run.out
+    assert repository_mutability(aws) == ("IMMUTABLE", [], created)
+    images = aws.client("ecr").describe_images(repositoryName="kafkajs-canary-app")["imageDetails"]
+    assert [image["imageTags"] for image in images] == [[VERSION]]
+    # A later deploy that does not name it keeps the stack's value.
+    assert run("registry") == 0, run.err
+    assert "✅  RegistryStack (no changes)" in run.out and repository_mutability(aws) == ("IMMUTABLE", [], created)
+
+
 def test_retained_repository_is_adopted_only_once_confirmed(deploy, aws):
     assert deploy("registry", "--yes") == 0, deploy.err
     push_image(aws.endpoint_url, VERSION)

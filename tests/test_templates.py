@@ -44,15 +44,33 @@ def walk(value):
 # --- Registry stack ---------------------------------------------------------------------------------
 
 
-def test_repository_scans_on_push_is_encrypted_and_only_latest_is_mutable():
+def test_repository_scans_on_push_and_is_encrypted():
     repository = only(REGISTRY, "AWS::ECR::Repository")["Properties"]
     assert repository["ImageScanningConfiguration"] == {"ScanOnPush": True}
-    assert repository["ImageTagMutability"] == "IMMUTABLE_WITH_EXCLUSION"
-    assert repository["ImageTagMutabilityExclusionFilters"] == [
-        {"ImageTagMutabilityExclusionFilterType": "WILDCARD", "ImageTagMutabilityExclusionFilterValue": "latest"}
-    ]
     assert repository["EncryptionConfiguration"]["EncryptionType"] in {"AES256", "KMS"}
     assert REGISTRY["Parameters"]["RepositoryName"]["Default"] == "kafkajs-canary-app"
+
+
+LATEST_MOVES = [
+    {"ImageTagMutabilityExclusionFilterType": "WILDCARD", "ImageTagMutabilityExclusionFilterValue": "latest"}
+]
+
+
+@pytest.mark.parametrize(
+    "latest_tag, mutability, exclusions",
+    [
+        (None, "IMMUTABLE_WITH_EXCLUSION", LATEST_MOVES),
+        ("mutable", "IMMUTABLE_WITH_EXCLUSION", LATEST_MOVES),
+        ("none", "IMMUTABLE", None),
+    ],
+)
+def test_latest_tag_moves_by_default_and_with_none_every_tag_is_immutable(latest_tag, mutability, exclusions):
+    """LatestTag keeps today's `latest` unless set to none (CT.ECR.PR.3): release tags are immutable either way."""
+    parameters = {} if latest_tag is None else {"LatestTag": latest_tag}
+    (repository,) = Conditions(REGISTRY, parameters).deployed_resources().values()
+    assert repository["Properties"]["ImageTagMutability"] == mutability
+    assert repository["Properties"].get("ImageTagMutabilityExclusionFilters") == exclusions
+    assert REGISTRY["Parameters"]["LatestTag"]["AllowedValues"] == ["mutable", "none"]
 
 
 def test_lifecycle_policy_keeps_newest_tagged_images_and_never_expires_them_by_age():
