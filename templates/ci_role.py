@@ -87,12 +87,14 @@ UNSCOPED_READS = (
     ecs.DescribeTaskDefinition,
     ecs.ListTasks,
 )
-# docker push, as Amazon ECR documents it, and what push-image.sh asks before it builds.
+# docker push, as Amazon ECR documents it, and what the build's scripts ask first: whether the tag is there
+# already (build-image.sh, push-image.sh), whether the repository lets `latest` move (push-image.sh).
 IMAGE_PUSH_ACTIONS = (
     ecr.BatchCheckLayerAvailability,
     ecr.BatchGetImage,
     ecr.CompleteLayerUpload,
     ecr.DescribeImages,
+    ecr.DescribeRepositories,
     ecr.InitiateLayerUpload,
     ecr.PutImage,
     ecr.UploadLayerPart,

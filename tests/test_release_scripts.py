@@ -38,12 +38,17 @@ sed -i "s/\"kafkajs\": \"[^\"]*\"/\"kafkajs\": \"^$version\"/" package.json
 sed -i -e "s/\"lockfileVersion\": [0-9]*/\"lockfileVersion\": ${NPX_LOCKFILE_VERSION:-1}/" \
   -e "s/\"version\": \"1.16.0-beta.12\"/\"version\": \"$version\"/" package-lock.json
 """,
-    # The registry stack's outputs, and ECR holding the tags listed in $ECR (or refusing with $AWS_ERROR).
+    # The registry stack's outputs, and ECR holding the tags listed in $ECR (or refusing with $AWS_ERROR) in a
+    # repository whose tag mutability is $TAG_MUTABILITY with the exclusion filters $TAG_EXCLUSIONS (default: the
+    # registry's with LatestTag mutable), as ecr.sh's query prints them (or refusing with $REPOSITORY_ERROR).
     "aws": r"""
 if [[ -n "${AWS_ERROR:-}" ]]; then echo "$AWS_ERROR" >&2; exit 254; fi
 case "$*" in
   *RepositoryUri*) echo "$REPOSITORY_URI" ;;
   *RepositoryName*) echo "${REPOSITORY_URI#*/}" ;;
+  "ecr describe-repositories --repository-names ${REPOSITORY_URI#*/} "*)
+    if [[ -n "${REPOSITORY_ERROR:-}" ]]; then echo "$REPOSITORY_ERROR" >&2; exit 254; fi
+    printf '%s\t%s\n' "${TAG_MUTABILITY:-IMMUTABLE_WITH_EXCLUSION}" "${TAG_EXCLUSIONS-latest}" ;;
   "ecr describe-images"*)
     while read -r tag; do [[ "$*" == *"imageTag=$tag "* ]] && { echo sha256:0123abcd; exit 0; }; done < "$ECR"
     echo "An error occurred (ImageNotFoundException) when calling the DescribeImages operation: not found" >&2
@@ -378,6 +383,41 @@ def test_the_image_is_pushed_as_latest_then_as_its_release_tag(release):
     assert result.returncode == 0, result.stderr
     assert release.calls("docker") == [["push", f"{REPOSITORY_URI}:latest"], ["push", f"{REPOSITORY_URI}:{tag}"]]
     assert release.ecr_tags() == [tag]
+    lookup = release.calls("aws")[-1]
+    assert lookup[:4] == ["ecr", "describe-repositories", "--repository-names", "kafkajs-canary-app"]
+
+
+@pytest.mark.parametrize(
+    "mutability, exclusions, latest_moves",
+    [
+        ("IMMUTABLE", "", False),  # the registry with LatestTag none
+        ("IMMUTABLE_WITH_EXCLUSION", "latest", True),  # with LatestTag mutable
+        ("IMMUTABLE_WITH_EXCLUSION", "dev-* lat*", True),
+        ("IMMUTABLE_WITH_EXCLUSION", "*", True),  # a pattern, never expanded to the names of files around
+        ("IMMUTABLE_WITH_EXCLUSION", "dev-*", False),
+        ("MUTABLE", "", True),
+        ("MUTABLE_WITH_EXCLUSION", "latest", False),
+    ],
+)
+def test_latest_is_pushed_only_where_the_repository_lets_it_move(release, mutability, exclusions, latest_moves):
+    """The repository's own tag mutability decides, as ECR reports it: pushing latest where ECR keeps it immutable
+    would fail once latest exists, and with it the release."""
+    tag = f"{VERSION}-5f5d22f1"
+    (release.root / "docker-images").write_text(f"{REPOSITORY_URI}:{tag}\n{REPOSITORY_URI}:latest\n")
+    result = release.run("push-image.sh", "RegistryStack", tag, TAG_MUTABILITY=mutability, TAG_EXCLUSIONS=exclusions)
+    assert result.returncode == 0, result.stderr
+    pushed = [f"{REPOSITORY_URI}:latest"] * latest_moves + [f"{REPOSITORY_URI}:{tag}"]
+    assert release.calls("docker") == [["push", image] for image in pushed]
+    assert release.ecr_tags() == [tag]
+    if not latest_moves:
+        assert f"kafkajs-canary-app does not let latest move (its tag mutability is {mutability})" in result.stdout
+
+
+def test_an_ecr_error_on_the_repository_stops_the_push_before_docker(release):
+    denied = "An error occurred (AccessDeniedException) when calling the DescribeRepositories operation: denied"
+    result = release.run("push-image.sh", "RegistryStack", f"{VERSION}-5f5d22f1", REPOSITORY_ERROR=denied)
+    assert result.returncode == 1 and denied in result.stderr
+    assert release.calls("docker") == []
 
 
 @pytest.mark.parametrize("script, args", [("build-image.sh", ["Dockerfile", "app"]), ("push-image.sh", [])])

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # build-image.sh REGISTRY_STACK DOCKERFILE APP_DIR TAG: build APP_DIR (the app's folder, the build context) with
-# DOCKERFILE as TAG and latest of the repository REGISTRY_STACK exports; pushed later by push-image.sh, once the
-# bump is recorded. When TAG is already in ECR (a re-run after a failed deploy) nothing is built.
+# DOCKERFILE as TAG and latest of the repository REGISTRY_STACK exports; pushed later by push-image.sh (latest only
+# where the repository lets it move), once the bump is recorded. When TAG is already in ECR (a re-run after a failed
+# deploy) nothing is built.
 # Warns when the app's own Dockerfile is no longer the one DOCKERFILE was derived from (its `derived-from:` blob).
 set -o nounset -o pipefail -o errexit
 
@@ -23,4 +24,4 @@ if [[ -f "$app_dir/Dockerfile" && "$(git hash-object "$app_dir/Dockerfile")" != 
   echo "::warning::$app_dir/Dockerfile changed since $dockerfile was derived from it (blob $derived_from):" \
     "compare them and carry the change over"
 fi
-docker build --file "$dockerfile" --tag "$repository_uri:$tag" --tag "$repository_uri:latest" "$app_dir"
+docker build --file "$dockerfile" --tag "$repository_uri:$tag" --tag "$repository_uri:$latest_tag" "$app_dir"

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# ecr.sh, sourced by build-image.sh and push-image.sh: the registry stack's ECR repository, and whether a tag is
-# already in it. Release tags are immutable: a tag in ECR is a release that was built and pushed whole (the
-# release tag is pushed last), so a re-run neither builds nor pushes it again.
+# ecr.sh, sourced by build-image.sh and push-image.sh: the registry stack's ECR repository, whether a tag is
+# already in it, and whether it lets `latest` move. Release tags are immutable: a tag in ECR is a release that was
+# built and pushed whole (the release tag is pushed last), so a re-run neither builds nor pushes it again.
+
+# The one tag that may move to each new image, where the repository lets it (the registry's LatestTag parameter).
+latest_tag=latest
 
 stack_output() {
   aws cloudformation describe-stacks --stack-name "$1" --query "Stacks[0].Outputs[?OutputKey=='$2'].OutputValue" \
@@ -32,4 +35,27 @@ image_in_ecr() {
   fi
   echo "$lookup" >&2
   exit 1
+}
+
+# latest_moves: true when the repository lets $latest_tag move to a new image, as ECR reads its tag mutability
+# (set in $tag_mutability): MUTABLE unless an exclusion filter matches it, IMMUTABLE only if one does. The registry
+# stack's LatestTag sets it (mutable: IMMUTABLE_WITH_EXCLUSION of latest; none: IMMUTABLE); reading it from ECR
+# keeps that fact in one place. Exits on any error from ECR.
+latest_moves() {
+  local lookup filters filter excluded=false
+  if ! lookup=$(aws ecr describe-repositories --repository-names "$repository_name" --output text \
+    --query "repositories[0].[imageTagMutability, join(' ', imageTagMutabilityExclusionFilters[].filter || \`[]\`)]"); then
+    exit 1
+  fi
+  read -r tag_mutability filters <<<"$lookup"
+  read -r -a filters <<<"$filters"  # as words, never expanded as file names
+  for filter in "${filters[@]}"; do
+    # A WILDCARD filter's only special character is `*`, as in a shell pattern: unquoted, it matches as one.
+    [[ "$latest_tag" == $filter ]] && excluded=true
+  done
+  case "$tag_mutability" in
+    MUTABLE | MUTABLE_WITH_EXCLUSION) ! $excluded ;;
+    IMMUTABLE_WITH_EXCLUSION) $excluded ;;
+    *) false ;; # IMMUTABLE
+  esac
 }
