@@ -18,7 +18,7 @@ GUARD_BUILD := bin/$(if $(filter Darwin,$(shell uname -s)),macos,ubuntu)/$(if $(
 # The stack templates generate.py writes (output/ also holds its manifest.json, which is not a template).
 TEMPLATES = $(filter-out output/manifest.json,$(wildcard output/*.json))
 
-.PHONY: install run local-aws push-local aws-acceptance test lint security checkov control-tower clean
+.PHONY: install run local-aws push-local aws-acceptance check test lint security checkov control-tower clean
 
 # One stamp per set of extras, so `make run` and `make test` each install what they need once.
 $(VENV)/.stamp-local: setup.cfg pyproject.toml
@@ -92,8 +92,12 @@ lint: $(VENV)/.stamp-test
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# The templates are linted once, end to end, by the suite (tests/test_generate.py), not by the CLI again.
-# tests/test_control_tower.py runs the Control Tower controls (about a second): their install comes first.
+# The unit tests alone (tests/unit: no server, no subprocess) in one process: seconds, for every edit.
+check: $(VENV)/.stamp-test
+	$(BIN)/python -m pytest --numprocesses 0 tests/unit
+
+# The templates are linted once, end to end, by the suite (tests/unit/test_generate.py), not by the CLI again.
+# tests/e2e/test_control_tower.py runs the Control Tower controls (about a second): their install comes first.
 test: $(VENV)/.stamp-test lint checkov $(CONTROL_TOWER_DIR)/.stamp-$(CONTROL_TOWER_VERSION)
 	$(BIN)/python generate.py --check
 	$(BIN)/python -m pytest

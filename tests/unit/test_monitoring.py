@@ -245,7 +245,7 @@ def test_the_notifier_is_deployed_only_when_slack_is_enabled():
 
 def test_the_notifier_runs_the_tested_handler_module_byte_for_byte():
     function = APP["Resources"]["SlackNotifier"]["Properties"]
-    handler = Path(__file__).resolve().parent.parent / "lambda_functions" / "slack_notifier.py"
+    handler = Path(__file__).resolve().parents[2] / "lambda_functions" / "slack_notifier.py"
     assert function["Code"]["ZipFile"] == handler.read_text(encoding="utf-8")
     assert function["Handler"] == "index.handler" and function["Runtime"].startswith("python3")
 

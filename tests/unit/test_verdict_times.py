@@ -17,7 +17,7 @@ from canary_deploy.model.verdict_times import (
 from canary_deploy.render.verdict_times import deadline_lines, verdict_times_table
 from contract import APP_STACK, TEMPLATE_FILES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 APP_TEMPLATE = json.loads((ROOT / "output" / TEMPLATE_FILES["app"]).read_text())
 
 

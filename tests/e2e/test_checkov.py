@@ -14,7 +14,7 @@ import pytest
 
 from contract import TEMPLATE_FILES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = [ROOT / "output" / name for name in TEMPLATE_FILES.values()]
 SECURITY_DOC = ROOT / "docs" / "security.md"
 

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / ".github" / "scripts"
-APP_DOCKERFILE = Path(__file__).resolve().parent / "fixtures" / "canary-app-5f5d22f7" / "Dockerfile"
+APP_DOCKERFILE = Path(__file__).resolve().parents[1] / "fixtures" / "canary-app-5f5d22f7" / "Dockerfile"
 VERSION = "1.17.0-beta.3"
 REPOSITORY_URI = "123456789012.dkr.ecr.eu-central-1.amazonaws.com/kafkajs-canary-app"
 APP_TOKEN = "github_pat_11AAAAAAA0123456789_abcdefghijklmnop"

@@ -14,7 +14,7 @@ import yaml
 
 from contract import RELEASE_SECRETS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
 # Stand-in for shell variables in commands, shaped like a real image tag so value checks still apply.
 SAMPLE_VALUE = "1.16.0-beta.12-5f5d22f1"

@@ -11,7 +11,7 @@ from diagrams import build_overview
 from diagrams.overview import MAX_BOXES
 from tests.mermaid_grammar import parse
 
-OUTPUT = Path(__file__).resolve().parent.parent / "output"
+OUTPUT = Path(__file__).resolve().parents[2] / "output"
 REGISTRY, APP = (json.loads((OUTPUT / TEMPLATE_FILES[kind]).read_text()) for kind in ("registry", "app"))
 SLACK_NOTIFIER = {
     "SlackNotifier": {

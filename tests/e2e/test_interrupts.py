@@ -14,7 +14,6 @@ import time
 
 import botocore.exceptions
 import pytest
-from lossy_proxy import LossyProxy
 from test_deploy_moto import (
     PROJECT_ROOT,
     VERSION,
@@ -26,6 +25,7 @@ from test_deploy_moto import (
 )
 
 from local_aws import push_image
+from tests.lossy_proxy import LossyProxy
 
 pytestmark = pytest.mark.deploy
 WATCH = "watch it with `python deploy.py status registry`"

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 OURS = ROOT / ".github" / "canary-app.Dockerfile"
-UPSTREAM = Path(__file__).resolve().parent / "fixtures" / "canary-app-5f5d22f7" / "Dockerfile"
+UPSTREAM = Path(__file__).resolve().parents[1] / "fixtures" / "canary-app-5f5d22f7" / "Dockerfile"
 UPSTREAM_COMMIT = "5f5d22f7e4f5eb0befa8b196761726ea5ccf9f58"
 
 

@@ -10,8 +10,6 @@ import io
 import botocore.exceptions
 import pytest
 from botocore.stub import Stubber
-from recorded_answers import THROTTLED, answer, no_retry_delays
-from stack_events import STACK, STACK_ID, START, event, events_page
 
 from canary_deploy.aws.rollout import ServiceRollout
 from canary_deploy.aws.session import AwsClients
@@ -26,6 +24,8 @@ from canary_deploy.render.console import Console
 from canary_deploy.render.stack_report import service_lines
 from canary_deploy.watch.events import EventStream, PollSchedule, fast_poll_seconds
 from canary_deploy.watch.timing import Timing
+from tests.recorded_answers import THROTTLED, answer, no_retry_delays
+from tests.stack_events import STACK, STACK_ID, START, event, events_page
 
 STATUS_COMMAND = Invocation().deploy("status", "app")
 

@@ -7,8 +7,6 @@ and drops the reply of chosen calls once; throttling comes from recorded answers
 import json
 
 import pytest
-from lossy_proxy import LossyProxy
-from recorded_answers import THROTTLED, answer, no_retry_delays
 from test_deploy_moto import PROJECT_ROOT, VERSION, Run, small_output, stack_names, tunable_registry_template
 from test_interrupts import ctrl_c, knob, released, running_image_tag
 from test_local_aws import events_of
@@ -21,6 +19,8 @@ from canary_deploy.model.parameters import ParameterSource, StackParameters
 from canary_deploy.model.stack_template import StackTemplate
 from canary_deploy.render.console import Console
 from local_aws import push_image, seed_parameters
+from tests.lossy_proxy import LossyProxy
+from tests.recorded_answers import THROTTLED, answer, no_retry_delays
 
 pytestmark = pytest.mark.deploy
 

@@ -32,7 +32,7 @@ from contract import (
 from local_aws import push_image, seed_parameters
 from tests.iam_policy import Request, allows
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "output"
 TEMPLATES = {kind: json.loads((OUTPUT / name).read_text()) for kind, name in TEMPLATE_FILES.items()}
 REPOSITORY = "kafkajs/canary-infra"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "canary_deploy"
+PACKAGE = Path(__file__).resolve().parents[2] / "canary_deploy"
 PURE_LAYERS = ("render", "model")
 # What a pure module may import from the deployer: each other, the errors, and the names of AWS's records.
 ALLOWED_INSIDE = ("canary_deploy.render", "canary_deploy.model", "canary_deploy.errors", "canary_deploy.aws.aws_types")

@@ -22,7 +22,7 @@ import pytest
 
 from local_aws.demo import DEMO_VERSION, LAGGING_VERSION, NEXT_VERSION, deploy_environment
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REPOSITORY_URI = "123456789012.dkr.ecr.us-east-1.amazonaws.com/kafkajs-canary-app"
 ENDPOINT = re.compile(r"local AWS endpoint: http://127\.0\.0\.1:(\d+)")
 INTERRUPTED = re.compile(r"make run interrupted during step '([^']+)'( \(deploy\.py exited (-?\d+)\))?")

@@ -9,7 +9,7 @@ from pathlib import Path
 import deploy
 import generate
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_deploy_py_without_the_environment_says_how_to_set_up_in_one_line():

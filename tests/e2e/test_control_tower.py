@@ -17,7 +17,7 @@ import control_tower
 from contract import CONTROL_TOWER_FINDINGS, CONTROL_TOWER_PASSES_WITH, TEMPLATE_FILES
 from control_tower import Finding, check
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = [ROOT / "output" / name for name in TEMPLATE_FILES.values()]
 APP_FILE = TEMPLATE_FILES["app"]
 REGISTRY_FILE = TEMPLATE_FILES["registry"]

@@ -21,7 +21,7 @@ from canary_deploy.render.parameter_diff import ParameterDiff
 from contract import TEMPLATE_FILES
 
 APP_TEMPLATE = StackTemplate(
-    "AppStack.json", (Path(__file__).resolve().parent.parent / "output" / TEMPLATE_FILES["app"]).read_text()
+    "AppStack.json", (Path(__file__).resolve().parents[2] / "output" / TEMPLATE_FILES["app"]).read_text()
 )
 NUMBER = {"Type": "Number", "MinValue": 0, "MaxValue": 10}
 

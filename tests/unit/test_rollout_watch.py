@@ -6,13 +6,13 @@ from datetime import timedelta
 
 import pytest
 from botocore.stub import Stubber
-from stack_events import STACK, STACK_ID, START, event
 
 from canary_deploy.aws.session import AwsClients
 from canary_deploy.render.console import Console
 from canary_deploy.watch.events import EventStream
 from canary_deploy.watch.rollout_watch import RolloutWatch
 from canary_deploy.watch.timing import Timing
+from tests.stack_events import STACK, STACK_ID, START, event
 
 CLUSTER, SERVICE = "AppStack-Cluster-X", "AppStack-Service-Y"
 SERVICE_ARN = f"arn:aws:ecs:us-east-1:123456789012:service/{CLUSTER}/{SERVICE}"

@@ -33,7 +33,7 @@ from local_aws.pooled_server import POOL_SIZE
 pytestmark = pytest.mark.deploy
 
 VERSION = "1.16.0-beta.12-5f5d22f1"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def registry_template(extra_resources=None):

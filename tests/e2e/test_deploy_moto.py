@@ -24,7 +24,7 @@ from local_aws.canary_app import CanaryApp
 from tests.generated_output import write_output
 
 pytestmark = pytest.mark.deploy
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 VERSION = "1.16.0-beta.12-5f5d22f1"
 REPOSITORY_URI = "123456789012.dkr.ecr.us-east-1.amazonaws.com/kafkajs-canary-app"
 LAG_ALARM = "${AWS::StackName}-consumer-lag"

@@ -11,7 +11,7 @@ from local_aws import LocalAWSError
 from local_aws.push_local import push
 
 pytestmark = pytest.mark.deploy
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TAG = "1.16.0-beta.12-5f5d22f1"
 
 

@@ -15,7 +15,7 @@ from canary_deploy.model.stack_template import StackTemplate
 from contract import TEMPLATE_FILES
 from tests.generated_output import write_output
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 FORBIDDEN_IN_THE_DEPLOYER = ("troposphere", "awacs", "cfnlint", "generate")

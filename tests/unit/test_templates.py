@@ -460,7 +460,7 @@ def test_alarms_cover_cpu_memory_missing_tasks_and_the_consumer_and_notify_the_t
 def test_consumer_alarm_parameters_have_documented_defaults():
     defaults = {name: APP["Parameters"][name]["Default"] for name in ("LagThreshold", "LagMinutes", "StalledMinutes")}
     assert defaults == {"LagThreshold": 1000, "LagMinutes": 5, "StalledMinutes": 10}
-    documented = (Path(__file__).resolve().parent.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    documented = (Path(__file__).resolve().parents[2] / "docs" / "architecture.md").read_text(encoding="utf-8")
     for name, default in defaults.items():
         assert f"| `{name}` | `{default}` |" in documented, name
 
