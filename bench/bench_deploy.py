@@ -16,8 +16,8 @@ the stack's final status to exit.
 
 The AWS CLI is given each template without its indentation, the bytes deploy.py sends inline: as committed
 the app stack is over CloudFormation's 51,200-byte inline limit, and the CLI would need an S3 bucket.
-The local ECS settles services at once here (`ecs_pace="instant"`), so both tools are timed, not the
-emulated rollout. The rollout's own cost is counted apart, on a local ECS that moves a step per read: a
+The local ECS settles services at once here (`pace=INSTANT`), so both tools are timed, not the emulated
+rollout. The rollout's own cost is counted apart, on a local AWS whose time runs at its default pace: a
 release and a broken release (an arm64 image) with deploy.py, their API calls after ExecuteChangeSet
 per poll (a poll is one DescribeStackEvents).
 """
@@ -37,6 +37,7 @@ from pathlib import Path
 
 from contract import APP_STACK, REGISTRY_STACK, TEMPLATE_FILES
 from local_aws import LocalAWS, endpoint_environment, push_image, seed_parameters
+from local_aws.clock import DEFAULT_PACE, INSTANT
 
 ROOT = Path(__file__).resolve().parent.parent
 AWSCLI_VENV = ROOT / ".venv-awscli"
@@ -172,9 +173,9 @@ def count_calls(aws, plan, tool, env, scratch):
 
 
 def rollout_calls(plan, base_env, scratch):
-    """deploy.py's calls after ExecuteChangeSet for each of RELEASES, on a local ECS that moves a step per read."""
+    """deploy.py's calls after ExecuteChangeSet for each of RELEASES, on a local AWS at its default pace."""
     calls = {}
-    with LocalAWS(ecs_pace="stepwise") as aws:
+    with LocalAWS(pace=DEFAULT_PACE) as aws:
         env = {**base_env, **endpoint_environment(aws.endpoint_url)}
         deploy_both_stacks(aws, plan, "deploy.py", env)
         for name, version, defects, expect in RELEASES:
@@ -196,8 +197,8 @@ def main() -> int:
     scratch_dir = tempfile.TemporaryDirectory()
     scratch = scratch_dir.name
     plan = commands(awscli(), compact_templates(scratch))
-    # "instant": services settle at the first read, so both tools are timed, not the emulated rollout.
-    with LocalAWS(ecs_pace="instant") as aws:
+    # Services settle at the first request, so both tools are timed, not the emulated rollout.
+    with LocalAWS(pace=INSTANT) as aws:
         env = {**base_env, **endpoint_environment(aws.endpoint_url)}
         deploy_both_stacks(aws, plan, "deploy.py", env)  # warm moto's first CloudFormation call (~1.3 s)
         for round_number in range(args.runs):

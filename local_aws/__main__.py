@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 
+from .clock import PACE_VARIABLE
 from .errors import LocalAWSError
 from .patches import MOTO_VERSION
 from .server import LocalAWS, endpoint_environment
@@ -38,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(_shell_exports(aws.endpoint_url), flush=True)
         print(
-            f"# local AWS (moto {MOTO_VERSION}) on {aws.endpoint_url}: an emulator, not AWS. Ctrl-C stops it.",
+            f"# local AWS (moto {MOTO_VERSION}) on {aws.endpoint_url}: an emulator, not AWS; its time runs "
+            f"{aws.pace:g} times as fast ({PACE_VARIABLE}). Ctrl-C stops it.",
             file=sys.stderr,
             flush=True,
         )

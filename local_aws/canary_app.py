@@ -1,7 +1,7 @@
 """Stand-ins for what runs in AWS but not in the emulator, for `make run`: the canary app publishing its
 consumer's OffsetLag once a version runs, and CloudWatch setting the lag alarm of a lagging beta to ALARM
 (the emulator does not evaluate alarms). Everything goes through the public API (ListTasks, DescribeTasks,
-PutMetricData, SetAlarmState), as a test would do it; none of these calls moves the ECS scheduler.
+PutMetricData, SetAlarmState), as a test would do it; what ECS does depends on time, not on these calls.
 """
 
 from __future__ import annotations

@@ -49,7 +49,7 @@ LAGGING_OFFSETS = (4810.0, 5120.0, 5388.0, 5602.0, 5911.0)
 # The beta after it, released while the lagging one's alarm is still in ALARM: ECS would not judge it.
 FIXED_VERSION = "1.16.0-beta.16-2d4f6b80"
 HEALTHY_OFFSETS = (3.0, 12.0, 7.0)  # the first release's, one per partition
-# The model's pace: a few seconds of watching, not ECS's bake time of minutes.
+# A few seconds of watching, not ECS's bake time of minutes (the local AWS's time runs fast, not the deployer's).
 DEMO_VERIFY_MINUTES = "0.05"
 TOTAL_STEPS = 15
 DEPLOY_COMMAND = (sys.executable, "deploy.py")
@@ -86,7 +86,7 @@ def deploy_environment(endpoint_url):
     """The child's environment: the local endpoint, dummy credentials, and nothing from the user's AWS
     setup (a profile, a config file or a per-service endpoint could otherwise point at real AWS)."""
     environment = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
-    # The local AWS answers at once and its ECS moves a step per look: poll it often, not every second.
+    # The local AWS answers at once and its time runs fast (local_aws.clock): poll it often, not every second.
     return {**environment, **endpoint_environment(endpoint_url), POLL_SECONDS_VARIABLE: LOCAL_POLL_SECONDS}
 
 

@@ -14,6 +14,7 @@ moto==MOTO_VERSION exactly (pinned in setup.cfg); on any other version they refu
 from __future__ import annotations
 
 from .backends import list_of_moto_modules
+from .clock import clock
 from .cloudformation import (
     change_set_execution,
     change_sets,
@@ -170,8 +171,8 @@ PATCHES: tuple[Patch | Model, ...] = (
     Patch(
         ECS_MODELS + "EC2ContainerServiceBackend.create_service",
         scheduler.create_service,
-        "a new service starts a deployment whose tasks start or stop with ECS's reasons",
-        ECS_GUIDE + "deployment-type-ecs.html",
+        "a new service starts a deployment whose tasks start or stop with ECS's reasons; the circuit breaker",
+        ECS_GUIDE + "deployment-circuit-breaker.html",
         wraps=True,
     ),
     Patch(
@@ -193,13 +194,6 @@ PATCHES: tuple[Patch | Model, ...] = (
         scheduler.delete_service,
         "a deleted service's tasks stop",
         ECS_API + "API_DeleteService.html",
-        wraps=True,
-    ),
-    Patch(
-        ECS_MODELS + "EC2ContainerServiceBackend.describe_services",
-        scheduler.describe_services,
-        "a service's deployments move on as ECS's scheduler does (circuit breaker included)",
-        ECS_GUIDE + "deployment-circuit-breaker.html",
         wraps=True,
     ),
     Patch(
@@ -281,21 +275,6 @@ PATCHES: tuple[Patch | Model, ...] = (
         metrics_insights.get_metric_data,
         "GetMetricData evaluates a Metrics Insights query over its metric and schema, and metric math (IF, FILL)",
         "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html",
-        wraps=True,
-    ),
-    # --- CloudFormation waits for the ECS services it changes (local_aws.cloudformation.service_stabilization) ---
-    Patch(
-        CFN_MODELS + "CloudFormationBackend.describe_stacks",
-        service_stabilization.describe_stacks,
-        "a stack stays *_IN_PROGRESS until its ECS services stabilise, and fails with the circuit breaker",
-        CFN_RESOURCES + "aws-resource-ecs-service.html",
-        wraps=True,
-    ),
-    Patch(
-        CFN_MODELS + "CloudFormationBackend.describe_stack_events",
-        service_stabilization.describe_stack_events,
-        "as describe_stacks: the events show the wait end",
-        CFN_RESOURCES + "aws-resource-ecs-service.html",
         wraps=True,
     ),
     # --- CloudFormation: stack deletion ---
@@ -391,11 +370,16 @@ PATCHES: tuple[Patch | Model, ...] = (
 # task counts (moto reports none; the task-count alarms read them).
 DEPLOYMENT_WATCHERS = (DeploymentAlarms(), ServiceDeployments(), ContainerInsights())
 
+# What moves with time (local_aws.clock), in order: ECS's schedulers, then CloudFormation, which waits for
+# the outcome of their deployments (its handler of AWS::ECS::Service waits for the service to stabilise:
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ecs-service.html).
+TIME_DRIVEN = (scheduler.catch_up, service_stabilization.catch_up)
+
 _applied = False
 
 
 def apply_patches() -> None:
-    """Apply PATCHES in order and register the deployment watchers, once per process."""
+    """Apply PATCHES in order, register the deployment watchers and what moves with time, once per process."""
     global _applied
     import moto
 
@@ -410,4 +394,6 @@ def apply_patches() -> None:
         patch.apply()
     for watcher in DEPLOYMENT_WATCHERS:
         scheduler.watch(watcher)
+    for catch_up in TIME_DRIVEN:
+        clock.follow(catch_up)
     _applied = True

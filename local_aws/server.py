@@ -11,7 +11,7 @@ import socket
 import threading
 from urllib.parse import urlsplit
 
-from .ecs.scheduler import PACES, STEPWISE, set_pace
+from .clock import DEFAULT_PACE, Clock, clock, pace_from_environment
 from .errors import LocalAWSError
 from .patches import apply_patches
 
@@ -29,22 +29,24 @@ class LocalAWS:
     where ThreadedMotoServer.start() would wait forever. `port=0` takes a free port from the kernel. Requests
     are served by a pool of threads (`pooled_server`), not a new thread each.
 
-    `ecs_pace` is how ECS deployments move on (local_aws.ecs.scheduler): "stepwise", one scheduler step each
-    time a service or a stack waiting for it is read (a rollout can be watched; tests need no sleep), or
-    "instant", settled at each read (benchmarks). The pace is the process's: the last server started sets it.
+    `pace` is how fast its time runs (local_aws.clock): simulated seconds per real second, LOCAL_AWS_PACE or
+    clock.DEFAULT_PACE when not given, clock.INSTANT for benchmarks. `clock` is the process's (moto's state
+    is too): the last server started sets its pace, and reset() sets it back.
     """
 
-    def __init__(self, port: int = 0, *, log_requests: bool = False, ecs_pace: str = STEPWISE):
-        if ecs_pace not in PACES:
-            raise LocalAWSError(f"ecs_pace must be one of {', '.join(PACES)}, not {ecs_pace!r}")
+    def __init__(self, port: int = 0, *, log_requests: bool = False, pace: float | None = None):
         self._port = port
         self._log_requests = log_requests
-        self._ecs_pace = ecs_pace
+        self._requested_pace = pace
+        self.pace = DEFAULT_PACE if pace is None else pace  # LOCAL_AWS_PACE is read by start()
+        self.clock: Clock = clock
         self._server = None
         self._thread: threading.Thread | None = None
         self.endpoint_url = ""
 
     def start(self) -> LocalAWS:
+        if self._requested_pace is None:
+            self.pace = pace_from_environment()
         share_botocore_data()
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
@@ -74,9 +76,13 @@ class LocalAWS:
                     "choose another --port, or 0 for a free one"
                 ) from None
             self._server = PooledWSGIServer(  # werkzeug keeps a duplicate of the listening socket
-                HOST, self._port, DomainDispatcherApplication(create_backend_app), handler, fd=listener.fileno()
+                HOST,
+                self._port,
+                ClockedApplication(DomainDispatcherApplication(create_backend_app)),
+                handler,
+                fd=listener.fileno(),
             )
-        set_pace(self._ecs_pace)
+        self.clock.set_pace(self.pace)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},  # how long stop() waits; the default 0.5 s slows every run
@@ -97,8 +103,9 @@ class LocalAWS:
         return self._server.port
 
     def reset(self) -> None:
-        """Forget every resource in every service (moto's /moto-api/reset)."""
+        """Forget every resource in every service (moto's /moto-api/reset); time runs at the server's pace."""
         self._request("POST", "/moto-api/reset")
+        self.clock.set_pace(self.pace)
 
     def stop(self) -> None:
         if self._server is None:
@@ -126,6 +133,20 @@ class LocalAWS:
             connection.close()
         if response.status >= 300:
             raise LocalAWSError(f"local AWS endpoint answered {response.status} to {method} {path}")
+
+
+class ClockedApplication:
+    """moto's WSGI application, one request at a time, each once what moves with time has caught up with the
+    clock: a request sees the state at its arrival. One at a time, as moto's backends are not thread-safe
+    and catching up changes them (a task list growing under a ListTasks in another thread)."""
+
+    def __init__(self, application) -> None:
+        self.application = application
+
+    def __call__(self, environ, start_response):
+        with clock.lock:
+            clock.catch_up()
+            return self.application(environ, start_response)
 
 
 def share_botocore_data() -> None:

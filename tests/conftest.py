@@ -11,19 +11,31 @@ from dataclasses import dataclass
 import pytest
 
 from local_aws import DEFAULT_REGION, LocalAWS, endpoint_environment, local_client
+from local_aws.clock import Clock
+from local_aws.ecs.scheduler import STEP_SECONDS
 from local_aws.server import share_botocore_data
+
+# A deployer run in-process by a test sleeps on the local AWS's clock, stopped meanwhile: each second it
+# sleeps lets two ECS scheduler steps of time pass (about as many as each poll moved the scheduler when
+# every read moved it a step), so a rollout is watched poll by poll, without a wait.
+SIMULATED_SECONDS_PER_SECOND_SLEPT = 2 * STEP_SECONDS
 
 
 @dataclass(frozen=True)
 class LocalAccount:
-    """What a test gets from `aws`: the endpoint's URL and boto3 clients bound to it."""
+    """What a test gets from `aws`: the endpoint's URL, boto3 clients bound to it, and its clock."""
 
     endpoint_url: str
+    clock: Clock
     region: str = DEFAULT_REGION
 
     def client(self, service: str):
         """A boto3 client for `service` on the local endpoint (dummy credentials, us-east-1)."""
         return local_client(service, self.endpoint_url, self.region)
+
+    def sleep(self, seconds: float) -> None:
+        """A sleep for a deployer in this process: no real wait; the local AWS's time moves on instead."""
+        self.clock.advance(seconds * SIMULATED_SECONDS_PER_SECOND_SLEPT)
 
 
 # The two longest modules start first, one on each core; the short ones fill in around them. make run's
@@ -50,9 +62,8 @@ def one_botocore_data_loader():
 def local_aws():
     """The session's one local AWS endpoint (`local_aws.LocalAWS`), started on first use.
 
-    moto's server runs in this process on 127.0.0.1 with the fixes applied; its ECS services move one
-    scheduler step per observation (local_aws.ecs.scheduler). Tests normally want `aws` instead, which also
-    resets state.
+    moto's server runs in this process on 127.0.0.1 with the patches applied; its time runs at the default
+    pace (local_aws.clock). Tests normally want `aws` instead, which also resets state.
     """
     with LocalAWS() as endpoint:
         yield endpoint
@@ -62,10 +73,10 @@ def local_aws():
 def aws(local_aws, monkeypatch) -> LocalAccount:
     """An empty local AWS account for one test, reachable the standard way.
 
-    Before the test: every moto backend is reset; the AWS_* variables are `local_aws.endpoint_environment`
+    Before the test: every moto backend is reset and the clock runs at the server's pace; the AWS_* variables are `local_aws.endpoint_environment`
     (the local endpoint, dummy credentials, us-east-1, no config files) and no others. So code under test that builds its own boto3 session
     (e.g. `deploy.py` run in-process or as a subprocess inheriting os.environ) reaches the local
-    endpoint and nothing else. Yields a `LocalAccount`: `.endpoint_url`, `.region`, `.client("ecr")`.
+    endpoint and nothing else. Yields a `LocalAccount`: `.endpoint_url`, `.region`, `.client("ecr")`, `.clock`.
     """
     local_aws.reset()
     for variable in [name for name in os.environ if name.startswith("AWS_")]:
@@ -75,7 +86,7 @@ def aws(local_aws, monkeypatch) -> LocalAccount:
     # A proxy configured on the machine must not see (or swallow) requests meant for 127.0.0.1.
     for variable in ("NO_PROXY", "no_proxy"):
         monkeypatch.setenv(variable, ",".join(filter(None, ["127.0.0.1", os.environ.get(variable)])))
-    return LocalAccount(local_aws.endpoint_url)
+    return LocalAccount(local_aws.endpoint_url, local_aws.clock)
 
 
 class RecordingWebhook:

@@ -4,9 +4,9 @@ moto completes every stack inside ExecuteChangeSet. CloudFormation's `AWS::ECS::
 instead keeps the resource IN_PROGRESS until the service's deployment completes (CREATE_COMPLETE /
 UPDATE_COMPLETE) or the deployment circuit breaker fails it ("ECS Deployment Circuit Breaker was
 triggered"), and the stack waits with it. Here a stack whose change set touched a service stays
-`*_IN_PROGRESS` after ExecuteChangeSet; each read of the stack (DescribeStacks, DescribeStackEvents) is
-the handler's poll: the service is observed once (one scheduler step, see local_aws.ecs.scheduler) and the outcome, if
-any, finishes the operation. CancelUpdateStack ends a wait as a failure ("Resource update cancelled").
+`*_IN_PROGRESS` after ExecuteChangeSet, until the deployment it waits on ends: as time passes
+(local_aws.clock), once the ECS scheduler has caught up, the outcome, if any, finishes the operation.
+CancelUpdateStack ends a wait as a failure ("Resource update cancelled").
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..ecs.scheduler import observe
+from ..ecs.scheduler import outcomes
 
 SERVICE_TYPE = "AWS::ECS::Service"
 CIRCUIT_BREAKER_REASON = (
@@ -74,16 +74,17 @@ def wait_for(backend, stack, services: list[AwaitedService], on_stable, on_failu
 
 
 def settle(backend, stack_id: str) -> None:
-    """One poll of the handler for a waiting stack: observe each service and act on the outcome."""
+    """The handler's look at a waiting stack's services: act on the outcome of the deployments it awaits."""
     wait = _waits(backend).get(stack_id)
     if wait is None:
         return
     for awaited in wait.services:
         if awaited.logical_id in wait.done:
             continue
-        observe(awaited.service)
         deployment = next((d for d in awaited.service.deployments if d["id"] == awaited.deployment_id), None)
-        state = deployment["rolloutState"] if deployment else "COMPLETED"
+        ended = outcomes(awaited.service).get(awaited.deployment_id)
+        # A deployment gone without an outcome was replaced by a newer one, which the service now runs.
+        state = ended or (deployment["rolloutState"] if deployment else "COMPLETED")
         if state == "FAILED":
             _finish(backend, stack_id)
             wait.on_failure(awaited.logical_id, CIRCUIT_BREAKER_REASON)
@@ -111,18 +112,10 @@ def _finish(backend, stack_id: str) -> None:
     _waits(backend).pop(stack_id, None)
 
 
-def describe_stacks(moto_describe_stacks, self, name_or_stack_id=None):
-    """Each read of a stack is CloudFormation's poll of the services it waits for."""
-    _settle_stacks(self, name_or_stack_id)
-    return moto_describe_stacks(self, name_or_stack_id)
+def catch_up(now: float) -> None:
+    """Each waiting stack sees how its services' deployments ended (after the ECS scheduler caught up)."""
+    from moto.cloudformation.models import cloudformation_backends
 
-
-def describe_stack_events(moto_describe_stack_events, self, stack_name):
-    _settle_stacks(self, stack_name)
-    return moto_describe_stack_events(self, stack_name)
-
-
-def _settle_stacks(backend, name_or_stack_id: str | None) -> None:
-    for stack_id, stack in list(backend.stacks.items()):
-        if name_or_stack_id in (None, stack_id, stack.name):
+    for _, _, backend in list(cloudformation_backends.iter_backends()):
+        for stack_id in list(_waits(backend)):
             settle(backend, stack_id)

@@ -4,9 +4,12 @@ with `Rollback`, ECS rolls back to the last completed deployment. moto keeps no 
 As ECS does it (its developer guide, "How CloudWatch alarms detect Amazon ECS deployment failures"):
 
 - the alarms are watched from the first running task of a new deployment until it completes; once all its
-  tasks run and the old ones are stopped, the deployment stays IN_PROGRESS for a bake time, then completes. ECS computes the bake
-  from the alarms' windows (minutes); the model's time is steps (see ecs.scheduler), so it bakes BAKE_STEPS
-  observations;
+  tasks run and the old ones are stopped, the deployment stays IN_PROGRESS for a bake time, then completes.
+  "Amazon ECS computes this time period based on the alarm configuration associated with the deployment.
+  You can't set this value." ECS publishes no formula; the model bakes the longest evaluation window of
+  the deployment's alarms (period x evaluation periods), in simulated time (local_aws.clock), and
+  completes at the scheduler's first step after it: later than a reader who takes the window for the bake
+  would expect (the pessimistic reading, where AWS documents nothing);
 - "If an alarm is in the ALARM state at the beginning of a deployment, Amazon ECS will not monitor alarms
   for the duration of that deployment (Amazon ECS ignores the alarm configuration)" (same guide,
   https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-alarm-failure.html): if any of the
@@ -31,9 +34,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..assumptions import ALARMS_WATCH_A_DEPLOYMENT_STARTED_IN_ALARM
+from ..clock import INSTANT
 from .scheduler import DeploymentFailure, DeploymentWatcher
-
-BAKE_STEPS = 2
 
 
 @dataclass
@@ -43,7 +45,8 @@ class Judgement:
     judged: bool
     names: list[str]
     rollback: bool
-    baked_steps: int = 0
+    bake_seconds: float = 0.0
+    bake_until: float | None = None  # simulated time, once the bake has begun
 
 
 def alarm_settings(service) -> dict:
@@ -52,11 +55,28 @@ def alarm_settings(service) -> dict:
     return alarms if alarms.get("enable") else {}
 
 
-def alarms_in_alarm(service, names: list[str]) -> list:
+def _alarms(service, names: list[str]) -> list:
     from moto.cloudwatch.models import cloudwatch_backends
 
     alarms = cloudwatch_backends[service._account_id][service.region_name].alarms
-    return [alarms[name] for name in names if name in alarms and alarms[name].state_value == "ALARM"]
+    return [alarms[name] for name in names if name in alarms]
+
+
+def alarms_in_alarm(service, names: list[str]) -> list:
+    return [alarm for alarm in _alarms(service, names) if alarm.state_value == "ALARM"]
+
+
+def bake_seconds(service, names: list[str]) -> float:
+    """The longest evaluation window among the alarms: period (a metric alarm's, or its queries' longest)
+    x evaluation periods."""
+    windows = [0.0]
+    for alarm in _alarms(service, names):
+        periods = [alarm.period] + [
+            query.period or (query.metric_stat.period if query.metric_stat else None)
+            for query in alarm.metric_data_queries or []
+        ]
+        windows.append(float(max((int(period) for period in periods if period), default=60)) * alarm.evaluation_periods)
+    return max(windows)
 
 
 def _judgements(service) -> dict[str, Judgement]:
@@ -84,6 +104,7 @@ class DeploymentAlarms(DeploymentWatcher):
             and (ALARMS_WATCH_A_DEPLOYMENT_STARTED_IN_ALARM or not alarms_in_alarm(service, names)),
             names=names,
             rollback=bool(settings.get("rollback")),
+            bake_seconds=bake_seconds(service, names),
         )
 
     def failure(self, scheduler, deployment):
@@ -103,9 +124,9 @@ class DeploymentAlarms(DeploymentWatcher):
 
     def holds_completion(self, scheduler, deployment):
         judgement = _judgements(scheduler.service).get(deployment["id"])
-        if judgement is None or not judgement.judged or judgement.baked_steps >= BAKE_STEPS:
+        if judgement is None or not judgement.judged:
             return False
-        if judgement.baked_steps == 0:  # the bake follows the scale-in: the new version runs alone
+        if judgement.bake_until is None:  # the bake follows the scale-in: the new version runs alone
             scheduler.scale_in_older(deployment)
-        judgement.baked_steps += 1
-        return True
+            judgement.bake_until = scheduler.at + judgement.bake_seconds
+        return judgement.bake_until != INSTANT and scheduler.at <= judgement.bake_until  # an instant is past it

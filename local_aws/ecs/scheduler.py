@@ -24,18 +24,19 @@ image, an update keeps the old deployment, and the deployment circuit breaker do
   DeploymentWatchers, registered with `watch`;
 - ListTasks filters by `serviceName` and lists RUNNING tasks unless `desiredStatus` says otherwise.
 
-Time. The scheduler acts in steps, one each time the service is observed: each DescribeServices call,
-and each read of a CloudFormation stack that waits for the service (CloudFormation polls ECS the same
-way). A launched task is PENDING; one step later it runs (or stops); one step after all of a deployment's
-tasks run, the old deployment's tasks stop and the deployment is COMPLETED. A healthy release therefore
-stabilises within two steps and a broken one trips the circuit breaker after `threshold` steps: tests
-need no sleep and stay deterministic, and `make run` shows a rollout live. With the `instant` pace each
-observation runs the steps until the service settles (benchmarks measure the tools, not the model).
+Time (local_aws.clock). A service's scheduler acts every STEP_SECONDS of simulated time while it has
+something to do, its steps timed from the deployment's start, whoever looks and however often. A launched
+task is PENDING; one step later it runs (or stops: on Fargate, provisioning and pulling the image take
+tens of seconds); one step after all of a deployment's tasks run, the old deployment's tasks stop and the
+deployment is COMPLETED (after a bake, when its alarms judge it). A healthy release therefore stabilises
+in two steps and a broken one trips the circuit breaker after `threshold` failed starts, a step each.
+Steps that are due run, in order, when the clock catches up (before each request).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 import threading
@@ -43,12 +44,13 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-STEPWISE = "stepwise"
-INSTANT = "instant"
-PACES = (STEPWISE, INSTANT)
-# An instant observation stops here if a service never settles (a broken image without circuit breaker
-# relaunches forever on AWS too).
-INSTANT_STEP_LIMIT = 200
+from ..clock import INSTANT, clock
+
+# How often the scheduler acts on a service, in simulated seconds (ECS documents no figure).
+STEP_SECONDS = 30.0
+# At most so many steps of one service per catch-up: a service that never settles (a broken image without
+# circuit breaker relaunches forever on AWS too) skips the rest of a long wait, or of an instant one.
+CATCH_UP_STEP_LIMIT = 200
 EVENTS_KEPT = 100
 FARGATE_PLATFORM = "linux/amd64"
 EXIT_CODE_ANNOTATION = "local-aws.exit-code"
@@ -59,7 +61,6 @@ ECR_IMAGE = re.compile(
 )
 CIRCUIT_BREAKER_FAILED = "ECS deployment circuit breaker: tasks failed to start."
 
-_pace = STEPWISE
 # Set while CloudFormation creates a service: its first deployment waits for the settings moto drops.
 _creating_from_cloudformation = threading.local()
 # The deploymentConfiguration of the CreateService request being answered, which moto's backend is not given.
@@ -72,14 +73,6 @@ DEFAULT_CONFIGURATION = {
     "maximumPercent": 200,
     "minimumHealthyPercent": 100,
 }
-
-
-def set_pace(pace: str) -> None:
-    """STEPWISE (one scheduler step per observation) or INSTANT (settle at every observation)."""
-    global _pace
-    if pace not in PACES:
-        raise ValueError(f"ECS pace must be one of {', '.join(PACES)}, not {pace!r}")
-    _pace = pace
 
 
 def failure_threshold(desired_count: int) -> int:
@@ -206,9 +199,10 @@ class ServiceTask:
 class Scheduler:
     """The ECS service scheduler for one service: deployments, tasks, circuit breaker, events."""
 
-    def __init__(self, backend, service):
+    def __init__(self, backend, service, at: float | None = None):
         self.backend = backend
         self.service = service
+        self.at = clock.now() if at is None else at  # the simulated instant it acts at
 
     # Deployments ---------------------------------------------------------------------------------
 
@@ -232,6 +226,7 @@ class Scheduler:
         deployment["rolloutStateReason"] = f"ECS deployment {deployment['id']} in progress."
         service.deployments.insert(0, deployment)
         service.task_definition = task_definition_arn
+        service.next_step_at = self.at + STEP_SECONDS  # its tasks start one step after it does
         for watcher in _watchers:
             watcher.started(self, deployment, rollback_of)
         self.launch(deployment)
@@ -248,6 +243,8 @@ class Scheduler:
             task = ServiceTask(self.service, deployment, task_definition)
             self.backend.tasks.setdefault(self.service.cluster_name, {})[task.task_arn] = task
             started.append(task.id)
+        if getattr(self.service, "next_step_at", None) is None:
+            self.service.next_step_at = self.at + STEP_SECONDS
         self.event(f"has started {len(started)} tasks: {' '.join(f'(task {task_id})' for task_id in started)}.")
 
     def tasks(self, deployment: dict, *statuses: str) -> list[ServiceTask]:
@@ -322,6 +319,7 @@ class Scheduler:
         return next(filter(None, (watcher.failure(self, deployment) for watcher in _watchers)), None)
 
     def fail(self, deployment: dict, failure: DeploymentFailure) -> None:
+        outcomes(self.service)[deployment["id"]] = "FAILED"
         deployment["rolloutState"] = "FAILED"
         deployment["rolloutStateReason"] = failure.reason
         self.event(f"(deployment {deployment['id']}) deployment failed: {failure.event}.")
@@ -354,6 +352,7 @@ class Scheduler:
         self.scale_in_older(primary)
         del self.service.deployments[1:]
         primary["rolloutState"] = "COMPLETED"
+        outcomes(self.service)[primary["id"]] = "COMPLETED"
         primary["rolloutStateReason"] = f"ECS deployment {primary['id']} completed."
         primary["updatedAt"] = utc_now()
         self.service.last_completed_task_definition = primary["taskDefinition"]
@@ -362,9 +361,17 @@ class Scheduler:
         for watcher in _watchers:
             watcher.completed(self, primary)
 
-    def settled(self) -> bool:
-        primary = self.service.deployments[0] if self.service.deployments else None
-        return primary is None or primary["rolloutState"] != "IN_PROGRESS"
+    def idle(self) -> bool:
+        """Nothing happens until something outside changes: no deployment in progress, no task to start or
+        to exit."""
+        deployments = self.service.deployments
+        if deployments and deployments[0]["rolloutState"] == "IN_PROGRESS":
+            return False
+        return not any(
+            self.tasks(deployment, "PENDING")
+            or any(task.exit_code_after_start is not None for task in self.tasks(deployment, "RUNNING"))
+            for deployment in deployments
+        )
 
     def count(self) -> None:
         for deployment in self.service.deployments:
@@ -465,17 +472,43 @@ def scheduler(service) -> Scheduler:
     return Scheduler(ecs_backends[service._account_id][service.region_name], service)
 
 
-def observe(service) -> Scheduler:
-    """What every look at a service does: the scheduler moves on (see the module docstring)."""
-    service_scheduler = scheduler(service)
-    if _pace == INSTANT:
-        for _ in range(INSTANT_STEP_LIMIT):
-            if service_scheduler.settled():
-                break
-            service_scheduler.step()
-    else:
+def outcomes(service) -> dict[str, str]:
+    """How each of the service's deployments ended (COMPLETED or FAILED), by id: kept after DescribeServices
+    stops showing it, for CloudFormation, which waits on one deployment (service_stabilization)."""
+    if not hasattr(service, "rollout_outcomes"):
+        service.rollout_outcomes = {}
+    return service.rollout_outcomes
+
+
+def catch_up(now: float) -> None:
+    """Run every service's scheduler steps that are due by simulated time `now`, in order (local_aws.clock)."""
+    from moto.ecs.models import ecs_backends
+
+    for _, _, backend in list(ecs_backends.iter_backends()):
+        for service in list(backend.services.values()):
+            try:
+                _catch_up_service(backend, service, now)
+            except Exception:  # a fault of the model stops this scheduler, not every request to the server
+                service.next_step_at = None
+                logging.getLogger(__name__).exception("the local AWS's scheduler of %s stopped", service.arn)
+
+
+def _catch_up_service(backend, service, now: float) -> None:
+    if service.status != "ACTIVE":  # deleted: its tasks were stopped, it starts no more
+        service.next_step_at = None
+        return
+    for _ in range(CATCH_UP_STEP_LIMIT):
+        due = getattr(service, "next_step_at", None)
+        if due is None or due > now:
+            return
+        service.next_step_at = due + STEP_SECONDS
+        service_scheduler = Scheduler(backend, service, at=due)
         service_scheduler.step()
-    return service_scheduler
+        if service_scheduler.idle():
+            service.next_step_at = None
+            return
+    if now != INSTANT:
+        service.next_step_at = now + STEP_SECONDS
 
 
 # What moto's ECS backend and its CloudFormation Service resource do differently (see the module docstring).
@@ -538,13 +571,6 @@ def delete_service(moto_delete_service, self, cluster_name, service_name, force)
             task.stop(StartFailure("Service deleted", "ServiceSchedulerInitiated"))
     service_scheduler.count()
     return service
-
-
-def describe_services(moto_describe_services, self, cluster_str, service_names_or_arns):
-    services, failures = moto_describe_services(self, cluster_str, service_names_or_arns)
-    for service in services:
-        observe(service)
-    return services, failures
 
 
 def list_tasks(

@@ -162,18 +162,19 @@ def small_templates(tmp_path):
 
 
 class Run:
-    """Calls main() in-process with captured output."""
+    """Calls main() in-process with captured output, sleeping on the local AWS's stopped clock."""
 
-    def __init__(self, capsys, output_dir):
+    def __init__(self, capsys, output_dir, aws):
         self.capsys = capsys
         self.output_dir = output_dir
+        self.aws = aws
 
     def __call__(self, *argv):
-        # The local ECS moves one step per poll, not per second: no need to sleep between polls.
         console = Console(interactive=False, color=False)
-        code = main(
-            [*argv, "--output-dir", str(self.output_dir)], console=console, timing=Timing(sleep=lambda seconds: None)
-        )
+        with self.aws.clock.stopped():
+            code = main(
+                [*argv, "--output-dir", str(self.output_dir)], console=console, timing=Timing(sleep=self.aws.sleep)
+            )
         captured = self.capsys.readouterr()
         self.out, self.err = captured.out, captured.err
         return code
@@ -181,7 +182,9 @@ class Run:
 
 @pytest.fixture
 def deploy(small_templates, capsys, aws):
-    return Run(capsys, small_templates)
+    """Run, on the local AWS's clock stopped for the whole test: its time moves only as the deployer sleeps."""
+    with aws.clock.stopped():
+        yield Run(capsys, small_templates, aws)
 
 
 def stack_names(aws):
@@ -461,7 +464,7 @@ def test_real_templates_deploy_from_output(aws, capsys):
     """output/ as generate.py wrote it (stale check against templates/ included): both stacks, a no-change
     redeploy, `destroy app`, which deletes everything in the VPC but what is retained, the app again beside
     its retained logs, then `destroy registry` and `registry` again, which adopts the retained repository."""
-    run = Run(capsys, PROJECT_ROOT / "output")
+    run = Run(capsys, PROJECT_ROOT / "output", aws)
     assert run("registry", "--yes") == 0, run.err
     push_image(aws.endpoint_url, VERSION)
     seed_parameters(aws.endpoint_url)
@@ -514,7 +517,7 @@ def test_latest_tag_none_makes_every_tag_immutable_and_an_existing_registry_swit
     """The registry for an account that enforces CT.ECR.PR.3 (LatestTag=none) is IMMUTABLE as ECR reports it;
     a registry made with `latest` moving switches to none in place: the review shows the repository modified
     without replacement, and its images stay."""
-    run = Run(capsys, PROJECT_ROOT / "output")
+    run = Run(capsys, PROJECT_ROOT / "output", aws)
     assert run("registry", "--yes", "--parameter", "LatestTag=none") == 0, run.err
     assert repository_mutability(aws)[:2] == ("IMMUTABLE", [])
     assert run("registry", "--yes", "--parameter", "LatestTag=mutable") == 0, run.err
@@ -685,17 +688,18 @@ def test_status_tells_what_ecs_runs_warns_when_it_is_not_the_stacks_image_and_wa
     def sleep(seconds):
         if next(ticks) == 2:  # Ctrl-C during the third wait ends the watch
             raise KeyboardInterrupt
+        aws.sleep(seconds)
 
-    assert (
-        main(["status", "app", "--watch"], console=Console(interactive=False, color=False), timing=Timing(sleep=sleep))
-        == 0
-    )
+    console = Console(interactive=False, color=False)
+    assert main(["status", "app", "--watch"], console=console, timing=Timing(sleep=sleep)) == 0
     out = deploy.capsys.readouterr().out
     refreshes = out.split("(refreshing every 5 s, Ctrl-C to stop)")
     assert len(refreshes) == 4 and out.rstrip().endswith("stopped watching")
+    # At once the hotfix's task is pending; 5 s later it runs and the deployment bakes; then ECS runs it.
+    assert "rollout IN_PROGRESS: new kafkajs-canary-app:2 0/1 running, 1 pending" in refreshes[1]
     assert (
         "a rollout is in progress: the old tasks run until the new ones do; changed outside CloudFormation"
-        in (refreshes[1])
+        in (refreshes[2])
     )
     assert f"  ⚠ ECS runs {REPOSITORY_URI}:hotfix, not the stack's ImageUri {REPOSITORY_URI}:{VERSION}" in refreshes[3]
     assert "changed outside CloudFormation: the service deploys kafkajs-canary-app:2, the stack's task " in refreshes[3]
@@ -783,20 +787,23 @@ LAG_SHOWN = LAG_REASON.removesuffix(".")
 
 
 def verify_run(deploy, *argv, at=None, program="python deploy.py"):
-    """main() as `deploy` runs it, with a clock that moves only when the deployer sleeps. at=(text, action):
-    the action runs at the first sleep after `text` is printed, as someone watching would act; a list of
-    them runs each in turn, one per sleep. `program`: how the user ran deploy.py, which hints repeat."""
+    """main() as `deploy` runs it, with a clock that moves only when the deployer sleeps (and the local AWS's
+    with it). at=(text, action): the action runs at the first sleep after `text` is printed, as someone
+    watching would act; a list of them runs each in turn, one per sleep. `program`: how the user ran
+    deploy.py, which hints repeat."""
     out, err = io.StringIO(), io.StringIO()
     now, pending = [0.0], list(at) if isinstance(at, list) else [at] if at else []
 
     def sleep(seconds):
         now[0] += seconds
+        deploy.aws.sleep(seconds)
         if pending and pending[0][0] in out.getvalue():
             pending.pop(0)[1]()
 
     console = Console(out=out, err=err, interactive=False, color=False)
     argv = [*argv, "--output-dir", str(deploy.output_dir)]
-    code = main(argv, console=console, program=program, timing=Timing(lambda: now[0], sleep))
+    with deploy.aws.clock.stopped():
+        code = main(argv, console=console, program=program, timing=Timing(lambda: now[0], sleep))
     return code, out.getvalue(), err.getvalue()
 
 
@@ -1010,7 +1017,7 @@ def test_the_release_is_found_among_more_deployments_than_a_page_holds(deploy, a
             )
             != "COMPLETED"
         ):
-            pass
+            aws.sleep(1)
     assert "nextToken" in ecs.list_service_deployments(cluster=cluster, service=SERVICE)
     push_image(aws.endpoint_url, "1.17.0")
 

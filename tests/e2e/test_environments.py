@@ -46,7 +46,8 @@ LAGGING = (4810, 5120, 5388, 5602, 5911, 6104)
 @pytest.fixture
 def deploy(tmp_path, capsys, aws):
     small_output(tmp_path)
-    return Run(capsys, tmp_path)
+    with aws.clock.stopped():
+        yield Run(capsys, tmp_path, aws)
 
 
 def parameters_of(aws, stack_name, region="us-east-1"):
@@ -204,7 +205,7 @@ def test_two_canaries_in_one_account_from_one_registry_each_judged_by_its_own_la
     Store prefixes and parameters. Each app publishes OffsetLag to its own namespace: the lagging one's alarm
     fires and its release fails, the healthy one's does not and its release passes with its own lag; status
     tells them apart in one table; the registry is not destroyed while either imports it."""
-    deploy = Run(capsys, PROJECT_ROOT / "output")
+    deploy = Run(capsys, PROJECT_ROOT / "output", aws)
     environments_file(TWO_CANARIES)
     assert deploy("--env", "kafka", "registry", "--yes") == 0, deploy.err
     push_image(aws.endpoint_url, VERSION)

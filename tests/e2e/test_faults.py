@@ -28,7 +28,8 @@ pytestmark = pytest.mark.deploy
 @pytest.fixture
 def deploy(tmp_path, capsys, aws):
     small_output(tmp_path, registry=tunable_registry_template())
-    return Run(capsys, tmp_path)
+    with aws.clock.stopped():
+        yield Run(capsys, tmp_path, aws)
 
 
 @pytest.fixture

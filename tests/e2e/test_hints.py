@@ -30,9 +30,10 @@ region = "us-east-1"
 class Runner:
     """main() as `program`, with test_deploy_moto.verify_run's clock and `at=(text, action)`."""
 
-    def __init__(self, output_dir, program):
+    def __init__(self, output_dir, program, aws):
         self.output_dir = output_dir
         self.program = program
+        self.aws = aws
 
     def __call__(self, *argv, at=None):
         code, self.out, self.err = verify_run(self, *argv, at=at, program=self.program)
@@ -71,7 +72,7 @@ def test_each_hint_runs_as_printed_and_acts_on_the_same_stacks(
 ):
     small_output(tmp_path)
     environments_file(MSK)
-    run = Runner(tmp_path, program)
+    run = Runner(tmp_path, program, aws)
 
     # preflight: no registry yet
     assert run(*target, "app", "--version", VERSION, "--yes") == 2

@@ -34,7 +34,8 @@ WATCH = "watch it with `python deploy.py status registry`"
 @pytest.fixture
 def deploy(tmp_path, capsys, aws):
     small_output(tmp_path, registry=tunable_registry_template())
-    return Run(capsys, tmp_path)
+    with aws.clock.stopped():
+        yield Run(capsys, tmp_path, aws)
 
 
 @pytest.fixture
@@ -113,7 +114,7 @@ def test_ctrl_c_once_a_creation_runs_detaches(deploy, aws, on_call):
 
 def released(deploy, aws):
     """AppStack running VERSION; its next release, 2.0.0, is pushed. An app update waits for the ECS service
-    to roll out (the local ECS moves one step per read): Ctrl-C can land while it runs."""
+    to roll out (the local AWS's time moves on as the deployer sleeps): Ctrl-C can land while it runs."""
     ready_for_app(deploy, aws)
     assert deploy("app", "--version", VERSION, "--yes") == 0, deploy.err
     push_image(aws.endpoint_url, "2.0.0")

@@ -631,6 +631,17 @@ def test_cli_busy_port_is_a_one_line_error(local_aws, monkeypatch, capsys):
     ]
 
 
+def test_cli_bad_pace_is_a_one_line_error(monkeypatch, capsys):
+    from local_aws.__main__ import main
+
+    monkeypatch.setattr("signal.signal", lambda *args: None)
+    monkeypatch.setenv("LOCAL_AWS_PACE", "fast")
+    assert main([]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "error: LOCAL_AWS_PACE='fast' is not a pace: simulated seconds per real second above 0, or 'instant'"
+    ]
+
+
 def test_previous_value_of_an_ssm_typed_parameter_is_its_name(aws):
     """UsePreviousValue keeps the name given (resolved afresh), and describe_stacks shows name and value."""
     ssm = aws.client("ssm")

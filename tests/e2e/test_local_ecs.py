@@ -1,8 +1,8 @@
 """The local AWS's model of change sets and ECS (local_aws.cloudformation.change_sets, local_aws.ecs.scheduler,
 service_stabilization), over real HTTP with plain boto3 calls, as a client of AWS would see it.
 
-The ECS scheduler moves one step per observation (DescribeServices, or a read of a stack that waits for
-the service), so each test drives time by describing, with no sleep.
+The local AWS's clock stands still in these tests: each moves it on (`Account.later`) a scheduler step at a
+time, so what a test reads depends on the time that passed, not on how often it reads.
 """
 
 import json
@@ -12,8 +12,8 @@ import pytest
 
 from acceptance.checks import running_task_count_query
 from local_aws import push_image
-from local_aws.ecs.deployment_alarms import BAKE_STEPS
-from local_aws.ecs.scheduler import failure_threshold
+from local_aws.clock import INSTANT
+from local_aws.ecs.scheduler import STEP_SECONDS, failure_threshold
 
 pytestmark = pytest.mark.deploy
 
@@ -22,6 +22,7 @@ REPOSITORY = "canary"
 
 LAG_ALARM = "Canary-consumer-lag"
 STALLED_ALARM = "Canary-consumer-stalled"
+PERIOD, EVALUATION_PERIODS = 60, 5  # the alarms' window: ECS's bake time here
 
 
 def alarm(suffix):
@@ -34,11 +35,11 @@ def alarm(suffix):
                 {
                     "Id": "lag",
                     "Expression": 'SELECT MAX(OffsetLag) FROM SCHEMA("canary", "partition", "topic")',
-                    "Period": 60,
+                    "Period": PERIOD,
                     "ReturnData": True,
                 }
             ],
-            "EvaluationPeriods": 5,
+            "EvaluationPeriods": EVALUATION_PERIODS,
             "Threshold": 1000,
             "ComparisonOperator": "GreaterThanThreshold",
             "TreatMissingData": "notBreaching",
@@ -111,6 +112,7 @@ class Account:
     """The local account with the canary's repository and secret, and a stack driven by change sets."""
 
     def __init__(self, aws):
+        self.clock = aws.clock
         self.cfn = aws.client("cloudformation")
         self.ecs = aws.client("ecs")
         self.cloudwatch = aws.client("cloudwatch")
@@ -137,6 +139,10 @@ class Account:
     def execute(self, change_set):
         self.cfn.execute_change_set(ChangeSetName=change_set["ChangeSetId"])
 
+    def later(self):
+        """One scheduler step of time passes (the clock is stopped otherwise)."""
+        self.clock.advance(STEP_SECONDS)
+
     def status(self):
         return self.cfn.describe_stacks(StackName="Canary")["Stacks"][0]["StackStatus"]
 
@@ -154,14 +160,15 @@ class Account:
         self.push(version)
         self.execute(self.change_set({"Version": version}, "CREATE"))
         while self.status() == "CREATE_IN_PROGRESS":
-            pass
+            self.later()
         assert self.status() == "CREATE_COMPLETE"
         return self
 
 
 @pytest.fixture
 def account(aws):
-    return Account(aws)
+    with aws.clock.stopped():
+        yield Account(aws)
 
 
 def rows(change_set):
@@ -207,16 +214,21 @@ def test_a_release_rolls_out_step_by_step_and_completes_the_stack(account):
     account.push("1.0.1")
     account.execute(account.change_set({"Version": "1.0.1"}))
 
-    started = account.service()  # the scheduler's first step: the new task starts
+    account.later()
+    started = account.service()  # one step later: the new task runs
     assert [(d["status"], d["rolloutState"], d["runningCount"]) for d in started["deployments"]] == [
         ("PRIMARY", "IN_PROGRESS", 1),
         ("ACTIVE", "COMPLETED", 1),
     ]
     assert account.image_of(started["deployments"][0]["taskDefinition"]) == "1.0.1"
-    # CloudFormation's polls are the next steps: the new task runs, the old one stops, the deployment bakes
-    # (its alarm quiet), then it completes and so does the stack.
-    statuses = [account.status() for _ in range(BAKE_STEPS + 1)]
-    assert statuses == ["UPDATE_IN_PROGRESS"] * BAKE_STEPS + ["UPDATE_COMPLETE"]
+    # Next, the old task stops and the deployment bakes for its alarms' window (they stay quiet), then at
+    # the scheduler's next step it completes and so does the stack.
+    bake_steps = int(PERIOD * EVALUATION_PERIODS // STEP_SECONDS) + 1
+    statuses = []
+    for _ in range(bake_steps + 1):
+        account.later()
+        statuses.append(account.status())
+    assert statuses == ["UPDATE_IN_PROGRESS"] * bake_steps + ["UPDATE_COMPLETE"]
 
     settled = account.service()
     assert [(d["status"], d["rolloutState"]) for d in settled["deployments"]] == [("PRIMARY", "COMPLETED")]
@@ -230,6 +242,30 @@ def test_a_release_rolls_out_step_by_step_and_completes_the_stack(account):
         ("SUCCESSFUL", "1.0.1", "MONITORING_COMPLETE"),
         ("SUCCESSFUL", "1.0.0", "DISABLED"),  # a service's first deployment is not judged by its alarms
     ]
+
+
+def test_looking_does_not_move_a_rollout_time_does(account):
+    account.deployed("1.0.0")
+    account.push("1.0.1")
+    account.execute(account.change_set({"Version": "1.0.1"}))
+
+    for _ in range(5):  # however often a client looks, the stopped clock shows the same moment
+        assert [d["pendingCount"] for d in account.service()["deployments"]] == [1, 0]
+        assert account.status() == "UPDATE_IN_PROGRESS"
+    account.clock.advance(STEP_SECONDS - 1)
+    assert account.service()["deployments"][0]["pendingCount"] == 1
+    account.clock.advance(1)  # the task starts one scheduler step after its deployment
+    assert account.service()["deployments"][0]["runningCount"] == 1
+
+
+def test_at_an_instant_pace_a_release_settles_by_the_next_request(account):
+    account.deployed("1.0.0")
+    account.push("1.0.1")
+    account.clock.set_pace(INSTANT)  # the deploy benchmark's pace: it times the tools, not the rollout
+    account.execute(account.change_set({"Version": "1.0.1"}))
+
+    assert account.status() == "UPDATE_COMPLETE"
+    assert account.image_of(account.service()["taskDefinition"]) == "1.0.1"
 
 
 @pytest.mark.parametrize(
@@ -251,8 +287,9 @@ def test_a_broken_image_trips_the_circuit_breaker_and_the_stack_rolls_back(accou
 
     statuses = [account.status()]
     while statuses[-1].endswith("_IN_PROGRESS"):
+        account.later()
         statuses.append(account.status())
-    # each poll is a step; the breaker trips on the third failed task (its threshold for one task)
+    # a task fails to start each step; the breaker trips on the third (its threshold for one task)
     assert statuses.count("UPDATE_IN_PROGRESS") >= failure_threshold(1) - 1 == 2
     assert statuses[-1] == "UPDATE_ROLLBACK_COMPLETE"
     events = account.cfn.describe_stack_events(StackName="Canary")["StackEvents"]
@@ -278,7 +315,8 @@ def test_a_missing_secret_stops_tasks_with_the_resource_initialization_error(acc
     aws.client("ssm").delete_parameter(Name="/canary/kafka-password")
     account.ecs.update_service(cluster=account.service()["clusterArn"], service="canary", forceNewDeployment=True)
 
-    service = account.service()  # one step: the new task fails to start
+    account.later()
+    service = account.service()  # one step later: the new task failed to start
     stopped = account.ecs.list_tasks(cluster=service["clusterArn"], serviceName="canary", desiredStatus="STOPPED")
     (task,) = account.ecs.describe_tasks(cluster=service["clusterArn"], tasks=stopped["taskArns"])["tasks"]
     assert task["stoppedReason"].startswith("ResourceInitializationError: unable to pull secrets or registry auth")
@@ -300,7 +338,7 @@ def test_cancel_update_stack_while_the_service_rolls_out_rolls_back(account):
         (e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason")) for e in events
     ]
     while account.status() == "UPDATE_ROLLBACK_IN_PROGRESS":
-        pass
+        account.later()
     assert account.status() == "UPDATE_ROLLBACK_COMPLETE"
     assert account.image_of(account.service()["taskDefinition"]) == "1.0.0"
 
@@ -371,16 +409,16 @@ def test_a_release_whose_deployment_alarm_fires_is_rolled_back_by_ecs_and_the_st
     account.push("1.0.1")
     account.execute(account.change_set({"Version": "1.0.1"}))
     while account.service()["deployments"][0]["runningCount"] == 0:
-        pass  # ECS watches the alarms from the first running task of the new deployment
+        account.later()  # ECS watches the alarms from the first running task of the new deployment
 
     trip_lag_alarm(account)
 
     while account.status() == "UPDATE_IN_PROGRESS":
-        pass
+        account.later()
     failed = account.cfn.describe_stack_events(StackName="Canary")["StackEvents"]
     assert ("Service", "UPDATE_FAILED") in [(e["LogicalResourceId"], e["ResourceStatus"]) for e in failed]
     while account.status() == "UPDATE_ROLLBACK_IN_PROGRESS":
-        pass  # the rollback completes although the alarm is still in ALARM: it was when the rollback started
+        account.later()  # the rollback completes although the alarm is still in ALARM: it was when the rollback started
     assert account.status() == "UPDATE_ROLLBACK_COMPLETE"
     service = account.service()
     assert account.image_of(service["taskDefinition"]) == "1.0.0"
@@ -401,7 +439,7 @@ def test_a_release_started_with_an_alarm_in_alarm_is_not_judged_by_any_alarm(acc
     account.push("1.0.1")
     account.execute(account.change_set({"Version": "1.0.1"}))
     while account.service()["deployments"][0]["runningCount"] == 0:
-        pass
+        account.later()
 
     # ECS ignores the alarm configuration for the whole deployment: neither the alarm that recovers nor
     # another one that fires during it counts.
@@ -409,7 +447,7 @@ def test_a_release_started_with_an_alarm_in_alarm_is_not_judged_by_any_alarm(acc
     account.cloudwatch.set_alarm_state(AlarmName=STALLED_ALARM, StateValue="ALARM", StateReason="stalled")
 
     while account.status() == "UPDATE_IN_PROGRESS":
-        pass
+        account.later()
     assert account.status() == "UPDATE_COMPLETE"
     assert account.image_of(account.service()["taskDefinition"]) == "1.0.1"
     latest = history(account)[0]
@@ -427,7 +465,7 @@ def test_the_deployment_history_is_listed_oldest_first_in_pages(account):
     for _ in range(4):  # forced deployments of the same version complete in the scheduler's steps
         account.ecs.update_service(cluster=cluster, service="canary", forceNewDeployment=True)
         while account.service()["deployments"][0]["rolloutState"] == "IN_PROGRESS":
-            pass
+            account.later()
 
     briefs, sizes = listed_deployments(account, maxResults=2)
     assert sizes == [2, 2, 1]
