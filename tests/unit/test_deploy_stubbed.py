@@ -81,6 +81,11 @@ class FakeTime:
             raise KeyboardInterrupt
 
 
+def described_stack(status):
+    """DescribeStacks' answer for the stack in `status`."""
+    return {"Stacks": [{"StackName": STACK, "StackId": STACK_ID, "CreationTime": START, "StackStatus": status}]}
+
+
 def test_per_resource_events_progress_and_root_cause(clients, stub):
     """moto emits no per-resource events, so the event rows, n/total line and root cause use recorded ones."""
     history = [
@@ -169,16 +174,7 @@ def test_slow_stack_polls_at_one_second_then_backs_off(clients, stub):
         stub.add_response("describe_stack_events", events_page(event(1, "UPDATE_IN_PROGRESS")), {"StackName": STACK_ID})
         stub.add_response(
             "describe_stacks",
-            {
-                "Stacks": [
-                    {
-                        "StackName": STACK,
-                        "StackId": STACK_ID,
-                        "CreationTime": START,
-                        "StackStatus": "UPDATE_IN_PROGRESS",
-                    }
-                ]
-            },
+            described_stack("UPDATE_IN_PROGRESS"),
             {"StackName": STACK_ID},
         )
     stub.add_response(
@@ -203,16 +199,7 @@ def test_timeout_gives_up_with_how_to_watch(clients, stub):
         stub.add_response("describe_stack_events", events_page(event(1, "CREATE_IN_PROGRESS")), {"StackName": STACK_ID})
         stub.add_response(
             "describe_stacks",
-            {
-                "Stacks": [
-                    {
-                        "StackName": STACK,
-                        "StackId": STACK_ID,
-                        "CreationTime": START,
-                        "StackStatus": "CREATE_IN_PROGRESS",
-                    }
-                ]
-            },
+            described_stack("CREATE_IN_PROGRESS"),
         )
     with pytest.raises(Exception, match=r"gave up waiting for AppStack after 3 s \(--timeout\)") as raised:
         stream.wait(timeout=3, on_interrupt=pytest.fail)
@@ -256,17 +243,14 @@ def test_wait_option_waits_for_an_in_progress_stack_then_updates_it(clients, stu
         clients, console, DeployOptions(wait=True), Invocation(), "app", timing=Timing(time.clock, time.sleep)
     )
 
-    def described(status):
-        return {"Stacks": [{"StackName": STACK, "StackId": STACK_ID, "CreationTime": START, "StackStatus": status}]}
-
-    stub.add_response("describe_stacks", described("UPDATE_IN_PROGRESS"), {"StackName": STACK})
+    stub.add_response("describe_stacks", described_stack("UPDATE_IN_PROGRESS"), {"StackName": STACK})
     stub.add_response("describe_stack_events", events_page(event(1, "UPDATE_IN_PROGRESS")), {"StackName": STACK_ID})
     stub.add_response(
         "describe_stack_events",
         events_page(event(1, "UPDATE_IN_PROGRESS"), event(2, "UPDATE_COMPLETE")),
         {"StackName": STACK_ID},
     )
-    stub.add_response("describe_stacks", described("UPDATE_COMPLETE"), {"StackName": STACK})
+    stub.add_response("describe_stacks", described_stack("UPDATE_COMPLETE"), {"StackName": STACK})
 
     assert deployer.current_stack(STACK)["StackStatus"] == "UPDATE_COMPLETE"
     assert "AppStack is UPDATE_IN_PROGRESS: waiting for it (--wait)" in out.getvalue()
