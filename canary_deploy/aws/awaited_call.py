@@ -8,6 +8,7 @@ the reply, and only then handles the interruption, knowing what the call did.
 """
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -15,6 +16,10 @@ from ..render.console import Console
 
 # botocore's default read timeout: after it the call itself would have given up on the reply.
 REPLY_WAIT_SECONDS = 60.0
+# Python runs a signal's handler between bytecodes, so a blocking wait sees a Ctrl-C only when the signal cuts
+# it short: one that lands just before the wait blocks is handled only when the wait ends. Waits run in slices
+# this long, which bounds that delay.
+CTRL_C_SLICE_SECONDS = 0.1
 
 T = TypeVar("T")
 
@@ -47,16 +52,19 @@ def awaited(call: Callable[[], T], operation: str, console: Console, limit: floa
             settled.set()
 
     # A daemon: after a second Ctrl-C the process must be able to exit while the request is still out.
-    threading.Thread(target=run, name=f"aws-{operation}", daemon=True).start()
+    worker = threading.Thread(target=run, name=f"aws-{operation}", daemon=True)
     try:
-        settled.wait()
+        worker.start()
+        _wait(settled)
     except KeyboardInterrupt:
-        console.notice(
-            f"Ctrl-C: waiting up to {limit:.0f} s for AWS to answer {operation}, so that what it did is known and "
-            "can be undone (Ctrl-C again to stop waiting)"
-        )
-        try:
-            answered = settled.wait(limit)
+        if worker.ident is None:  # Ctrl-C before the thread started: the request never went out
+            raise
+        try:  # a second Ctrl-C at any moment from here, even while the notice prints, stops the wait
+            console.notice(
+                f"Ctrl-C: waiting up to {limit:.0f} s for AWS to answer {operation}, so that what it did is known "
+                "and can be undone (Ctrl-C again to stop waiting)"
+            )
+            answered = _wait(settled, limit)
         except KeyboardInterrupt:
             raise CallInterrupted(operation, answered=False, pressed_twice=True) from None
         succeeded, value = outcome[0] if answered else (False, None)
@@ -65,3 +73,12 @@ def awaited(call: Callable[[], T], operation: str, console: Console, limit: floa
     if succeeded:
         return value
     raise value
+
+
+def _wait(settled: threading.Event, limit: float | None = None) -> bool:
+    """settled.wait(limit), in slices: True once settled, False after `limit` seconds."""
+    deadline = None if limit is None else time.monotonic() + limit
+    while not settled.wait(CTRL_C_SLICE_SECONDS):
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
+    return True
