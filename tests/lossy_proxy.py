@@ -3,9 +3,10 @@
 Every request is forwarded to the endpoint and executed there. For each action named in `drop_reply_once`,
 the first reply is lost: the proxy closes the connection without answering, as a dropped connection after
 the request reached AWS would. botocore then retries the same request, which must not act twice.
-For each action named in `slow`, every request is held that many seconds before it reaches the endpoint, as
-AWS takes seconds to act on a large CreateChangeSet: a client interrupted meanwhile sees the action land
-later. `arrived(action)` tells when such a request reached the proxy.
+For each action named in `hold`, every request is held before it reaches the endpoint until the test calls
+`release(action)`, as AWS can take seconds to act on a large CreateChangeSet: a client interrupted meanwhile
+sees the action land later. `arrived(action)` tells when such a request reached the proxy, `answered(action)`
+when the endpoint acted on it and answered.
 The proxy also counts requests by action, so a test can prove that no request was made at all.
 """
 
@@ -13,11 +14,12 @@ from __future__ import annotations
 
 import http.client
 import threading
-import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+# A held request goes on by itself after this long, should a test never release it.
+HOLD_LIMIT_SECONDS = 30
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
 
 
@@ -30,15 +32,16 @@ def action_of(headers, body: bytes) -> str:
 
 
 class LossyProxy:
-    def __init__(self, upstream_url: str, drop_reply_once=(), slow=None):
+    def __init__(self, upstream_url: str, drop_reply_once=(), hold=()):
         upstream = urlsplit(upstream_url)
         if upstream.hostname != "127.0.0.1":
             raise ValueError(f"the proxy forwards to 127.0.0.1 only, not {upstream_url}")
         self.upstream_port = upstream.port
         self.to_drop = set(drop_reply_once)
         self.dropped: list[str] = []
-        self.slow: dict[str, float] = dict(slow or {})
-        self._arrivals = {action: threading.Event() for action in self.slow}
+        self._arrivals = {action: threading.Event() for action in hold}
+        self._releases = {action: threading.Event() for action in hold}
+        self._answers = {action: threading.Event() for action in hold}
         self.requests: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -54,13 +57,23 @@ class LossyProxy:
         return self
 
     def __exit__(self, *exc_info) -> None:
+        for release in self._releases.values():
+            release.set()  # a request still held goes on, so that its handler ends
         self._server.shutdown()
         self._thread.join()
         self._server.server_close()
 
     def arrived(self, action: str, timeout: float) -> bool:
-        """Waits until a request for `action` (one named in `slow`) reached the proxy."""
+        """Waits until a request for `action` (one named in `hold`) reached the proxy."""
         return self._arrivals[action].wait(timeout)
+
+    def release(self, action: str) -> None:
+        """Lets the held requests for `action` go on to the endpoint, now and from now on."""
+        self._releases[action].set()
+
+    def answered(self, action: str, timeout: float) -> bool:
+        """Waits until the endpoint answered a released request for `action`."""
+        return self._answers[action].wait(timeout)
 
     def _should_drop(self, action: str) -> bool:
         with self._lock:
@@ -89,9 +102,9 @@ class LossyProxy:
             def _forward(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 action = action_of(self.headers, body)
-                if action in proxy.slow:
+                if action in proxy._arrivals:
                     proxy._arrivals[action].set()
-                    time.sleep(proxy.slow[action])
+                    proxy._releases[action].wait(HOLD_LIMIT_SECONDS)
                 upstream = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=30)
                 try:
                     upstream.request(self.command, self.path, body=body, headers=dict(self.headers))
@@ -99,6 +112,8 @@ class LossyProxy:
                     reply = answer.read()
                 finally:
                     upstream.close()
+                if action in proxy._answers:
+                    proxy._answers[action].set()
                 if proxy._should_drop(action):
                     self.close_connection = True  # executed upstream; the reply never reaches the client
                     return

@@ -169,12 +169,14 @@ class Run:
         self.output_dir = output_dir
         self.aws = aws
 
+    @property
+    def timing(self):
+        return Timing(sleep=self.aws.sleep)
+
     def __call__(self, *argv):
         console = Console(interactive=False, color=False)
         with self.aws.clock.stopped():
-            code = main(
-                [*argv, "--output-dir", str(self.output_dir)], console=console, timing=Timing(sleep=self.aws.sleep)
-            )
+            code = main([*argv, "--output-dir", str(self.output_dir)], console=console, timing=self.timing)
         captured = self.capsys.readouterr()
         self.out, self.err = captured.out, captured.err
         return code

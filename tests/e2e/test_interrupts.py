@@ -6,11 +6,12 @@ before ExecuteChangeSet answers, so an update still running is simulated by putt
 UPDATE_IN_PROGRESS from that hook; the local AWS then cancels it as CloudFormation does.
 """
 
+import io
 import os
 import signal
 import subprocess
 import sys
-import time
+import threading
 
 import botocore.exceptions
 import pytest
@@ -24,6 +25,8 @@ from test_deploy_moto import (
     tunable_registry_template,
 )
 
+from canary_deploy.cli import main
+from canary_deploy.render.console import Console
 from local_aws import push_image
 from tests.lossy_proxy import LossyProxy
 
@@ -198,42 +201,62 @@ def test_second_ctrl_c_after_a_failed_cancel_detaches(deployed, aws, on_call):
     assert deployed.err.strip() == f"❌ detached: the update of RegistryStack goes on; {WATCH}"
 
 
-# Ctrl-C while AWS is slow to answer: a real deploy.py process, a proxy that holds CreateChangeSet back for
-# SLOW seconds before the endpoint acts on it (as AWS can for a large template), and a SIGINT half a second
-# after the request went out. The deployer must wait for the reply, then undo what the create made.
-SLOW = 2.0
+# Ctrl-C while AWS is slow to answer: the deployer in this process's main thread, a proxy that holds its
+# CreateChangeSet (or ExecuteChangeSet) back before the endpoint acts on it, as AWS can for a large template, and
+# a real SIGINT to the main thread, as a terminal sends it, once the request is out. The deployer must wait for
+# the reply, then undo what the request made. Each step waits for the one before: no test rests on timing.
 
 
-def interrupted_while_slow(aws, output_dir, *argv, action="CreateChangeSet", presses=1):
-    """Runs deploy.py through the slow proxy and presses Ctrl-C 0.5 s after `action` was sent (and again each
-    0.5 s after, up to `presses`); returns (exit code, stdout, stderr)."""
-    with LossyProxy(aws.endpoint_url, slow={action: SLOW}) as proxy:
-        environment = {**os.environ, "AWS_ENDPOINT_URL": proxy.endpoint_url, "NO_COLOR": "1"}
-        process = subprocess.Popen(
-            [sys.executable, str(PROJECT_ROOT / "deploy.py"), *argv, "--output-dir", str(output_dir)],
-            env=environment,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as a terminal starts it
-        )
-        try:
-            assert proxy.arrived(action, timeout=30), process.communicate(timeout=30)
-            for _ in range(presses):
-                time.sleep(0.5)
-                process.send_signal(signal.SIGINT)
-            out, err = process.communicate(timeout=SLOW + 30)
-        finally:
-            if process.poll() is None:
-                process.kill()
-    return process.returncode, out, err
+class Terminal(io.StringIO):
+    """The deployer's standard output as a user watching it sees it: `shows(text)` waits until `text` appeared."""
+
+    def __init__(self):
+        super().__init__()
+        self._written = threading.Condition()
+
+    def write(self, text):
+        with self._written:
+            length = super().write(text)
+            self._written.notify_all()
+        return length
+
+    def shows(self, text, timeout=30):
+        with self._written:
+            return self._written.wait_for(lambda: text in self.getvalue(), timeout)
+
+
+def press_ctrl_c():
+    signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
+
+def interrupted_while_held(deploy, monkeypatch, *argv, action="CreateChangeSet"):
+    """Runs the deployer with `action` held by the proxy, presses Ctrl-C once the request is out, and lets the
+    request go on once the deployer says it waits for the reply. Returns (exit code, stdout, stderr)."""
+    terminal, errors = Terminal(), io.StringIO()
+    with LossyProxy(deploy.aws.endpoint_url, hold={action}) as proxy:
+
+        def user():
+            if not proxy.arrived(action, timeout=30):
+                return  # the deployer ended without sending it: its exit code tells
+            press_ctrl_c()  # the request is held: the deployer is still waiting for it
+            terminal.shows(f"Ctrl-C: waiting up to 60 s for AWS to answer {action}")
+            proxy.release(action)
+
+        pressing = threading.Thread(target=user, name="user-pressing-ctrl-c", daemon=True)
+        pressing.start()
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.endpoint_url)
+        console = Console(out=terminal, err=errors, interactive=False, color=False)
+        code = main([*argv, "--output-dir", str(deploy.output_dir)], console=console, timing=deploy.timing)
+        pressing.join()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", deploy.aws.endpoint_url)
+    return code, terminal.getvalue(), errors.getvalue()
 
 
 WAITING = "Ctrl-C: waiting up to 60 s for AWS to answer CreateChangeSet, so that what it did is known and can be undone"
 
 
-def test_ctrl_c_during_a_slow_first_create_deletes_the_stack_it_made_once_it_lands(deploy, aws):
-    code, out, err = interrupted_while_slow(aws, deploy.output_dir, "registry", "--yes")
+def test_ctrl_c_during_a_slow_first_create_deletes_the_stack_it_made_once_it_lands(deploy, aws, monkeypatch):
+    code, out, err = interrupted_while_held(deploy, monkeypatch, "registry", "--yes")
 
     assert (code, err.strip()) == (
         130,
@@ -245,8 +268,8 @@ def test_ctrl_c_during_a_slow_first_create_deletes_the_stack_it_made_once_it_lan
     assert knob(aws) == "1"
 
 
-def test_ctrl_c_during_a_slow_update_create_deletes_the_change_set_once_it_lands(deployed, aws):
-    code, out, err = interrupted_while_slow(aws, deployed.output_dir, "registry", "--yes", "--parameter", "Knob=2")
+def test_ctrl_c_during_a_slow_update_create_deletes_the_change_set_once_it_lands(deployed, aws, monkeypatch):
+    code, out, err = interrupted_while_held(deployed, monkeypatch, "registry", "--yes", "--parameter", "Knob=2")
 
     assert (code, err.strip()) == (
         130,
@@ -259,20 +282,45 @@ def test_ctrl_c_during_a_slow_update_create_deletes_the_change_set_once_it_lands
 
 
 def test_second_ctrl_c_while_waiting_for_a_slow_create_detaches_naming_what_may_be_left(deploy, aws):
-    code, out, err = interrupted_while_slow(aws, deploy.output_dir, "registry", "--yes", presses=2)
+    """In a deploy.py process of its own, started as a terminal starts it: it exits with its request still out."""
+    with LossyProxy(aws.endpoint_url, hold={"CreateChangeSet"}) as proxy:
+        argv = ["registry", "--yes", "--output-dir", str(deploy.output_dir)]
+        process = subprocess.Popen(
+            [sys.executable, str(PROJECT_ROOT / "deploy.py"), *argv],
+            env={**os.environ, "AWS_ENDPOINT_URL": proxy.endpoint_url, "NO_COLOR": "1"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+        try:
+            assert proxy.arrived("CreateChangeSet", timeout=30)
+            process.send_signal(signal.SIGINT)
+            for line in process.stdout:
+                if line.startswith("ℹ️  Ctrl-C: waiting up to 60 s for AWS to answer CreateChangeSet"):
+                    break
+            process.send_signal(signal.SIGINT)
+            err = process.communicate(timeout=30)[1]
+        finally:
+            if process.poll() is None:
+                process.kill()
+        assert not proxy.answered("CreateChangeSet", timeout=0)  # it ended with the request held
 
-    left = "RegistryStack may be left in REVIEW_IN_PROGRESS: delete it with `aws cloudformation delete-stack --stack-name RegistryStack`"
-    assert (code, err.strip()) == (130, f"❌ detached: {left}")
-    time.sleep(SLOW)  # the create lands: what the message named is there, and its command removes it
+        left = "RegistryStack may be left in REVIEW_IN_PROGRESS: delete it with `aws cloudformation delete-stack --stack-name RegistryStack`"
+        assert (process.returncode, err.strip()) == (130, f"❌ detached: {left}")
+        proxy.release("CreateChangeSet")
+        assert proxy.answered("CreateChangeSet", timeout=30)
+
+    # The create landed after the deployer ended: what the message named is there, and its command removes it.
     assert deploy("status", "registry") == 0
     assert "RegistryStack: REVIEW_IN_PROGRESS (a change set awaits execution; it holds nothing)" in deploy.out
     aws.client("cloudformation").delete_stack(StackName="RegistryStack")
     assert stack_names(aws) == []
 
 
-def test_ctrl_c_during_a_slow_execute_waits_for_it_then_handles_the_running_update(deployed, aws):
-    code, out, err = interrupted_while_slow(
-        aws, deployed.output_dir, "registry", "--yes", "--parameter", "Knob=2", action="ExecuteChangeSet"
+def test_ctrl_c_during_a_slow_execute_waits_for_it_then_handles_the_running_update(deployed, aws, monkeypatch):
+    code, out, err = interrupted_while_held(
+        deployed, monkeypatch, "registry", "--yes", "--parameter", "Knob=2", action="ExecuteChangeSet"
     )
 
     assert "Ctrl-C: waiting up to 60 s for AWS to answer ExecuteChangeSet" in out
