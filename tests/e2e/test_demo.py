@@ -205,7 +205,7 @@ def test_make_run_deploys_both_stacks_and_stops_the_server(demo_runs):
     )
     # The first release: ECS watches no alarm of a service's first deployment, --verify does, with the lag.
     assert (
-        f"✅ canary healthy on {DEMO_VERSION}: no deployment alarm fired in 3s (ECS did not watch them: DISABLED for "
+        f"✅ canary healthy on {DEMO_VERSION}: no deployment alarm fired in 1s (ECS did not watch them: DISABLED for "
         "its deployment) (max lag 12, tasks 1/1)"
     ) in first
     routine = f"image …:{DEMO_VERSION} → …:{NEXT_VERSION} (routine release: only the image tag changes)"
