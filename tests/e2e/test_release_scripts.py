@@ -636,13 +636,16 @@ def test_the_plan_turns_the_environments_into_the_matrix(tmp_path):
         ),
     ],
 )
-def test_a_list_unfit_for_the_matrix_fails_the_plan_in_one_line(tmp_path, listed, reason):
+def test_a_list_unfit_for_the_matrix_fails_the_plan_in_one_line(listed, reason):
     result = subprocess.run(
         [str(SCRIPTS / "plan-environments.py")], input=listed, capture_output=True, text=True, timeout=30
     )
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and reason in result.stderr
-    _, failed = plan_job(tmp_path, listed)
+
+
+def test_a_list_unfit_for_the_matrix_fails_the_plan_job_where_it_is_read(tmp_path):
+    _, failed = plan_job(tmp_path, "[]")
     assert failed == "Read the environments"
 
 
