@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import http.server
 import json
 import os
@@ -21,6 +22,13 @@ from local_aws.server import share_botocore_data
 SIMULATED_SECONDS_PER_SECOND_SLEPT = 2 * STEP_SECONDS
 
 
+@functools.cache
+def shared_client(service: str, endpoint_url: str, region: str):
+    """One client per service for the session: the tests' own clients only call the API (the deployer makes
+    its own), and making one costs milliseconds, thousands of times over (4 s of the suite's work)."""
+    return local_client(service, endpoint_url, region)
+
+
 @dataclass(frozen=True)
 class LocalAccount:
     """What a test gets from `aws`: the endpoint's URL, boto3 clients bound to it, and its clock."""
@@ -31,7 +39,7 @@ class LocalAccount:
 
     def client(self, service: str):
         """A boto3 client for `service` on the local endpoint (dummy credentials, us-east-1)."""
-        return local_client(service, self.endpoint_url, self.region)
+        return shared_client(service, self.endpoint_url, self.region)
 
     def sleep(self, seconds: float) -> None:
         """A sleep for a deployer in this process: no real wait; the local AWS's time moves on instead."""
@@ -50,11 +58,10 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
-@pytest.fixture(scope="session", autouse=True)
-def one_botocore_data_loader():
+def pytest_configure(config):
     """The suite makes hundreds of botocore Sessions (the deployer run in-process, moto's server answering
     it, the tests' own clients); they share one loader of botocore's read-only data files, as the local AWS
-    does. Nothing about a request changes."""
+    does. Nothing about a request changes. Before collection, which imports moto: 0.3 s of each worker's start."""
     share_botocore_data()
 
 
