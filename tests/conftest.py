@@ -7,6 +7,7 @@ import gc
 import http.server
 import json
 import os
+import signal
 import threading
 from dataclasses import dataclass
 
@@ -168,6 +169,16 @@ def on_call(monkeypatch):
 
     monkeypatch.setattr(AwsClients, "client", client)
     return lambda event, handler: handlers.append((event, handler))
+
+
+@pytest.fixture
+def ctrl_c_interrupts():
+    """Ctrl-C (SIGINT) raises KeyboardInterrupt in this process, as in one started from a terminal: pytest may
+    have been started ignoring it (a background job of a script, some CI runners), and Python then keeps
+    ignoring it. For tests that send this process a real SIGINT."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture

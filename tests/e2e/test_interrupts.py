@@ -255,6 +255,7 @@ def interrupted_while_held(deploy, monkeypatch, *argv, action="CreateChangeSet")
 WAITING = "Ctrl-C: waiting up to 60 s for AWS to answer CreateChangeSet, so that what it did is known and can be undone"
 
 
+@pytest.mark.usefixtures("ctrl_c_interrupts")
 def test_ctrl_c_during_a_slow_first_create_deletes_the_stack_it_made_once_it_lands(deploy, aws, monkeypatch):
     code, out, err = interrupted_while_held(deploy, monkeypatch, "registry", "--yes")
 
@@ -268,6 +269,7 @@ def test_ctrl_c_during_a_slow_first_create_deletes_the_stack_it_made_once_it_lan
     assert knob(aws) == "1"
 
 
+@pytest.mark.usefixtures("ctrl_c_interrupts")
 def test_ctrl_c_during_a_slow_update_create_deletes_the_change_set_once_it_lands(deployed, aws, monkeypatch):
     code, out, err = interrupted_while_held(deployed, monkeypatch, "registry", "--yes", "--parameter", "Knob=2")
 
@@ -318,6 +320,7 @@ def test_second_ctrl_c_while_waiting_for_a_slow_create_detaches_naming_what_may_
     assert stack_names(aws) == []
 
 
+@pytest.mark.usefixtures("ctrl_c_interrupts")
 def test_ctrl_c_during_a_slow_execute_waits_for_it_then_handles_the_running_update(deployed, aws, monkeypatch):
     code, out, err = interrupted_while_held(
         deployed, monkeypatch, "registry", "--yes", "--parameter", "Knob=2", action="ExecuteChangeSet"

@@ -10,6 +10,7 @@ import pytest
 from canary_deploy.aws.awaited_call import CallInterrupted, awaited
 from canary_deploy.render.console import Console
 
+pytestmark = pytest.mark.usefixtures("ctrl_c_interrupts")
 NOTICE = "Ctrl-C: waiting up to 5 s for AWS to answer CreateChangeSet"
 
 
