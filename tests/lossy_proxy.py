@@ -15,6 +15,7 @@ from __future__ import annotations
 import http.client
 import threading
 from collections import Counter
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -31,6 +32,15 @@ def action_of(headers, body: bytes) -> str:
     return parse_qs(body.decode("utf-8", "replace")).get("Action", ["?"])[0]
 
 
+@dataclass(frozen=True)
+class Held:
+    """Where a held action's requests are: arrived at the proxy, released by the test, answered upstream."""
+
+    arrived: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+    answered: threading.Event = field(default_factory=threading.Event)
+
+
 class LossyProxy:
     def __init__(self, upstream_url: str, drop_reply_once=(), hold=()):
         upstream = urlsplit(upstream_url)
@@ -39,9 +49,7 @@ class LossyProxy:
         self.upstream_port = upstream.port
         self.to_drop = set(drop_reply_once)
         self.dropped: list[str] = []
-        self._arrivals = {action: threading.Event() for action in hold}
-        self._releases = {action: threading.Event() for action in hold}
-        self._answers = {action: threading.Event() for action in hold}
+        self._held = {action: Held() for action in hold}
         self.requests: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -57,23 +65,23 @@ class LossyProxy:
         return self
 
     def __exit__(self, *exc_info) -> None:
-        for release in self._releases.values():
-            release.set()  # a request still held goes on, so that its handler ends
+        for held in self._held.values():
+            held.released.set()  # a request still held goes on, so that its handler ends
         self._server.shutdown()
         self._thread.join()
         self._server.server_close()
 
     def arrived(self, action: str, timeout: float) -> bool:
         """Waits until a request for `action` (one named in `hold`) reached the proxy."""
-        return self._arrivals[action].wait(timeout)
+        return self._held[action].arrived.wait(timeout)
 
     def release(self, action: str) -> None:
         """Lets the held requests for `action` go on to the endpoint, now and from now on."""
-        self._releases[action].set()
+        self._held[action].released.set()
 
     def answered(self, action: str, timeout: float) -> bool:
         """Waits until the endpoint answered a released request for `action`."""
-        return self._answers[action].wait(timeout)
+        return self._held[action].answered.wait(timeout)
 
     def _should_drop(self, action: str) -> bool:
         with self._lock:
@@ -102,9 +110,10 @@ class LossyProxy:
             def _forward(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 action = action_of(self.headers, body)
-                if action in proxy._arrivals:
-                    proxy._arrivals[action].set()
-                    proxy._releases[action].wait(HOLD_LIMIT_SECONDS)
+                held = proxy._held.get(action)
+                if held:
+                    held.arrived.set()
+                    held.released.wait(HOLD_LIMIT_SECONDS)
                 upstream = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=30)
                 try:
                     upstream.request(self.command, self.path, body=body, headers=dict(self.headers))
@@ -112,8 +121,8 @@ class LossyProxy:
                     reply = answer.read()
                 finally:
                     upstream.close()
-                if action in proxy._answers:
-                    proxy._answers[action].set()
+                if held:
+                    held.answered.set()
                 if proxy._should_drop(action):
                     self.close_connection = True  # executed upstream; the reply never reaches the client
                     return
