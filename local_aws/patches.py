@@ -13,7 +13,7 @@ moto==MOTO_VERSION exactly (pinned in setup.cfg); on any other version they refu
 
 from __future__ import annotations
 
-from .backends import list_of_moto_modules
+from .backends import list_of_moto_modules, no_default_amis
 from .clock import clock
 from .cloudformation import (
     change_set_execution,
@@ -38,13 +38,6 @@ from .kms import keys
 from .patching import Model, Patch
 
 MOTO_VERSION = "5.2.5"
-
-
-def no_default_amis() -> bool:
-    """moto loads about 600 public AMIs, with a snapshot each, into every new account's EC2: 67 ms at each
-    reset of the local AWS, for images nothing here reads (moto's own MOTO_EC2_LOAD_DEFAULT_AMIS=false)."""
-    return False
-
 
 CFN_API = "https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/"
 CFN_GUIDE = "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/"
